@@ -1,0 +1,30 @@
+# carbonbalance: raw rasters and yearbook tables -> regional carbon budgets.
+# See README.md for usage and ../shared/SPEC.md (copied science reference) for the methods.
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+
+
+normalise_config(config)
+validate(config, "workflow/schemas/config.schema.yaml", set_default=True)
+
+
+wildcard_constraints:
+    year=r"\d{4}",
+    var=r"[a-z]+",
+
+
+include: "workflow/rules/demo.smk"
+include: "workflow/rules/ingest.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

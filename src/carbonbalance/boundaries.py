@@ -1,0 +1,115 @@
+"""Administrative boundaries and the unit hierarchy (SPEC §1, §5).
+
+The boundaries file holds the finest level (e.g. counties); every feature carries
+its own id and name and the ids of its parents at each coarser level.  Coarser
+units are unions of finest units, so the levels nest exactly.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+from shapely import make_valid
+
+from carbonbalance.errors import ConfigError, InputError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Level:
+    """One administrative level: its name and the columns holding id and name."""
+
+    name: str
+    id: str
+    name_column: str | None = None
+
+
+def levels_from_config(cfg_levels: list[dict]) -> list[Level]:
+    """Levels finest first, from ``boundaries.levels`` of the config."""
+    if not cfg_levels:
+        raise ConfigError("boundaries.levels: at least one level (the finest) is required")
+    levels = [Level(name=str(lv["name"]), id=str(lv["id"]), name_column=lv.get("name_column"))
+              for lv in cfg_levels]
+    names = [lv.name for lv in levels]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"boundaries.levels: duplicate level names {names}")
+    return levels
+
+
+def read_boundaries(path, levels: list[Level], layer: str | None = None,
+                    groups: list[str] | None = None) -> gpd.GeoDataFrame:
+    """Read and check the finest-level boundaries.
+
+    Checks: a CRS, every configured id/name/group column present, finest ids
+    non-null and unique, non-empty geometries (invalid ones are repaired with
+    :func:`shapely.make_valid`, the count is logged), and a single parent per unit at
+    every coarser level.  Id columns are returned as strings.
+    """
+    try:
+        gdf = gpd.read_file(path, layer=layer)
+    except Exception as exc:  # pyogrio raises DataSourceError and friends
+        raise InputError(f"boundaries: cannot read {path}: {exc}") from exc
+    if gdf.crs is None:
+        raise InputError(f"boundaries: {path} has no CRS; set one in the file (e.g. EPSG:4326)")
+    needed = [lv.id for lv in levels] + [lv.name_column for lv in levels if lv.name_column]
+    needed += list(groups or [])
+    missing = [c for c in needed if c not in gdf.columns]
+    if missing:
+        raise InputError(f"boundaries: {path} lacks column(s) {missing} named in the config "
+                         f"(boundaries.levels / boundaries.groups); it has {list(gdf.columns)}")
+    for lv in levels:
+        gdf[lv.id] = gdf[lv.id].astype("string")
+    finest = levels[0]
+    null = gdf[finest.id].isna()
+    if null.any():
+        raise InputError(f"boundaries: {path}: {int(null.sum())} feature(s) without a "
+                         f"{finest.id!r} (rows {list(gdf.index[null][:10])})")
+    dup = gdf[finest.id][gdf[finest.id].duplicated()]
+    if len(dup):
+        raise InputError(f"boundaries: {path}: duplicate {finest.name} id(s) {sorted(set(dup))[:10]}; "
+                         f"dissolve multi-part units into one feature first")
+    empty = gdf.geometry.isna() | gdf.geometry.is_empty
+    if empty.any():
+        raise InputError(f"boundaries: {path}: {finest.name}(s) {list(gdf.loc[empty, finest.id])} "
+                         f"have no geometry")
+    invalid = ~gdf.geometry.is_valid
+    if invalid.any():
+        log.warning("boundaries: repaired %d invalid geometr(ies): %s", int(invalid.sum()),
+                    list(gdf.loc[invalid, finest.id])[:20])
+        gdf.loc[invalid, "geometry"] = gdf.geometry[invalid].apply(make_valid)
+    gdf.attrs["n_repaired"] = int(invalid.sum())
+    check_nesting(gdf, levels, source=str(path))
+    return gdf
+
+
+def check_nesting(df: pd.DataFrame, levels: list[Level], source: str = "boundaries") -> None:
+    """Every unit of level i has exactly one parent at each coarser level."""
+    for i, child in enumerate(levels[:-1]):
+        for parent in levels[i + 1:]:
+            n = df.groupby(child.id)[parent.id].nunique(dropna=False)
+            bad = n[n > 1]
+            if len(bad):
+                raise InputError(f"{source}: {child.name}(s) {list(bad.index[:10])} belong to more than "
+                                 f"one {parent.name} ({parent.id!r}); the levels must nest")
+            nulls = df[df[parent.id].isna()][child.id]
+            if len(nulls):
+                raise InputError(f"{source}: {child.name}(s) {list(nulls[:10])} have no "
+                                 f"{parent.name} id ({parent.id!r})")
+
+
+def unit_table(gdf: pd.DataFrame, levels: list[Level]) -> pd.DataFrame:
+    """All units of every level: ``unit_id``, ``level``, ``name`` and parent id columns."""
+    rows = []
+    for i, lv in enumerate(levels):
+        cols = [lv.id] + [p.id for p in levels[i + 1:]]
+        if lv.name_column:
+            cols.append(lv.name_column)
+        t = gdf[cols].drop_duplicates(subset=[lv.id]).rename(columns={lv.id: "unit_id"})
+        t["level"] = lv.name
+        t["name"] = t[lv.name_column] if lv.name_column else t["unit_id"]
+        rows.append(t[["unit_id", "level", "name"] + [p.id for p in levels[i + 1:]]])
+    return pd.concat(rows, ignore_index=True)

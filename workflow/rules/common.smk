@@ -1,0 +1,54 @@
+# Helpers shared by the rule files.  Kept free of the carbonbalance library so that
+# the DAG can be built by a Snakemake that lives outside the project's environment.
+from pathlib import Path
+
+MONTHLY = ("ndvi", "temperature", "precipitation", "radiation")
+ANNUAL = ("landcover", "landuse", "nightlight", "population")
+ENV = "../../envs/carbonbalance.yaml"
+
+
+def normalise_config(cfg):
+    """YAML reads class codes as ints; the schema (and JSON) wants string keys."""
+    for key in ("landcover_classes", "landuse_classes"):
+        if isinstance(cfg.get(key), dict):
+            cfg[key] = {str(k): v for k, v in cfg[key].items()}
+
+
+def years():
+    return [int(y) for y in config["years"]]
+
+
+def raw_paths(var, year):
+    """Input files of one variable and year, from its path pattern in the config."""
+    pattern = config["inputs"][var]["path"]
+    if var in MONTHLY:
+        return [pattern.format(year=int(year), month=m) for m in range(1, 13)]
+    return [pattern.format(year=int(year))]
+
+
+def all_raw_paths():
+    paths = []
+    for var in MONTHLY + ANNUAL:
+        for y in years():
+            paths += raw_paths(var, y)
+    return sorted(set(paths))
+
+
+def aligned(var, year):
+    return f"results/aligned/{year}/{var}.zarr"
+
+
+def stage_metadata():
+    """Provenance records written by every job; merged into results/run_metadata.json."""
+    files = ["results/meta/prepare_boundaries.json", "results/meta/build_grid.json",
+             "results/meta/statistics.json"]
+    for y in years():
+        files += [f"results/meta/align_{var}_{y}.json" for var in MONTHLY + ANNUAL]
+    return files
+
+
+def all_targets():
+    targets = ["results/run_metadata.json", "results/tables/statistics.parquet",
+               "results/aligned/cell_area.zarr"]
+    targets += [aligned(var, y) for var in MONTHLY + ANNUAL for y in years()]
+    return targets

@@ -1,0 +1,27 @@
+# The embedded demo region: every input file of the run, generated from a seed.
+
+if config["demo"]["enabled"]:
+
+    rule demo_inputs:
+        message:
+            "Generating the demo inputs (seed {params.seed}, years {params.years})"
+        output:
+            boundaries=config["boundaries"]["path"],
+            statistics=config["statistics"]["path"],
+            rasters=all_raw_paths(),
+        params:
+            seed=config["demo"]["seed"],
+            years=years(),
+            inputs=config["inputs"],
+        log:
+            "logs/demo_inputs.log",
+        benchmark:
+            "logs/benchmarks/demo_inputs.tsv"
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=20,
+        conda:
+            ENV
+        script:
+            "../scripts/demo_inputs.py"
