@@ -109,7 +109,7 @@ class GridSpec:
                 yield slice(r0, min(r0 + c, self.height)), slice(c0, min(c0 + c, self.width))
 
     def block_transform(self, rows: slice, cols: slice) -> Affine:
-        return self.transform * Affine.translation(cols.start, rows.start)
+        return self.transform @ Affine.translation(cols.start, rows.start)
 
 
 def cell_area_m2(grid: GridSpec, rows: slice | None = None, cols: slice | None = None) -> np.ndarray:

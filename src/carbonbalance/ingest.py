@@ -227,7 +227,7 @@ def _sum_preserving(vals, src_transform, src_crs, grid: GridSpec, rows: slice, c
     tr = Transformer.from_crs(src_crs, grid.crs, always_xy=True)
     # size of one source pixel in grid units, near the window centre
     ci, cj = h // 2, w // 2
-    px, py = src_transform * (np.array([cj, cj + 1, cj]) + 0.5, np.array([ci, ci, ci + 1]) + 0.5)
+    px, py = src_transform @ (np.array([cj, cj + 1, cj]) + 0.5, np.array([ci, ci, ci + 1]) + 0.5)
     gx, gy = tr.transform(px, py)
     size = max(math.hypot(gx[1] - gx[0], gy[1] - gy[0]), math.hypot(gx[2] - gx[0], gy[2] - gy[0]))
     k = max(1, int(math.ceil(2.0 * size / grid.resolution)))
@@ -244,7 +244,7 @@ def _sum_preserving(vals, src_transform, src_crs, grid: GridSpec, rows: slice, c
         share = v[ii, jj] / (k * k)
         ci = (ii[:, None] + i0 + sub[None, :]).repeat(k, axis=1)            # rows of sub-pixels
         cj = np.tile(jj[:, None] + sub[None, :], (1, k))                     # cols of sub-pixels
-        sx, sy = src_transform * (cj.ravel(), ci.ravel())
+        sx, sy = src_transform @ (cj.ravel(), ci.ravel())
         X, Y = tr.transform(sx, sy)
         c = np.floor((np.asarray(X) - x0) / res).astype(np.int64)
         r = np.floor((y0 - np.asarray(Y)) / res).astype(np.int64)
