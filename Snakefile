@@ -13,6 +13,11 @@ include: "workflow/rules/common.smk"
 
 normalise_config(config)
 validate(config, "workflow/schemas/config.schema.yaml", set_default=True)
+if not config["demo"]["enabled"]:
+    check_user_inputs()
+
+
+report: "workflow/report/workflow.rst"
 
 
 wildcard_constraints:

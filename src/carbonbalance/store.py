@@ -134,4 +134,9 @@ def finalize_store(path) -> None:
 
 def open_store(path) -> xr.Dataset:
     """Open a store lazily (dask-backed, one dask chunk per stored chunk)."""
-    return xr.open_zarr(path, consolidated=False, chunks={})
+    import warnings
+
+    with warnings.catch_warnings():
+        # Snakemake leaves a .snakemake_timestamp file inside directory outputs
+        warnings.filterwarnings("ignore", message=".*snakemake_timestamp.*")
+        return xr.open_zarr(path, consolidated=False, chunks={})

@@ -2,6 +2,8 @@
 # the DAG can be built by a Snakemake that lives outside the project's environment.
 from pathlib import Path
 
+from snakemake.exceptions import WorkflowError
+
 MONTHLY = ("ndvi", "temperature", "precipitation", "radiation")
 ANNUAL = ("landcover", "landuse", "nightlight", "population")
 ENV = "../../envs/carbonbalance.yaml"
@@ -52,3 +54,21 @@ def all_targets():
                "results/aligned/cell_area.zarr"]
     targets += [aligned(var, y) for var in MONTHLY + ANNUAL for y in years()]
     return targets
+
+
+def check_user_inputs():
+    """With real data (demo off), list every missing input file with its config key at once."""
+    missing = []
+    for key, path in (("boundaries.path", config["boundaries"]["path"]),
+                      ("statistics.path", config["statistics"]["path"])):
+        if not Path(path).exists():
+            missing.append(f"  {key}: {path}")
+    for var in MONTHLY + ANNUAL:
+        for y in years():
+            gone = [p for p in raw_paths(var, y) if not Path(p).exists()]
+            if gone:
+                months = "" if var in ANNUAL else f" ({len(gone)} of 12 months)"
+                missing.append(f"  inputs.{var}.path, {y}{months}: " + ", ".join(gone))
+    if missing:
+        raise WorkflowError("missing input files (set demo.enabled: true for the demo, or fix the paths "
+                            "in your config):\n" + "\n".join(missing))

@@ -1,0 +1,132 @@
+"""The Snakemake workflow: dry runs, lint, config errors, an end-to-end run and a rerun.
+
+The end-to-end run uses config/test.yaml (layered on config/config.yaml) in a fresh
+copy of the workflow in a temporary directory.
+"""
+
+import json
+import re
+import time
+
+import numpy as np
+import pytest
+import rasterio
+import yaml
+
+from carbonbalance.store import open_store
+from conftest import copy_workflow, snakemake
+
+pytestmark = pytest.mark.workflow
+CONFIGS = ["config/config.yaml", "config/test.yaml"]
+
+
+def planned_jobs(output: str) -> dict:
+    """{rule: count} from the 'Job stats' table of a dry run."""
+    m = re.search(r"Job stats:\n(.*?)\n\n", output + "\n\n", re.S)
+    if not m:
+        return {}
+    jobs = {}
+    for line in m.group(1).splitlines()[2:]:
+        parts = line.split()
+        if len(parts) == 2 and parts[0] != "total":
+            jobs[parts[0]] = int(parts[1])
+    return jobs
+
+
+@pytest.mark.parametrize("configfile", CONFIGS)
+def test_dry_run_is_clean(tmp_path, configfile):
+    wf = copy_workflow(tmp_path)
+    out = snakemake(wf, "-n", "--cores", "2", "--configfile", configfile).stdout
+    jobs = planned_jobs(out)
+    n_years = len(yaml.safe_load((wf / configfile).read_text()).get("years"))
+    assert jobs["align_monthly"] == 4 * n_years and jobs["align_annual"] == 4 * n_years
+    assert jobs["demo_inputs"] == 1 and jobs["run_metadata"] == 1
+
+
+@pytest.mark.parametrize("configfile", CONFIGS)
+def test_lint_is_clean(tmp_path, configfile):
+    wf = copy_workflow(tmp_path)
+    proc = snakemake(wf, "--lint", "--configfile", configfile, check=False)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode == 0, text
+    assert "Lints for" not in text
+
+
+def test_config_value_of_wrong_type_names_the_key(tmp_path):
+    wf = copy_workflow(tmp_path)
+    (wf / "bad.yaml").write_text("grid:\n  resolution: fast\n")
+    proc = snakemake(wf, "-n", "--configfile", "bad.yaml", check=False)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "'fast' is not of type 'number'" in text and "resolution" in text
+
+
+def test_unknown_config_key_is_rejected(tmp_path):
+    wf = copy_workflow(tmp_path)
+    (wf / "bad.yaml").write_text("grid:\n  resolutoin: 500\n")
+    proc = snakemake(wf, "-n", "--configfile", "bad.yaml", check=False)
+    assert proc.returncode != 0 and "resolutoin" in proc.stdout + proc.stderr
+
+
+def test_missing_user_input_is_named_before_running(tmp_path):
+    """With the demo off, a missing monthly file stops the plan and is named."""
+    wf = copy_workflow(tmp_path)
+    (wf / "real.yaml").write_text("demo:\n  enabled: false\nyears: [2020]\n")
+    proc = snakemake(wf, "-n", "--configfile", "real.yaml", check=False)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "missing input files" in text
+    assert "inputs.ndvi.path, 2020 (12 of 12 months): resources/demo/ndvi/ndvi_2020_01.tif" in text
+    assert "boundaries.path: resources/demo/boundaries.gpkg" in text
+
+
+@pytest.fixture(scope="module")
+def test_run(tmp_path_factory):
+    wf = copy_workflow(tmp_path_factory.mktemp("wf"))
+    t0 = time.time()
+    snakemake(wf, "--cores", "2", "--configfile", "config/test.yaml")
+    return wf, time.time() - t0
+
+
+def test_end_to_end_outputs(test_run):
+    wf, seconds = test_run
+    meta = json.loads((wf / "results/run_metadata.json").read_text())
+    assert meta["versions"]["carbonbalance"] and meta["versions"]["GDAL"]
+    assert meta["config"]["grid"]["resolution"] == 3000
+    align = meta["stages"]["align"]
+    assert set(align) == {f"{v}/{y}" for v in ("ndvi", "temperature", "precipitation", "radiation", "landcover",
+                                                "landuse", "nightlight", "population") for y in (2019, 2020)}
+    assert align["radiation/2020"]["declared_units"] == "W m-2"
+    assert align["radiation/2020"]["units"] == "MJ m-2 month-1"
+    assert meta["stages"]["grid"]["cell_area_method"].startswith("resolution²")
+    grid = json.loads((wf / "results/aligned/grid.json").read_text())
+    ndvi = open_store(wf / "results/aligned/2020/ndvi.zarr")["ndvi"]
+    assert ndvi.shape == (12, grid["height"], grid["width"]) and ndvi.attrs["units"] == "1"
+    v = ndvi.values
+    assert np.nanmax(v) <= 1.0 and np.nanmin(v) >= -1.0 and np.isfinite(v).mean() > 0.5
+    t = open_store(wf / "results/aligned/2020/temperature.zarr")["temperature"]
+    assert float(t.sel(month=7).mean()) > float(t.sel(month=1).mean()) + 15
+    # population on the grid keeps the source total of the pixels on the grid (all here)
+    with rasterio.open(wf / "resources/demo/population/pop_2020.tif") as src:
+        p = src.read(1, masked=True)
+    pop = open_store(wf / "results/aligned/2020/population.zarr")["population"].values
+    assert np.nansum(pop) == pytest.approx(float(p.sum()), rel=1e-6)
+    stats = (wf / "results/tables/statistics.parquet")
+    assert stats.exists()
+    # nothing left to do
+    out = snakemake(wf, "-n", "--cores", "2", "--configfile", "config/test.yaml").stdout
+    assert "Nothing to be done" in out
+
+
+def test_changed_ndvi_month_reruns_only_that_year(test_run):
+    wf, _ = test_run
+    path = wf / "resources/demo/ndvi/ndvi_2020_05.tif"
+    with rasterio.open(path, "r+") as dst:
+        data = dst.read(1)
+        data[data > 0] -= 10
+        dst.write(data, 1)
+    out = snakemake(wf, "-n", "--cores", "2", "--configfile", "config/test.yaml").stdout
+    jobs = planned_jobs(out)
+    assert jobs == {"align_monthly": 1, "run_metadata": 1, "all": 1}, out[-3000:]
+    assert "results/aligned/2020/ndvi.zarr" in out
+    assert "results/aligned/2019/ndvi.zarr" not in re.sub(r"input: .*", "", out)
