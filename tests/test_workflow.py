@@ -52,29 +52,27 @@ def test_lint_is_clean(tmp_path, configfile):
     assert "Lints for" not in text
 
 
-def test_config_value_of_wrong_type_names_the_key(tmp_path):
+def failing_dry_run(tmp_path, overrides: str) -> str:
+    """Dry run with ``overrides`` layered on the demo config; it must fail. Returns its output."""
     wf = copy_workflow(tmp_path)
-    (wf / "bad.yaml").write_text("grid:\n  resolution: fast\n")
-    proc = snakemake(wf, "-n", "--configfile", "bad.yaml", check=False)
-    text = proc.stdout + proc.stderr
-    assert proc.returncode != 0
+    (wf / "override.yaml").write_text(overrides)
+    proc = snakemake(wf, "-n", "--configfile", "override.yaml", check=False)
+    assert proc.returncode != 0, proc.stdout
+    return proc.stdout + proc.stderr
+
+
+def test_config_value_of_wrong_type_names_the_key(tmp_path):
+    text = failing_dry_run(tmp_path, "grid:\n  resolution: fast\n")
     assert "'fast' is not of type 'number'" in text and "resolution" in text
 
 
 def test_unknown_config_key_is_rejected(tmp_path):
-    wf = copy_workflow(tmp_path)
-    (wf / "bad.yaml").write_text("grid:\n  resolutoin: 500\n")
-    proc = snakemake(wf, "-n", "--configfile", "bad.yaml", check=False)
-    assert proc.returncode != 0 and "resolutoin" in proc.stdout + proc.stderr
+    assert "resolutoin" in failing_dry_run(tmp_path, "grid:\n  resolutoin: 500\n")
 
 
 def test_missing_user_input_is_named_before_running(tmp_path):
-    """With the demo off, a missing monthly file stops the plan and is named."""
-    wf = copy_workflow(tmp_path)
-    (wf / "real.yaml").write_text("demo:\n  enabled: false\nyears: [2020]\n")
-    proc = snakemake(wf, "-n", "--configfile", "real.yaml", check=False)
-    text = proc.stdout + proc.stderr
-    assert proc.returncode != 0
+    """With the demo off, every missing input is listed with its config key."""
+    text = failing_dry_run(tmp_path, "demo:\n  enabled: false\nyears: [2020]\n")
     assert "missing input files" in text
     assert "inputs.ndvi.path, 2020 (12 of 12 months): resources/demo/ndvi/ndvi_2020_01.tif" in text
     assert "boundaries.path: resources/demo/boundaries.gpkg" in text

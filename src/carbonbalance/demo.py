@@ -83,18 +83,16 @@ def _spread_points(poly, n, rng, candidates=3000):
     """``n`` well-spread points inside ``poly`` (farthest-point sampling)."""
     x0, y0, x1, y1 = poly.bounds
     pts = []
-    prepared = poly
     while len(pts) < candidates:
         xs = rng.uniform(x0, x1, candidates)
         ys = rng.uniform(y0, y1, candidates)
-        pts += [(x, y) for x, y in zip(xs, ys) if prepared.contains(Point(x, y))]
+        pts += [(x, y) for x, y in zip(xs, ys) if poly.contains(Point(x, y))]
     pts = np.array(pts[:candidates])
     chosen = [pts[rng.integers(len(pts))]]
     d = np.hypot(*(pts - chosen[0]).T)
     for _ in range(n - 1):
         chosen.append(pts[np.argmax(d)])
         d = np.minimum(d, np.hypot(*(pts - chosen[-1]).T))
-    # pull seeds a little toward random interior points: less regular partitions
     return [tuple(c) for c in chosen]
 
 
@@ -422,7 +420,7 @@ def generate(inputs: dict, boundaries_path, statistics_path, years, seed: int = 
     with atomic_output(statistics_path) as tmp:
         stats.to_csv(tmp, index=False)
     with atomic_output(boundaries_path) as tmp:
-        gdf.drop(columns=[], errors="ignore").to_file(tmp, driver="GPKG", layer="counties")
+        gdf.to_file(tmp, driver="GPKG", layer="counties")
     return {"counties": int(len(gdf)), "island_county": island_id, "tiny_county": tiny_id,
             "dark_county": dark_id, "years": written, "bounds_lonlat": list(bounds)}
 

@@ -65,6 +65,10 @@ _CONVERSIONS: dict[str, dict[str, Callable]] = {
 }
 
 
+#: declared units whose conversion depends on the length of the month
+_NEEDS_MONTH = ("W m-2", "mm day-1", "MJ m-2 day-1")
+
+
 def known_units(variable: str) -> list[str]:
     return sorted(_CONVERSIONS.get(variable, {}))
 
@@ -91,9 +95,6 @@ def to_canonical(values: np.ndarray, variable: str, units: str, year: int | None
         raise ConfigError(
             f"inputs.{variable}.units: unknown unit {units!r} for {variable}; "
             f"known units: {', '.join(repr(u) for u in known_units(variable))}")
-    conv = table[units]
-    if conv is not _IDENTITY and (year is None or month is None):
-        needs_days = units in ("W m-2", "mm day-1", "MJ m-2 day-1")
-        if needs_days:
-            raise ConfigError(f"{variable}: converting from {units!r} needs the year and month")
-    return conv(values, year, month)
+    if units in _NEEDS_MONTH and (year is None or month is None):
+        raise ConfigError(f"{variable}: converting from {units!r} needs the year and month")
+    return table[units](values, year, month)
