@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import rasterio
+from rasterio.warp import transform_bounds
 
 from carbonbalance.errors import InputError
 from carbonbalance.ingest import RasterInput, align_variable, check_sources, decode
@@ -79,11 +80,8 @@ def test_population_total_conserved(tmp_path, small_grid, res):
     pop[0, :5] = -99999
     path = write_tif(tmp_path / "pop.tif", pop, west=w, north=n, res=res, nodata=-99999)
     spec = RasterInput.from_config("population", {"path": path, "units": "persons", "resampling": "sum"})
-    from carbonbalance.grid import GridSpec
     with rasterio.open(path) as src:
-        b = src.bounds
-    gb = __import__("rasterio.warp", fromlist=["transform_bounds"]).transform_bounds(
-        "EPSG:4326", small_grid.crs, b.left, b.bottom, b.right, b.top)
+        gb = transform_bounds("EPSG:4326", small_grid.crs, *src.bounds)
     g = small_grid
     assert g.bounds[0] < gb[0] and g.bounds[2] > gb[2] and g.bounds[1] < gb[1] and g.bounds[3] > gb[3]
     rec = align_variable(spec, 2020, g, tmp_path / "p.zarr", threads=2)

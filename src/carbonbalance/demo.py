@@ -267,12 +267,17 @@ _NDVI_LOW = {1: 0.55, 2: 0.70, 4: 0.32, 5: 0.45, 8: 0.35, 10: 0.22, 11: 0.20, 12
              13: 0.18, 14: 0.28, 17: -0.12}
 
 
-def ndvi_month(f, lon, lat, land, year_index, month, rng):
-    lc = landcover_igbp(f, lon, lat, land, year_index)
-    peak = np.vectorize(_NDVI_PEAK.get, otypes=[float])(lc)
-    low = np.vectorize(_NDVI_LOW.get, otypes=[float])(lc)
+def ndvi_bounds(landcover):
+    """Seasonal low and peak NDVI of each pixel from its IGBP class (constant within a year)."""
+    codes = np.array(sorted(_NDVI_PEAK))
+    idx = np.searchsorted(codes, landcover)
+    return (np.array([_NDVI_LOW[c] for c in codes])[idx], np.array([_NDVI_PEAK[c] for c in codes])[idx])
+
+
+def ndvi_month(f, lat, low, peak, month, rng):
+    """NDVI of one month from the pixel's seasonal range (``ndvi_bounds``); later green-up in the north."""
     season = 0.5 * (1 - np.cos(2 * np.pi * (month - 1.5 + 0.5 * (lat - f.lat0)) / 12.0))
-    v = low + (peak - low) * season ** 1.3 + rng.normal(0, 0.025, lon.shape)
+    v = low + (peak - low) * season ** 1.3 + rng.normal(0, 0.025, lat.shape)
     return np.clip(v, -0.2, 0.95)
 
 
@@ -374,9 +379,11 @@ def generate(inputs: dict, boundaries_path, statistics_path, years, seed: int = 
         anomaly = yr.normal(0, 0.5)
         wet = np.clip(yr.normal(1.0, 0.12, 12), 0.6, 1.5)
         sunny = 1.0 - 0.15 * (wet - 1.0)
+        tr, lon, lat, land = grid_for("ndvi")
+        low, peak = ndvi_bounds(landcover_igbp(f, lon, lat, land, yi))  # once per year, not per month
         for month in range(1, 13):
             tr, lon, lat, land = grid_for("ndvi")
-            v = ndvi_month(f, lon, lat, land, yi, month, yr)
+            v = ndvi_month(f, lat, low, peak, month, yr)
             raw = np.round(v * 10000).astype("int16")
             raw[~land] = NDVI_FILL
             raw[yr.random(raw.shape) < 0.002] = NDVI_FILL          # cloud-contaminated pixels

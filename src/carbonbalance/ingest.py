@@ -277,9 +277,7 @@ def align_block(spec: RasterInput, sources: Sequence[dict], year: int, grid: Gri
     is_class = spec.variable in CLASS_VARIABLES
     out = np.full((len(sources), nr, nc), -1 if is_class else np.nan,
                   dtype="int32" if is_class else "float32")
-    stats = {"n_read": [0] * len(sources), "n_fill": [0] * len(sources),
-             "n_out_of_range": [0] * len(sources), "min": [np.inf] * len(sources),
-             "max": [-np.inf] * len(sources), "codes": set(), "total": [0.0] * len(sources)}
+    stats = _empty_stats(len(sources))
     dst_transform = grid.block_transform(rows, cols)
     # rasterio warns spuriously from worker threads although both transforms are given
     warnings.filterwarnings("ignore", category=rasterio.errors.NotGeoreferencedWarning)
@@ -320,9 +318,14 @@ def align_block(spec: RasterInput, sources: Sequence[dict], year: int, grid: Gri
     return out, stats
 
 
+def _empty_stats(n: int) -> dict:
+    """Per-file counters of one block (or of the whole grid once merged)."""
+    return {"n_read": [0] * n, "n_fill": [0] * n, "n_out_of_range": [0] * n,
+            "min": [np.inf] * n, "max": [-np.inf] * n, "codes": set(), "total": [0.0] * n}
+
+
 def _merge_stats(parts: list[dict], n: int) -> dict:
-    merged = {"n_read": [0] * n, "n_fill": [0] * n, "n_out_of_range": [0] * n,
-              "min": [np.inf] * n, "max": [-np.inf] * n, "codes": set(), "total": [0.0] * n}
+    merged = _empty_stats(n)
     for p in parts:
         for k in range(n):
             for key in ("n_read", "n_fill", "n_out_of_range", "total"):
