@@ -27,6 +27,7 @@ wildcard_constraints:
 
 include: "workflow/rules/demo.smk"
 include: "workflow/rules/ingest.smk"
+include: "workflow/rules/casa.smk"
 
 
 rule all:

@@ -140,3 +140,53 @@ def open_store(path) -> xr.Dataset:
         # Snakemake leaves a .snakemake_timestamp file inside directory outputs
         warnings.filterwarnings("ignore", message=".*snakemake_timestamp.*")
         return xr.open_zarr(path, consolidated=False, chunks={})
+
+
+class GeoTiffBlockWriter:
+    """A tiled single-band GeoTIFF on ``grid`` that dask can ``store`` into.
+
+    Windows are written under a lock (GDAL datasets are not thread-safe); call
+    :meth:`close` when done.  Used as the staging file of :func:`to_cog`.
+    """
+
+    def __init__(self, path, grid: GridSpec, dtype="float32", nodata=np.nan, tags: dict | None = None,
+                 description: str | None = None):
+        import threading
+
+        import rasterio
+
+        tile = grid.chunk if grid.chunk % 16 == 0 else 256
+        self.ds = rasterio.open(path, "w", driver="GTiff", height=grid.height, width=grid.width,
+                                count=1, dtype=dtype, crs=grid.crs, transform=grid.transform,
+                                nodata=nodata, tiled=True, blockxsize=tile, blockysize=tile,
+                                compress="zstd", BIGTIFF="IF_SAFER")
+        if tags:
+            self.ds.update_tags(**{k: str(v) for k, v in tags.items()})
+            if "units" in tags:
+                self.ds.update_tags(1, units=str(tags["units"]))
+        if description:
+            self.ds.set_band_description(1, description)
+        self.lock = threading.Lock()
+        self.shape = grid.shape
+        self.dtype = np.dtype(dtype)
+        self.ndim = 2
+
+    def __setitem__(self, key, value):
+        from rasterio.windows import Window
+
+        rows, cols = key
+        win = Window(cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start)
+        with self.lock:
+            self.ds.write(np.asarray(value, dtype=self.dtype), 1, window=win)
+
+    def close(self):
+        self.ds.close()
+
+
+def to_cog(src, dst, threads: int = 1) -> None:
+    """Copy the GeoTIFF ``src`` to a Cloud-Optimised GeoTIFF ``dst`` (deflate, overviews by average)."""
+    import rasterio.shutil
+
+    rasterio.shutil.copy(str(src), str(dst), driver="COG", COMPRESS="DEFLATE", PREDICTOR="YES",
+                         BLOCKSIZE="512", OVERVIEW_RESAMPLING="AVERAGE", BIGTIFF="IF_SAFER",
+                         NUM_THREADS=str(max(1, int(threads))))

@@ -7,6 +7,7 @@ from snakemake.exceptions import WorkflowError
 MONTHLY = ("ndvi", "temperature", "precipitation", "radiation")
 ANNUAL = ("landcover", "landuse", "nightlight", "population")
 ENV = "../../envs/carbonbalance.yaml"
+CASA_OUTPUTS = ("npp.tif", "rh.tif", "nep.tif", "sequestration_tco2.tif", "casa_monthly.zarr")
 
 
 def normalise_config(cfg):
@@ -46,6 +47,7 @@ def stage_metadata():
              "results/meta/statistics.json"]
     for y in years():
         files += [f"results/meta/align_{var}_{y}.json" for var in MONTHLY + ANNUAL]
+        files.append(f"results/meta/casa_{y}.json")
     return files
 
 
@@ -53,6 +55,9 @@ def all_targets():
     targets = ["results/run_metadata.json", "results/tables/statistics.parquet",
                "results/aligned/cell_area.zarr"]
     targets += [aligned(var, y) for var in MONTHLY + ANNUAL for y in years()]
+    for y in years():
+        targets += [f"results/grid/{y}/{name}" for name in CASA_OUTPUTS]
+        targets.append(f"results/figures/casa_{y}.png")
     return targets
 
 

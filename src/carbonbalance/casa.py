@@ -1,0 +1,555 @@
+"""Improved CASA: monthly NPP, heterotrophic respiration and NEP (SPEC §3).
+
+Numbers and units
+-----------------
+Inputs per cell and month: NDVI (1), mean air temperature T (°C), precipitation P
+(mm month⁻¹), total solar radiation SOL (MJ m⁻² month⁻¹) and the CASA vegetation type
+of the cell.  Outputs per month: FPAR (1), Tε1, Tε2, Wε (1), Thornthwaite Ep0, net
+radiation Rn, actual E and potential Ep evapotranspiration (mm month⁻¹), ε (g C MJ⁻¹),
+APAR (MJ m⁻² month⁻¹), NPP, RH and NEP (g C m⁻² month⁻¹).  Annual NPP, RH and NEP are
+the sums over the 12 months (g C m⁻² yr⁻¹); Topt (°C) is the temperature of the month
+in which the cell's NDVI peaks (the first such month on ties).
+
+How the grid is computed
+------------------------
+One numba kernel (:func:`casa_block`, ``njit(nogil=True, cache=True)``) takes all 12
+months of a block of cells and writes every monthly term plus the annual sums and
+per-cell counters into one stacked array.  Cells without a vegetated type, with a
+missing climate month or without any valid NDVI month are skipped and left NaN.
+Dask drives the kernel over the chunks of lazily read inputs (:func:`casa_dataset`),
+so the result does not depend on the chunk shape and memory is bounded by the chunk
+size times the number of threads.  :func:`run_cell` runs the very same kernel on one
+cell.
+
+NDVI limits
+-----------
+``percentile`` (default): per vegetation type, the 5th/95th percentiles of NDVI over all
+valid cell-months of that type in the study area and year with NDVI > 0, from integer
+histograms of bin width ``percentile_bin_width`` summed over chunks (:func:`ndvi_limits`).
+The result is independent of chunking, and the error against the exact percentile
+(numpy ``linear``) is at most one bin width (1e-4 NDVI by default).  Types with fewer
+than ``min_percentile_samples`` samples fall back to the fixed table (logged).
+``table``: the fixed per-type table of SPEC §3.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field, replace
+
+import numba
+import numpy as np
+
+from carbonbalance.errors import ConfigError, InputError
+
+log = logging.getLogger(__name__)
+
+#: CASA vegetation types, in kernel index order.
+TYPES = ("ENF", "EBF", "DNF", "DBF", "MF", "shrub", "grass", "crop", "other")
+NTYPES = len(TYPES)
+
+#: Monthly terms in the order of the kernel's stacked output.
+MONTHLY_TERMS = ("fpar", "t_eps1", "t_eps2", "w_eps", "ep0", "rn", "e", "ep", "eps", "apar",
+                 "npp", "rh", "nep")
+#: Per-cell annual outputs and counters following the monthly block.
+ANNUAL_TERMS = ("npp", "rh", "nep", "topt", "status", "n_cold_months", "n_ep_zero_months",
+                "n_p_zero_months", "n_ndvi_filled_months", "n_npp_month_flagged")
+N_OUT = len(MONTHLY_TERMS) * 12 + len(ANNUAL_TERMS)
+
+UNITS = {
+    "fpar": "1", "t_eps1": "1", "t_eps2": "1", "w_eps": "1",
+    "ep0": "mm month-1", "rn": "mm month-1", "e": "mm month-1", "ep": "mm month-1",
+    "eps": "g C MJ-1", "apar": "MJ m-2 month-1",
+    "npp": "g C m-2 month-1", "rh": "g C m-2 month-1", "nep": "g C m-2 month-1",
+}
+LONG_NAMES = {
+    "fpar": "fraction of absorbed photosynthetically active radiation",
+    "t_eps1": "temperature stress T_eps1", "t_eps2": "temperature stress T_eps2",
+    "w_eps": "water stress W_eps", "ep0": "Thornthwaite potential evapotranspiration Ep0",
+    "rn": "net radiation (Zhou & Zhang 1995) in mm water equivalent",
+    "e": "actual evapotranspiration E", "ep": "potential evapotranspiration Ep",
+    "eps": "light use efficiency", "apar": "absorbed photosynthetically active radiation",
+    "npp": "net primary production", "rh": "heterotrophic respiration",
+    "nep": "net ecosystem production (NPP - RH, positive = sink)",
+}
+ANNUAL_UNITS = {"npp": "g C m-2 yr-1", "rh": "g C m-2 yr-1", "nep": "g C m-2 yr-1", "topt": "degC"}
+
+#: Why a cell has no value (annual ``status``).
+STATUS = {0: "computed", 1: "non-vegetated class", 2: "no land-cover data",
+          3: "missing climate month", 4: "no valid NDVI month", 5: "missing NDVI month (missing_ndvi_month: nodata)"}
+
+#: Fixed NDVI limits of SPEC §3 (min, max) per type.
+NDVI_TABLE = {"ENF": (0.023, 0.647), "EBF": (0.023, 0.676), "DNF": (0.023, 0.738),
+              "DBF": (0.023, 0.747), "MF": (0.023, 0.702), "shrub": (0.023, 0.636),
+              "grass": (0.023, 0.634), "crop": (0.023, 0.634), "other": (0.023, 0.634)}
+EPS_MAX = {"ENF": 0.389, "EBF": 0.985, "DNF": 0.485, "DBF": 0.692, "MF": 0.475, "shrub": 0.429,
+           "grass": 0.542, "crop": 0.542, "other": 0.542}
+#: C -> CO2 factors of the sequestration variants.
+SEQUESTRATION = {"fan2024": ("nep", 44.0 / 12.0), "peng2023": ("npp", 1.62 / 0.45)}
+
+
+@dataclass(frozen=True)
+class CasaParams:
+    """Every switch and table of SPEC §3; defaults are the SPEC defaults."""
+
+    ndvi_limits: str = "percentile"
+    percentiles: tuple = (5.0, 95.0)
+    percentile_bin_width: float = 1e-4
+    min_percentile_samples: int = 100
+    ndvi_table: dict = field(default_factory=lambda: dict(NDVI_TABLE))
+    eps_max: dict = field(default_factory=lambda: dict(EPS_MAX))
+    fpar_min: float = 0.001
+    fpar_max: float = 0.95
+    alpha: float = 0.5
+    par_share: float = 0.5
+    t_eps2_constant: float = 1.1814
+    half_rule: bool = True
+    clamp_w_eps: bool = True
+    thornthwaite_correction: str = "none"
+    missing_ndvi_month: str = "fpar_min"
+    sequestration: str = "fan2024"
+    co2_per_c: float | None = None
+    monthly_npp_max: float = 300.0
+    annual_npp_max: float = 2000.0
+    monthly_variables: tuple = ("fpar", "t_eps1", "t_eps2", "w_eps", "eps", "npp", "rh", "nep")
+
+    @classmethod
+    def from_config(cls, cfg: dict | None) -> "CasaParams":
+        """Build from the ``casa`` section of the config (schema keys; missing keys = defaults)."""
+        cfg = dict(cfg or {})
+        kw: dict = {}
+        simple = ("ndvi_limits", "percentile_bin_width", "min_percentile_samples", "fpar_min",
+                  "fpar_max", "alpha", "par_share", "t_eps2_constant", "half_rule", "clamp_w_eps",
+                  "thornthwaite_correction", "missing_ndvi_month")
+        for key in simple:
+            if key in cfg:
+                kw[key] = cfg.pop(key)
+        if "percentiles" in cfg:
+            kw["percentiles"] = tuple(float(q) for q in cfg.pop("percentiles"))
+        if "ndvi_table" in cfg:
+            table = dict(NDVI_TABLE)
+            table.update({k: tuple(v) for k, v in cfg.pop("ndvi_table").items()})
+            kw["ndvi_table"] = table
+        if "eps_max" in cfg:
+            kw["eps_max"] = {**EPS_MAX, **cfg.pop("eps_max")}
+        if "sequestration" in cfg:
+            seq = dict(cfg.pop("sequestration"))
+            kw["sequestration"] = seq.pop("variant", "fan2024")
+            kw["co2_per_c"] = seq.pop("co2_per_c", None)
+            if seq:
+                raise ConfigError(f"casa.sequestration: unknown key(s) {sorted(seq)}")
+        if "plausibility" in cfg:
+            pl = dict(cfg.pop("plausibility"))
+            kw["monthly_npp_max"] = pl.pop("monthly_npp_max", 300.0)
+            kw["annual_npp_max"] = pl.pop("annual_npp_max", 2000.0)
+            if pl:
+                raise ConfigError(f"casa.plausibility: unknown key(s) {sorted(pl)}")
+        if "monthly_variables" in cfg:
+            kw["monthly_variables"] = tuple(cfg.pop("monthly_variables"))
+        if cfg:
+            raise ConfigError(f"casa: unknown key(s) {sorted(cfg)}")
+        p = cls(**kw)
+        p.check()
+        return p
+
+    def check(self) -> None:
+        if self.ndvi_limits not in ("percentile", "table"):
+            raise ConfigError(f"casa.ndvi_limits must be 'percentile' or 'table', not {self.ndvi_limits!r}")
+        lo, hi = self.percentiles
+        if not 0 <= lo < hi <= 100:
+            raise ConfigError(f"casa.percentiles must satisfy 0 <= low < high <= 100, got {self.percentiles}")
+        for t in TYPES:
+            if t not in self.ndvi_table or t not in self.eps_max:
+                raise ConfigError(f"casa: vegetation type {t!r} missing from ndvi_table or eps_max")
+            mn, mx = self.ndvi_table[t]
+            if not -1 < mn < mx < 1:
+                raise ConfigError(f"casa.ndvi_table.{t}: need -1 < min < max < 1, got {[mn, mx]}")
+            if not self.eps_max[t] > 0:
+                raise ConfigError(f"casa.eps_max.{t} must be > 0 g C MJ-1, got {self.eps_max[t]}")
+        if not 0 <= self.fpar_min < self.fpar_max <= 1:
+            raise ConfigError(f"casa: need 0 <= fpar_min < fpar_max <= 1, got {self.fpar_min}, {self.fpar_max}")
+        if self.thornthwaite_correction not in ("none", "daylength"):
+            raise ConfigError("casa.thornthwaite_correction must be 'none' or 'daylength'")
+        if self.missing_ndvi_month not in ("fpar_min", "nodata"):
+            raise ConfigError("casa.missing_ndvi_month must be 'fpar_min' or 'nodata'")
+        if self.sequestration not in SEQUESTRATION:
+            raise ConfigError(f"casa.sequestration.variant must be one of {sorted(SEQUESTRATION)}")
+        unknown = set(self.monthly_variables) - set(MONTHLY_TERMS)
+        if unknown:
+            raise ConfigError(f"casa.monthly_variables: unknown term(s) {sorted(unknown)}; "
+                              f"choose from {list(MONTHLY_TERMS)}")
+
+    def table_limits(self) -> tuple[np.ndarray, np.ndarray]:
+        """(min, max) NDVI per type from the fixed table, in :data:`TYPES` order."""
+        return (np.array([self.ndvi_table[t][0] for t in TYPES], dtype="float64"),
+                np.array([self.ndvi_table[t][1] for t in TYPES], dtype="float64"))
+
+    def eps_max_array(self) -> np.ndarray:
+        return np.array([self.eps_max[t] for t in TYPES], dtype="float64")
+
+    def sequestration_source_factor(self) -> tuple[str, float]:
+        """Which annual term is sequestered (``nep`` or ``npp``) and its g C -> g CO2 factor."""
+        source, factor = SEQUESTRATION[self.sequestration]
+        return source, float(self.co2_per_c) if self.co2_per_c is not None else factor
+
+    def record(self) -> dict:
+        """The choices, for the run metadata."""
+        source, factor = self.sequestration_source_factor()
+        out = {k: v for k, v in self.__dict__.items()}
+        out["sequestration_source"] = source
+        out["sequestration_co2_per_c"] = factor
+        return out
+
+
+# --------------------------------------------------------------------------- kernels
+
+
+@numba.njit(nogil=True, cache=True)
+def _day_length_hours(lat_deg, doy):
+    """Astronomical day length (FAO-56 eq. 25, 34) in hours at latitude and day of year."""
+    phi = lat_deg * math.pi / 180.0
+    delta = 0.409 * math.sin(2.0 * math.pi * doy / 365.0 - 1.39)
+    x = -math.tan(phi) * math.tan(delta)
+    if x > 1.0:
+        x = 1.0
+    elif x < -1.0:
+        x = -1.0
+    return 24.0 / math.pi * math.acos(x)
+
+
+@numba.njit(nogil=True, cache=True)
+def _clamp(x, lo, hi):
+    if x < lo:
+        return lo
+    if x > hi:
+        return hi
+    return x
+
+
+@numba.njit(nogil=True, cache=True)
+def casa_block(ndvi, temp, prec, sol, vtype, lat, days, doy, ndvi_min, ndvi_max, eps_max,
+               fpar_min, fpar_max, alpha, par_share, t2_const, half_rule, clamp_w, correction,
+               fill_missing_ndvi, npp_month_max, out):
+    """CASA on one block: all 12 months of ``ny x nx`` cells.
+
+    ndvi, temp, prec, sol : (12, ny, nx) float arrays (NaN = missing)
+    vtype : (ny, nx) int8, CASA type index into :data:`TYPES`, -1 non-vegetated, -2 no data
+    lat : (ny, nx) latitude in degrees (used only when ``correction``)
+    days, doy : (12,) days in month and mid-month day of year (used only when ``correction``)
+    ndvi_min, ndvi_max, eps_max : (NTYPES,) float64
+    out : (N_OUT, ny, nx) float array, filled here (monthly terms first, month-major
+          within a term, then :data:`ANNUAL_TERMS`)
+    """
+    nm = 13  # len(MONTHLY_TERMS)
+    a0 = nm * 12
+    ny = vtype.shape[0]
+    nx = vtype.shape[1]
+    nan = np.nan
+    fspan = fpar_max - fpar_min
+    # Tε2 at T = Topt does not depend on Topt: the half-rule value
+    te2_half = 0.5 * t2_const / (1.0 + math.exp(-2.0)) / (1.0 + math.exp(-3.0))
+    for i in range(ny):
+        for j in range(nx):
+            for q in range(a0 + 4):
+                out[q, i, j] = nan
+            for q in range(a0 + 5, a0 + 10):
+                out[q, i, j] = 0.0
+            k = vtype[i, j]
+            if k < 0:
+                out[a0 + 4, i, j] = 1.0 if k == -1 else 2.0
+                continue
+            # climate complete, NDVI peak month, Thornthwaite heat index
+            ok = True
+            best = -np.inf
+            mbest = -1
+            nmiss = 0
+            heat = 0.0
+            for m in range(12):
+                t = temp[m, i, j]
+                p = prec[m, i, j]
+                s = sol[m, i, j]
+                if not (math.isfinite(t) and math.isfinite(p) and math.isfinite(s)):
+                    ok = False
+                    break
+                v = ndvi[m, i, j]
+                if math.isfinite(v):
+                    if v > best:
+                        best = v
+                        mbest = m
+                else:
+                    nmiss += 1
+                if t > 0.0:
+                    heat += (t / 5.0) ** 1.514
+            if not ok:
+                out[a0 + 4, i, j] = 3.0
+                continue
+            if mbest < 0:
+                out[a0 + 4, i, j] = 4.0
+                continue
+            if nmiss > 0 and not fill_missing_ndvi:
+                out[a0 + 4, i, j] = 5.0
+                continue
+            topt = float(temp[mbest, i, j])
+            expo = 6.75e-7 * heat ** 3 - 7.71e-5 * heat ** 2 + 1.792e-2 * heat + 0.49239
+            te1_base = 0.8 + 0.02 * topt - 0.0005 * topt * topt
+            lo = ndvi_min[k]
+            hi = ndvi_max[k]
+            sr_lo = (1.0 + lo) / (1.0 - lo)
+            sr_hi = (1.0 + hi) / (1.0 - hi)
+            emax = eps_max[k]
+            npp_sum = 0.0
+            rh_sum = 0.0
+            n_cold = 0
+            n_ep0 = 0
+            n_p0 = 0
+            n_flag = 0
+            for m in range(12):
+                t = float(temp[m, i, j])
+                p = float(prec[m, i, j])
+                s = float(sol[m, i, j])
+                v = float(ndvi[m, i, j])
+                # FPAR
+                if math.isfinite(v):
+                    f_ndvi = _clamp((v - lo) / (hi - lo) * fspan + fpar_min, fpar_min, fpar_max)
+                    vc = _clamp(v, lo, hi)
+                    sr = (1.0 + vc) / (1.0 - vc)
+                    f_sr = _clamp((sr - sr_lo) / (sr_hi - sr_lo) * fspan + fpar_min, fpar_min, fpar_max)
+                    fpar = _clamp(alpha * f_ndvi + (1.0 - alpha) * f_sr, fpar_min, fpar_max)
+                else:
+                    fpar = fpar_min
+                # temperature stress
+                if t <= -10.0:
+                    te1 = 0.0
+                    n_cold += 1
+                else:
+                    te1 = te1_base
+                if half_rule and (t - topt > 10.0 or topt - t > 13.0):
+                    te2 = te2_half
+                else:
+                    te2 = t2_const / (1.0 + math.exp(0.2 * (topt - 10.0 - t))) \
+                        / (1.0 + math.exp(0.3 * (-topt - 10.0 + t)))
+                # water stress
+                if t > 0.0:
+                    ep0 = 16.0 * (10.0 * t / heat) ** expo
+                    if correction:
+                        ep0 *= _day_length_hours(lat[i, j], doy[m]) / 12.0 * days[m] / 30.0
+                else:
+                    ep0 = 0.0
+                rn = 0.369 * math.sqrt(ep0 * p) + 0.598 * ep0
+                if p > 0.0 and rn > 0.0:
+                    e = p * rn * (p * p + rn * rn + p * rn) / ((p + rn) * (p * p + rn * rn))
+                else:
+                    e = 0.0
+                ep = 0.5 * (e + ep0)
+                if p == 0.0:
+                    n_p0 += 1
+                if ep == 0.0:
+                    w = 1.0
+                    n_ep0 += 1
+                else:
+                    w = 0.5 + 0.5 * e / ep
+                    if clamp_w:
+                        w = _clamp(w, 0.5, 1.0)
+                eps = te1 * te2 * w * emax
+                apar = s * fpar * par_share
+                npp = apar * eps
+                rh = 0.22 * (math.exp(0.0913 * t) + math.log(0.3145 * p + 1.0)) * 30.0 * 0.465
+                if npp > npp_month_max:
+                    n_flag += 1
+                out[0 * 12 + m, i, j] = fpar
+                out[1 * 12 + m, i, j] = te1
+                out[2 * 12 + m, i, j] = te2
+                out[3 * 12 + m, i, j] = w
+                out[4 * 12 + m, i, j] = ep0
+                out[5 * 12 + m, i, j] = rn
+                out[6 * 12 + m, i, j] = e
+                out[7 * 12 + m, i, j] = ep
+                out[8 * 12 + m, i, j] = eps
+                out[9 * 12 + m, i, j] = apar
+                out[10 * 12 + m, i, j] = npp
+                out[11 * 12 + m, i, j] = rh
+                out[12 * 12 + m, i, j] = npp - rh
+                npp_sum += npp
+                rh_sum += rh
+            out[a0 + 0, i, j] = npp_sum
+            out[a0 + 1, i, j] = rh_sum
+            out[a0 + 2, i, j] = npp_sum - rh_sum
+            out[a0 + 3, i, j] = topt
+            out[a0 + 4, i, j] = 0.0
+            out[a0 + 5, i, j] = n_cold
+            out[a0 + 6, i, j] = n_ep0
+            out[a0 + 7, i, j] = n_p0
+            out[a0 + 8, i, j] = nmiss
+            out[a0 + 9, i, j] = n_flag
+
+
+@numba.njit(nogil=True, cache=True)
+def ndvi_histogram(ndvi, vtype, mask, nbins, width):
+    """Counts of NDVI > 0 per CASA type in bins of ``width`` over (0, nbins*width].
+
+    ndvi (12, ny, nx) float; vtype (ny, nx) int8; mask (ny, nx) bool (study area).
+    Returns int64 (NTYPES, nbins).
+    """
+    counts = np.zeros((9, nbins), dtype=np.int64)
+    ny = vtype.shape[0]
+    nx = vtype.shape[1]
+    for i in range(ny):
+        for j in range(nx):
+            k = vtype[i, j]
+            if k < 0 or not mask[i, j]:
+                continue
+            for m in range(12):
+                v = ndvi[m, i, j]
+                if v > 0.0:  # False for NaN
+                    b = int(v / width)
+                    if b >= nbins:
+                        b = nbins - 1
+                    counts[k, b] += 1
+    return counts
+
+
+def histogram_percentile(counts: np.ndarray, q: float, width: float) -> float:
+    """Percentile ``q`` (0–100) of the values behind a histogram of bins ``[b*w, (b+1)*w)``.
+
+    Follows numpy's default ('linear') definition, rank h = (n − 1)·q/100 between the
+    sorted values; the value of rank r inside a bin with c values is placed at
+    ``lo + (r − start + 0.5)/c · width``.  Every estimate lies in the same bin as the
+    exact order statistic, so the error is below ``width``.
+    """
+    n = int(counts.sum())
+    if n == 0:
+        return math.nan
+    cum = np.cumsum(counts)
+    h = (n - 1) * q / 100.0
+
+    def at_rank(r: int) -> float:
+        b = int(np.searchsorted(cum, r, side="right"))
+        start = cum[b - 1] if b > 0 else 0
+        return (b + (r - start + 0.5) / counts[b]) * width
+
+    lo_r = int(math.floor(h))
+    hi_r = min(lo_r + 1, n - 1)
+    frac = h - lo_r
+    return at_rank(lo_r) + frac * (at_rank(hi_r) - at_rank(lo_r))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def type_lookup(classes: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted land-cover codes and their type indices (-1 = masked) from the config mapping."""
+    codes, idx = [], []
+    for code, name in sorted(((int(c), n) for c, n in classes.items())):
+        if name is not None and name not in TYPES:
+            raise ConfigError(f"landcover_classes: code {code} maps to unknown CASA type {name!r}; "
+                              f"use one of {list(TYPES)} or null")
+        codes.append(code)
+        idx.append(-1 if name is None else TYPES.index(name))
+    return np.asarray(codes, dtype="int64"), np.asarray(idx, dtype="int8")
+
+
+def vegetation_type(landcover: np.ndarray, codes: np.ndarray, types: np.ndarray) -> np.ndarray:
+    """CASA type index per cell from land-cover codes (NaN or negative = no data -> -2).
+
+    Raises :class:`InputError` for a code missing from the mapping.
+    """
+    lc = np.asarray(landcover)
+    valid = np.isfinite(lc) & (lc >= 0) if lc.dtype.kind == "f" else lc >= 0
+    out = np.full(lc.shape, -2, dtype="int8")
+    if not valid.any():
+        return out
+    vals = lc[valid].astype("int64")
+    pos = np.clip(np.searchsorted(codes, vals), 0, len(codes) - 1)
+    bad = codes[pos] != vals
+    if bad.any():
+        raise InputError(f"landcover: class code(s) {sorted(set(vals[bad].tolist()))[:10]} are not in "
+                         f"landcover_classes (known: {codes.tolist()})")
+    out[valid] = types[pos]
+    return out
+
+
+def month_days(year: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Days in each month and the day of year of each month's middle."""
+    import calendar
+
+    y = 2001 if year is None else int(year)
+    days = np.array([calendar.monthrange(y, m)[1] for m in range(1, 13)], dtype="float64")
+    doy = np.cumsum(days) - days + (days + 1) / 2.0
+    return days, doy
+
+
+def _kernel_args(params: CasaParams, ndvi_min, ndvi_max):
+    return (np.asarray(ndvi_min, dtype="float64"), np.asarray(ndvi_max, dtype="float64"),
+            params.eps_max_array(), float(params.fpar_min), float(params.fpar_max),
+            float(params.alpha), float(params.par_share), float(params.t_eps2_constant),
+            bool(params.half_rule), bool(params.clamp_w_eps),
+            params.thornthwaite_correction == "daylength",
+            params.missing_ndvi_month == "fpar_min", float(params.monthly_npp_max))
+
+
+def run_block(ndvi, temperature, precipitation, radiation, vtype, params: CasaParams,
+              ndvi_min, ndvi_max, lat=None, year=None, dtype="float32") -> np.ndarray:
+    """Run :func:`casa_block` on in-memory arrays; returns the stacked (N_OUT, ny, nx) output."""
+    vtype = np.ascontiguousarray(vtype, dtype="int8")
+    ny, nx = vtype.shape
+    if params.thornthwaite_correction == "daylength":
+        if lat is None:
+            raise ConfigError("casa.thornthwaite_correction: daylength needs cell latitudes")
+        lat = np.broadcast_to(np.asarray(lat, dtype="float64"), (ny, nx))
+    else:
+        lat = np.zeros((1, 1))
+    days, doy = month_days(year)
+    out = np.empty((N_OUT, ny, nx), dtype=dtype)
+    a = _kernel_args(params, ndvi_min, ndvi_max)
+    casa_block(ndvi, temperature, precipitation, radiation, vtype, lat, days, doy, *a, out)
+    return out
+
+
+def run_cell(ndvi, temperature, precipitation, radiation, casa_type, params=None,
+             ndvi_limits=None, latitude=None, year=None) -> dict:
+    """CASA for one cell, with the grid kernel: 12-month sequences in, a dict of terms out.
+
+    Parameters
+    ----------
+    ndvi, temperature, precipitation, radiation : 12 values each (NDVI 1, °C, mm month⁻¹,
+        MJ m⁻² month⁻¹; NaN NDVI = missing month)
+    casa_type : one of :data:`TYPES`
+    params : :class:`CasaParams`, a ``casa`` config dict, or None (SPEC defaults)
+    ndvi_limits : optional (min, max) NDVI of the type; default the fixed table in ``params``
+    latitude, year : needed for ``thornthwaite_correction: daylength`` (year for month lengths)
+
+    Returns 12-month float64 arrays for every name in :data:`MONTHLY_TERMS` and scalars
+    ``topt`` (°C), ``npp_annual``, ``rh_annual``, ``nep_annual`` (g C m⁻² yr⁻¹) and
+    ``status`` (see :data:`STATUS`).
+    """
+    if params is None:
+        params = CasaParams()
+    elif isinstance(params, dict):
+        params = CasaParams.from_config(params)
+    if casa_type not in TYPES:
+        raise ValueError(f"casa_type must be one of {list(TYPES)}, got {casa_type!r}")
+    k = TYPES.index(casa_type)
+    mins, maxs = params.table_limits()
+    if ndvi_limits is not None:
+        mins[k], maxs[k] = ndvi_limits
+
+    def col(x, name):
+        a = np.asarray(x, dtype="float64").reshape(-1)
+        if a.shape != (12,):
+            raise ValueError(f"{name}: need 12 monthly values, got {a.shape[0]}")
+        return a.reshape(12, 1, 1)
+
+    out = run_block(col(ndvi, "ndvi"), col(temperature, "temperature"),
+                    col(precipitation, "precipitation"), col(radiation, "radiation"),
+                    np.array([[k]], dtype="int8"), params, mins, maxs,
+                    lat=None if latitude is None else np.array([[latitude]], dtype="float64"),
+                    year=year, dtype="float64")[:, 0, 0]
+    res = {name: out[q * 12:(q + 1) * 12].copy() for q, name in enumerate(MONTHLY_TERMS)}
+    a0 = len(MONTHLY_TERMS) * 12
+    annual = dict(zip(ANNUAL_TERMS, out[a0:]))
+    res["topt"] = float(annual["topt"])
+    for name in ("npp", "rh", "nep"):
+        res[f"{name}_annual"] = float(annual[name])
+    res["status"] = STATUS[int(annual["status"])]
+    return res

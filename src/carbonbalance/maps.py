@@ -1,0 +1,73 @@
+"""Maps of gridded results (PNG) with administrative outlines."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+def read_for_map(path, max_pixels: int = 1_500_000):
+    """Read band 1 of ``path`` decimated (COG overviews) to at most ``max_pixels``; NaN = nodata.
+
+    Returns (array, extent [left, right, bottom, top], units tag).
+    """
+    import rasterio
+
+    with rasterio.open(path) as src:
+        f = max(1.0, float(np.sqrt(src.width * src.height / max_pixels)))
+        shape = (max(1, int(src.height / f)), max(1, int(src.width / f)))
+        a = src.read(1, out_shape=shape, masked=True, resampling=rasterio.enums.Resampling.average)
+        b = src.bounds
+        units = src.tags(1).get("units") or src.tags().get("units", "")
+    return np.ma.filled(a.astype("float64"), np.nan), [b.left, b.right, b.bottom, b.top], units
+
+
+def map_panels(panels: list[dict], outlines=None, outline_groups: list[str] | None = None,
+               title: str | None = None, out_png=None, dpi: int = 150):
+    """One row of raster maps, each with its colour bar in the raster's units.
+
+    panels : [{"path": ..., "title": ..., "cmap": ..., "diverging": bool}]
+    outlines : GeoDataFrame of the finest units (drawn thin); ``outline_groups`` are id
+               columns dissolved into thicker outlines (e.g. the province id).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import TwoSlopeNorm
+
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 5.0), constrained_layout=True,
+                             squeeze=False)
+    for ax, p in zip(axes[0], panels):
+        a, extent, units = read_for_map(p["path"])
+        ax.set_facecolor("#dddddd")
+        finite = a[np.isfinite(a)]
+        kw = {}
+        if finite.size:
+            lo, hi = np.percentile(finite, [2, 98])
+            if p.get("diverging"):
+                m = max(abs(lo), abs(hi), 1e-9)
+                kw["norm"] = TwoSlopeNorm(vcenter=0.0, vmin=-m, vmax=m)
+            else:
+                kw.update(vmin=lo, vmax=hi if hi > lo else lo + 1)
+        im = ax.imshow(a, extent=extent, cmap=p.get("cmap", "viridis"), interpolation="nearest", **kw)
+        if outlines is not None:
+            outlines.boundary.plot(ax=ax, color="0.35", linewidth=0.3)
+            for col in outline_groups or []:
+                outlines.dissolve(by=col).boundary.plot(ax=ax, color="black", linewidth=0.9)
+        ax.set_title(p["title"])
+        ax.set_xlim(extent[:2])
+        ax.set_ylim(extent[2:])
+        ax.set_xticks([])
+        ax.set_yticks([])
+        cb = fig.colorbar(im, ax=ax, shrink=0.8, extend="both")
+        cb.set_label(units)
+    if title:
+        fig.suptitle(title)
+    if out_png is not None:
+        fig.savefig(out_png, dpi=dpi)
+        plt.close(fig)
+    return fig

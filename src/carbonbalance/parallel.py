@@ -1,0 +1,42 @@
+"""Running dask graphs on the threads a rule was given, with progress in the log."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import dask
+from dask.callbacks import Callback
+
+log = logging.getLogger(__name__)
+
+
+class LogProgress(Callback):
+    """Log ``label: k % of n tasks`` at every ``step`` percent (and the elapsed time)."""
+
+    def __init__(self, label: str, logger: logging.Logger = log, step: int = 10):
+        super().__init__()
+        self.label, self.logger, self.step = label, logger, step
+
+    def _start_state(self, dsk, state):
+        self.t0 = time.perf_counter()
+        self.next = self.step
+
+    def _posttask(self, key, result, dsk, state, worker_id):
+        done = len(state["finished"])
+        total = done + sum(len(state[k]) for k in ("ready", "waiting", "running"))
+        pct = 100 * done / max(total, 1)
+        if pct >= self.next:
+            self.logger.info("%s: %3.0f %% of %d tasks, %.1f s", self.label, pct, total,
+                             time.perf_counter() - self.t0)
+            while self.next <= pct:
+                self.next += self.step
+
+
+def compute(*objs, threads: int = 1, label: str | None = None):
+    """``dask.compute`` on a thread pool of ``threads`` workers, logging progress if labelled."""
+    kw = dict(scheduler="threads", num_workers=max(1, int(threads)))
+    if label is None:
+        return dask.compute(*objs, **kw)
+    with LogProgress(label):
+        return dask.compute(*objs, **kw)

@@ -1,0 +1,63 @@
+# Improved CASA NPP, heterotrophic respiration and NEP per year (SPEC §3).
+
+
+rule casa:
+    message:
+        "CASA NPP, RH and NEP for {wildcards.year}"
+    input:
+        grid="results/aligned/grid.json",
+        area="results/aligned/cell_area.zarr",
+        units="results/boundaries/units.gpkg",
+        ndvi=lambda w: aligned("ndvi", w.year),
+        temperature=lambda w: aligned("temperature", w.year),
+        precipitation=lambda w: aligned("precipitation", w.year),
+        radiation=lambda w: aligned("radiation", w.year),
+        landcover=lambda w: aligned("landcover", w.year),
+    output:
+        npp="results/grid/{year}/npp.tif",
+        rh="results/grid/{year}/rh.tif",
+        nep="results/grid/{year}/nep.tif",
+        sequestration="results/grid/{year}/sequestration_tco2.tif",
+        monthly=directory("results/grid/{year}/casa_monthly.zarr"),
+        meta="results/meta/casa_{year}.json",
+    params:
+        casa=config["casa"],
+        classes=config["landcover_classes"],
+    log:
+        "logs/casa/{year}.log",
+    benchmark:
+        "logs/benchmarks/casa_{year}.tsv"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    conda:
+        ENV
+    script:
+        "../scripts/casa.py"
+
+
+rule casa_map:
+    message:
+        "Maps of annual NPP and NEP for {wildcards.year}"
+    input:
+        npp="results/grid/{year}/npp.tif",
+        nep="results/grid/{year}/nep.tif",
+        units="results/boundaries/units.gpkg",
+    output:
+        report("results/figures/casa_{year}.png", category="CASA", subcategory="{year}",
+               caption="../report/casa_map.rst"),
+    params:
+        levels=[lvl["id"] for lvl in config["boundaries"]["levels"]],
+    log:
+        "logs/casa_map/{year}.log",
+    benchmark:
+        "logs/benchmarks/casa_map_{year}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        ENV
+    script:
+        "../scripts/casa_map.py"

@@ -1,0 +1,20 @@
+"""CASA NPP, RH, NEP and sequestration of one year on the grid (rule casa)."""
+
+from _helpers import setup
+
+log = setup(snakemake)  # noqa: F821
+
+from carbonbalance.casa import CasaParams  # noqa: E402
+from carbonbalance.casa_grid import run_casa_year  # noqa: E402
+from carbonbalance.grid import GridSpec  # noqa: E402
+from carbonbalance.store import write_json  # noqa: E402
+
+sm = snakemake  # noqa: F821
+year = int(sm.wildcards.year)
+params = CasaParams.from_config(sm.params.casa)
+paths = {k: sm.input[k] for k in ("ndvi", "temperature", "precipitation", "radiation", "landcover")}
+paths["cell_area"] = sm.input.area
+outputs = {k: sm.output[k] for k in ("npp", "rh", "nep", "sequestration", "monthly")}
+record = run_casa_year(paths, GridSpec.from_json(sm.input.grid), params, sm.params.classes, year, outputs,
+                       units_path=sm.input.units, threads=sm.threads)
+write_json(sm.output.meta, {"casa": {str(year): record}})
