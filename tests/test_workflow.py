@@ -41,6 +41,7 @@ def test_dry_run_is_clean(tmp_path, configfile):
     n_years = len(yaml.safe_load((wf / configfile).read_text()).get("years"))
     assert jobs["align_monthly"] == 4 * n_years and jobs["align_annual"] == 4 * n_years
     assert jobs["demo_inputs"] == 1 and jobs["run_metadata"] == 1
+    assert jobs["casa"] == n_years and jobs["casa_map"] == n_years
 
 
 @pytest.mark.parametrize("configfile", CONFIGS)
@@ -68,6 +69,11 @@ def test_config_value_of_wrong_type_names_the_key(tmp_path):
 
 def test_unknown_config_key_is_rejected(tmp_path):
     assert "resolutoin" in failing_dry_run(tmp_path, "grid:\n  resolutoin: 500\n")
+
+
+def test_bad_casa_switch_is_rejected(tmp_path):
+    text = failing_dry_run(tmp_path, "casa:\n  ndvi_limits: median\n")
+    assert "'median' is not one of ['percentile', 'table']" in text
 
 
 def test_missing_user_input_is_named_before_running(tmp_path):
@@ -111,9 +117,33 @@ def test_end_to_end_outputs(test_run):
     assert np.nansum(pop) == pytest.approx(float(p.sum()), rel=1e-6)
     stats = (wf / "results/tables/statistics.parquet")
     assert stats.exists()
+    for year in (2019, 2020):
+        for name in ("npp.tif", "rh.tif", "nep.tif", "sequestration_tco2.tif", "casa_monthly.zarr"):
+            assert (wf / f"results/grid/{year}/{name}").exists(), name
+        assert (wf / f"results/figures/casa_{year}.png").stat().st_size > 20_000
+        casa = meta["stages"]["casa"][str(year)]
+        assert casa["params"]["ndvi_limits"] == "percentile"
+        assert casa["cells_by_status"]["computed"] > 1000
+        assert casa["plausibility"]["annual_npp_gt_max_cells"] == 0
     # nothing left to do
     out = snakemake(wf, "-n", "--cores", "2", "--configfile", "config/test.yaml").stdout
     assert "Nothing to be done" in out
+
+
+def test_demo_forest_npp_is_plausible(test_run):
+    """Annual NPP of forest cells (IGBP 1-5) of the demo within 300-1500 g C m-2 yr-1."""
+    wf, _ = test_run
+    for year in (2019, 2020):
+        with rasterio.open(wf / f"results/grid/{year}/npp.tif") as src:
+            npp = src.read(1)
+            assert src.tags(1)["units"] == "g C m-2 yr-1"
+        lc = open_store(wf / f"results/aligned/{year}/landcover.zarr")["landcover"].values
+        forest = np.isin(lc, [1, 2, 3, 4, 5]) & np.isfinite(npp)
+        assert forest.sum() > 500
+        p5, p50, p95 = np.percentile(npp[forest], [5, 50, 95])
+        assert 300 <= p5 and p95 <= 1500 and 400 <= p50 <= 900, (p5, p50, p95)
+        water = np.isin(lc, [15, 16, 17])
+        assert np.isnan(npp[water]).all()
 
 
 def test_changed_ndvi_month_reruns_only_that_year(test_run):
@@ -125,6 +155,6 @@ def test_changed_ndvi_month_reruns_only_that_year(test_run):
         dst.write(data, 1)
     out = snakemake(wf, "-n", "--cores", "2", "--configfile", "config/test.yaml").stdout
     jobs = planned_jobs(out)
-    assert jobs == {"align_monthly": 1, "run_metadata": 1, "all": 1}, out[-3000:]
+    assert jobs == {"align_monthly": 1, "casa": 1, "casa_map": 1, "run_metadata": 1, "all": 1}, out[-3000:]
     assert "results/aligned/2020/ndvi.zarr" in out
     assert "results/aligned/2019/ndvi.zarr" not in re.sub(r"input: .*", "", out)

@@ -8,7 +8,8 @@ of the cell.  Outputs per month: FPAR (1), Tε1, Tε2, Wε (1), Thornthwaite Ep0
 radiation Rn, actual E and potential Ep evapotranspiration (mm month⁻¹), ε (g C MJ⁻¹),
 APAR (MJ m⁻² month⁻¹), NPP, RH and NEP (g C m⁻² month⁻¹).  Annual NPP, RH and NEP are
 the sums over the 12 months (g C m⁻² yr⁻¹); Topt (°C) is the temperature of the month
-in which the cell's NDVI peaks (the first such month on ties).
+in which the cell's NDVI peaks (the first such month on ties).  Tε1 is floored at 0, where
+the SPEC's quadratic would turn negative (Topt < −24.7 °C or > 64.7 °C, never in practice).
 
 How the grid is computed
 ------------------------
@@ -292,7 +293,8 @@ def casa_block(ndvi, temp, prec, sol, vtype, lat, days, doy, ndvi_min, ndvi_max,
                 continue
             topt = float(temp[mbest, i, j])
             expo = 6.75e-7 * heat ** 3 - 7.71e-5 * heat ** 2 + 1.792e-2 * heat + 0.49239
-            te1_base = 0.8 + 0.02 * topt - 0.0005 * topt * topt
+            # floored at 0: the quadratic turns negative for Topt < -24.7 or > 64.7 °C
+            te1_base = max(0.0, 0.8 + 0.02 * topt - 0.0005 * topt * topt)
             lo = ndvi_min[k]
             hi = ndvi_max[k]
             sr_lo = (1.0 + lo) / (1.0 - lo)
@@ -330,7 +332,7 @@ def casa_block(ndvi, temp, prec, sol, vtype, lat, days, doy, ndvi_min, ndvi_max,
                     te2 = t2_const / (1.0 + math.exp(0.2 * (topt - 10.0 - t))) \
                         / (1.0 + math.exp(0.3 * (-topt - 10.0 + t)))
                 # water stress
-                if t > 0.0:
+                if t > 0.0 and heat > 0.0:  # heat == 0 only if every T > 0 underflows
                     ep0 = 16.0 * (10.0 * t / heat) ** expo
                     if correction:
                         ep0 *= _day_length_hours(lat[i, j], doy[m]) / 12.0 * days[m] / 30.0

@@ -88,8 +88,8 @@ def ndvi_limits(ndvi, vtype, params: CasaParams, mask=None, threads: int = 1) ->
             rec["source"] = "table (type absent)"
         elif n < params.min_percentile_samples:
             rec["source"] = f"table (only {n} samples < min_percentile_samples)"
-            log.warning("NDVI limits of %s: only %d cell-months, using the fixed table %s", t, n,
-                        [tmin[k], tmax[k]])
+            log.warning("NDVI limits of %s: only %d cell-months, using the fixed table %.3f .. %.3f", t, n,
+                        tmin[k], tmax[k])
         else:
             lo = casa.histogram_percentile(counts[k], lo_q, width)
             hi = casa.histogram_percentile(counts[k], hi_q, width)
