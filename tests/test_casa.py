@@ -2,6 +2,7 @@
 
 import json
 import math
+import re
 
 import dask.array as da
 import numpy as np
@@ -343,3 +344,42 @@ def test_plausibility_flags_are_counted(tmp_path, small_grid):
     monthly = open_store(_outputs(tmp_path)["monthly"])["npp"].values
     assert rec["plausibility"]["annual_npp_gt_max_cells"] == int(np.nansum(npp > 300)) > 0
     assert rec["plausibility"]["monthly_npp_gt_max_cell_months"] == int(np.nansum(monthly > 50)) > 0
+
+
+# ---------------------------------------------------------------- building blocks
+
+def test_vectorised_exp_matches_numpy():
+    x = np.concatenate([np.random.default_rng(0).uniform(-700, 700, 5000), np.linspace(-30, 30, 1001),
+                        [0.0, -0.0, 1e-300, -1e-12, 700.0, -700.0]])
+    out = np.empty_like(x)
+    casa.vexp(x, out, x.size, np.empty(x.size, dtype="int64"))
+    np.testing.assert_allclose(out, np.exp(x), rtol=1e-14, atol=0)
+
+
+def test_chunked_view_does_not_copy():
+    from carbonbalance.casa_grid import chunked_view
+
+    a = np.arange(12 * 9 * 7, dtype="float32").reshape(12, 9, 7)
+    v = chunked_view(a, (12, 4, 3))
+    assert v.chunks == ((12,), (4, 4, 1), (3, 3, 1))
+    np.testing.assert_array_equal(v.compute(), a)
+    shared = v.map_blocks(lambda b: np.array([[[np.shares_memory(b, a)]]]), dtype=bool,
+                          chunks=((1,), (1,) * 3, (1,) * 3)).compute()
+    assert shared.all()
+
+
+def test_benchmark_script_runs_small(tmp_path):
+    """benchmarks/casa.py end to end on a tiny grid (a smoke test; no timing is asserted)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "casa.py"
+    proc = subprocess.run([sys.executable, str(script), "--rows", "64", "--cols", "48", "--chunk", "32",
+                           "--repeat", "1", "--repeat-numpy", "1", "--workdir", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    last = proc.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(r"casa_speedup_vs_numpy=\d+\.\d\d peak_rss_gb=\d+\.\d\d", last), last
+    assert "store path 128 x 96 (4x)" in proc.stdout
+    assert "agreement: total annual NPP relative difference" in proc.stdout

@@ -16,7 +16,7 @@ import numpy as np
 import xarray as xr
 
 from carbonbalance import casa
-from carbonbalance.casa import ANNUAL_TERMS, MONTHLY_TERMS, N_OUT, NTYPES, TYPES, CasaParams
+from carbonbalance.casa import ANNUAL_TERMS, MONTHLY_TERMS, NTYPES, TYPES, CasaParams
 from carbonbalance.errors import InputError
 from carbonbalance.grid import GridSpec
 from carbonbalance.parallel import compute
@@ -29,14 +29,39 @@ EXPECTED_UNITS = {"ndvi": "1", "temperature": "degC", "precipitation": "mm month
                   "radiation": "MJ m-2 month-1"}
 
 
-def _data(x):
-    return x.data if isinstance(x, xr.DataArray) else x
+def chunked_view(a: np.ndarray, chunks) -> da.Array:
+    """A dask array over the in-memory ``a`` whose chunks are views of it.
+
+    ``dask.array.from_array`` copies numpy inputs chunk by chunk when the graph is
+    built, which doubles the memory of a China-size grid held in memory; the explicit
+    name spares dask hashing the whole array (0.6 s per GB).
+    """
+    import uuid
+
+    from dask.array.core import normalize_chunks
+
+    chunks = normalize_chunks(chunks, a.shape, dtype=a.dtype)
+
+    def block(block_info=None):
+        return a[tuple(slice(s, e) for s, e in block_info[None]["array-location"])]
+
+    return da.map_blocks(block, chunks=chunks, dtype=a.dtype, meta=np.empty((0,) * a.ndim, a.dtype),
+                         name=f"chunked-view-{uuid.uuid4().hex}")
+
+
+def _data(x, chunks=None):
+    """Dask array of a DataArray, dask or numpy array (numpy: views, chunked like ``chunks``)."""
+    x = x.data if isinstance(x, xr.DataArray) else x
+    if isinstance(x, da.Array):
+        return x if chunks is None else x.rechunk(chunks)
+    x = np.asarray(x)
+    return chunked_view(x, chunks if chunks is not None else x.shape)
 
 
 def vegetation_types(landcover, classes: dict):
     """Lazy int8 CASA type index per cell (-1 masked class, -2 no data) from land-cover codes."""
     codes, types = casa.type_lookup(classes)
-    lc = da.asarray(_data(landcover))
+    lc = _data(landcover)
     return lc.map_blocks(casa.vegetation_type, codes, types, dtype="int8")
 
 
@@ -65,10 +90,10 @@ def ndvi_limits(ndvi, vtype, params: CasaParams, mask=None, threads: int = 1) ->
         return tmin, tmax, {"method": "table", "limits": {t: [tmin[k], tmax[k]] for k, t in enumerate(TYPES)}}
     width = float(params.percentile_bin_width)
     nbins = int(round(1.0 / width))
-    nd = da.asarray(_data(ndvi))
-    vt = da.asarray(vtype).rechunk(nd.chunks[1:])
+    nd = _data(ndvi)
+    vt = _data(vtype, nd.chunks[1:])
     mk = (da.ones(vt.shape, dtype=bool, chunks=vt.chunks) if mask is None
-          else da.asarray(mask).rechunk(vt.chunks))
+          else _data(mask, vt.chunks))
 
     def block(n, v, m):
         return casa.ndvi_histogram(n, v[0], m[0], nbins, width)[None, None, None]
@@ -121,45 +146,54 @@ def latitude(grid: GridSpec, chunks) -> da.Array:
 
 
 def casa_stacked(ndvi, temperature, precipitation, radiation, vtype, params: CasaParams,
-                 ndvi_min, ndvi_max, lat=None, year=None, dtype="float32") -> da.Array:
-    """The kernel's stacked output (N_OUT, y, x) as a lazy dask array (one kernel call per chunk).
+                 ndvi_min, ndvi_max, lat=None, year=None, dtype="float32",
+                 terms=MONTHLY_TERMS) -> da.Array:
+    """The kernel's stacked output (n_out(terms), y, x) as a lazy dask array (one kernel call per chunk).
+
+    ``terms``: the monthly terms to keep (any of :data:`~carbonbalance.casa.MONTHLY_TERMS`,
+    in that order in the output), followed by the annual layers.
 
     Inputs are (12, y, x) arrays (dask, numpy or DataArray) and the (y, x) int8 type map;
     everything is rechunked to the spatial chunks of ``ndvi``.
     """
-    nd = da.asarray(_data(ndvi))
+    nd = _data(ndvi)
     if nd.ndim != 3 or nd.shape[0] != 12:
         raise InputError(f"ndvi: expected 12 months on (month, y, x), got shape {nd.shape}")
     nd = nd.rechunk({0: 12})
     chunks = nd.chunks
-    ins = [nd] + [da.asarray(_data(a)).rechunk(chunks) for a in (temperature, precipitation, radiation)]
-    vt = da.asarray(vtype).rechunk(chunks[1:])
+    ins = [nd] + [_data(a, chunks) for a in (temperature, precipitation, radiation)]
+    vt = _data(vtype, chunks[1:])
     corr = params.thornthwaite_correction == "daylength"
     if corr and lat is None:
         raise InputError("casa.thornthwaite_correction: daylength needs the grid's latitudes")
-    la = da.asarray(lat).rechunk(chunks[1:]) if corr else da.zeros(vt.shape, chunks=chunks[1:])
+    la = _data(lat, chunks[1:]) if corr else da.zeros(vt.shape, chunks=chunks[1:])
     days, doy = casa.month_days(year)
     args = casa._kernel_args(params, ndvi_min, ndvi_max)
 
+    slots = casa.term_slots(terms)
+    nout = casa.n_out(terms)
+
     def block(n, t, p, s, v, lt):
-        out = np.empty((N_OUT,) + v.shape[1:], dtype=dtype)
-        casa.casa_block(n, t, p, s, v[0], lt[0] if corr else np.zeros((1, 1)), days, doy, *args, out)
+        out = np.empty((nout,) + v.shape[1:], dtype=dtype)
+        # views of in-memory inputs are passed as they are (numba compiles a strided variant)
+        casa.casa_block(n, t, p, s, v[0], lt[0] if corr else np.zeros((1, 1)), days, doy, *args, slots, out)
         return out
 
     return da.map_blocks(block, *ins, vt[None], la[None], dtype=dtype, meta=np.empty((0, 0, 0), dtype),
-                         chunks=((N_OUT,),) + chunks[1:])
+                         chunks=((nout,),) + chunks[1:])
 
 
-def as_dataset(stacked: da.Array) -> xr.Dataset:
+def as_dataset(stacked: da.Array, terms=MONTHLY_TERMS) -> xr.Dataset:
     """Name the layers of the stacked output: monthly variables (month, y, x) as in
     :data:`~carbonbalance.casa.MONTHLY_TERMS`; ``annual_npp``, ``annual_rh``, ``annual_nep``
     (g C m⁻² yr⁻¹), ``topt`` (°C), ``status`` and the per-cell counters on (y, x)."""
     dims = ("month", "y", "x")
     data_vars = {}
-    for q, name in enumerate(MONTHLY_TERMS):
+    kept = [t for t in MONTHLY_TERMS if t in set(terms)]
+    for q, name in enumerate(kept):
         data_vars[name] = (dims, stacked[q * 12:(q + 1) * 12],
                            {"units": casa.UNITS[name], "long_name": casa.LONG_NAMES[name]})
-    a0 = len(MONTHLY_TERMS) * 12
+    a0 = len(kept) * 12
     for q, name in enumerate(ANNUAL_TERMS):
         key = f"annual_{name}" if name in ("npp", "rh", "nep") else name
         attrs = {"units": casa.ANNUAL_UNITS.get(name, "1")}
@@ -169,9 +203,9 @@ def as_dataset(stacked: da.Array) -> xr.Dataset:
     return xr.Dataset(data_vars, coords={"month": np.arange(1, 13)})
 
 
-def casa_dataset(*args, **kwargs) -> xr.Dataset:
-    """Every CASA term, lazily (arguments of :func:`casa_stacked`, layers of :func:`as_dataset`)."""
-    return as_dataset(casa_stacked(*args, **kwargs))
+def casa_dataset(*args, terms=MONTHLY_TERMS, **kwargs) -> xr.Dataset:
+    """CASA terms, lazily (arguments of :func:`casa_stacked`, layers of :func:`as_dataset`)."""
+    return as_dataset(casa_stacked(*args, terms=terms, **kwargs), terms)
 
 
 def _check_units(ds: xr.Dataset, var: str, path) -> None:
@@ -214,12 +248,13 @@ def run_casa_year(paths: dict, grid: GridSpec, params: CasaParams, classes: dict
     inp = open_inputs(paths, grid)
     vt = vegetation_types(inp["landcover"], classes)
     mask = study_area_mask(units_path, grid) if units_path else None
-    mask_d = None if mask is None else da.from_array(mask, chunks=vt.chunks)
+    mask_d = None if mask is None else chunked_view(mask, vt.chunks)
     mins, maxs, limits = ndvi_limits(inp["ndvi"], vt, params, mask=mask_d, threads=threads)
     lat = latitude(grid, vt.chunks) if params.thornthwaite_correction == "daylength" else None
+    monthly = [v for v in MONTHLY_TERMS if v in params.monthly_variables]
     stacked = casa_stacked(inp["ndvi"], inp["temperature"], inp["precipitation"], inp["radiation"], vt,
-                           params, mins, maxs, lat=lat, year=year)
-    ds = as_dataset(stacked)
+                           params, mins, maxs, lat=lat, year=year, terms=monthly)
+    ds = as_dataset(stacked, monthly)
     area = open_store(paths["cell_area"])["cell_area_m2"].data.rechunk(vt.chunks)
     source, factor = params.sequestration_source_factor()
     seq = (ds[f"annual_{source}"].data * area * (1e-6 * factor)).astype("float32")
@@ -232,8 +267,7 @@ def run_casa_year(paths: dict, grid: GridSpec, params: CasaParams, classes: dict
         "sequestration": (f"annual carbon sequestration as CO2 from {source.upper()} x {factor:.6g} "
                           f"({params.sequestration})", "t CO2 per cell"),
     }
-    summary = block_summaries(stacked, vt, seq, params)
-    monthly = [v for v in MONTHLY_TERMS if v in params.monthly_variables]
+    summary = block_summaries(stacked, vt, seq, params, len(monthly))
     with contextlib.ExitStack() as stack:
         tmp = {k: stack.enter_context(atomic_output(outputs[k])) for k in annual}
         tmp_monthly = stack.enter_context(atomic_output(outputs["monthly"], directory=True))
@@ -277,8 +311,7 @@ _SLOTS = {"status": (0, _NS), "counters": (_NS, _NS + _NC), "annual_flagged": (_
 _NSUM = _NS + _NC + 3 + 2 * NTYPES
 
 
-def _summarise_block(s, v, q, annual_max):
-    a0 = len(MONTHLY_TERMS) * 12
+def _summarise_block(s, v, q, annual_max, a0):
     out = np.zeros(_NSUM + 1)
     status = s[a0 + 4].astype("int64").ravel()
     out[0:_NS] = np.bincount(status, minlength=_NS)[:_NS]
@@ -297,11 +330,12 @@ def _summarise_block(s, v, q, annual_max):
     return out[None, None, None]
 
 
-def block_summaries(stacked: da.Array, vtype, seq, params: CasaParams) -> da.Array:
+def block_summaries(stacked: da.Array, vtype, seq, params: CasaParams, n_monthly: int) -> da.Array:
     """One summary vector per chunk (counts, sums, max), reduced over chunks; lazy."""
     nb = tuple((1,) * len(c) for c in stacked.chunks[1:])
-    per_block = da.map_blocks(_summarise_block, stacked, da.asarray(vtype)[None], seq[None],
-                              float(params.annual_npp_max), dtype="float64", meta=np.empty((0, 0, 0, 0)),
+    per_block = da.map_blocks(_summarise_block, stacked, _data(vtype, stacked.chunks[1:])[None], seq[None],
+                              float(params.annual_npp_max), 12 * n_monthly, dtype="float64",
+                              meta=np.empty((0, 0, 0, 0)),
                               chunks=((1,),) + nb + ((_NSUM + 1,),), new_axis=[3])
     return da.concatenate([per_block[..., :_NSUM].sum(axis=(0, 1, 2)),
                            per_block[..., _NSUM:].max(axis=(0, 1, 2))])
