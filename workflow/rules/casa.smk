@@ -29,7 +29,8 @@ rule casa:
         "logs/benchmarks/casa_{year}.tsv"
     threads: 2
     resources:
-        mem_mb=4000,
+        # benchmarks/casa.py: peak 0.9 GB and 33 s for China at 1 km from chunked stores on 2 threads
+        mem_mb=3000,
         runtime=60,
     conda:
         ENV
