@@ -383,3 +383,15 @@ def test_benchmark_script_runs_small(tmp_path):
     assert re.fullmatch(r"casa_speedup_vs_numpy=\d+\.\d\d peak_rss_gb=\d+\.\d\d", last), last
     assert "store path 128 x 96 (4x)" in proc.stdout
     assert "agreement: total annual NPP relative difference" in proc.stdout
+
+
+def test_map_outlines_drop_zero_area_seams():
+    from shapely.geometry import Polygon
+
+    from carbonbalance.maps import _without_slivers
+
+    seam = [(2, 0), (2, 5), (2, 10), (2, 5)]  # a zero-area ring, as left by a dissolve
+    real_hole = [(5, 5), (6, 5), (6, 6), (5, 6)]
+    p = Polygon([(0, 0), (10, 0), (10, 10), (0, 10)], [seam, real_hole])
+    cleaned = _without_slivers(p)
+    assert len(cleaned.interiors) == 1 and cleaned.area == pytest.approx(99.0)

@@ -25,6 +25,21 @@ def read_for_map(path, max_pixels: int = 1_500_000):
     return np.ma.filled(a.astype("float64"), np.nan), [b.left, b.right, b.bottom, b.top], units
 
 
+def _without_slivers(geom, min_area: float = 1.0):
+    """``geom`` without interior rings under ``min_area`` (the zero-area seams a dissolve
+    of units whose shared edges differ in the last digits leaves behind)."""
+    from shapely.geometry import MultiPolygon, Polygon
+
+    def clean(p):
+        return Polygon(p.exterior, [r for r in p.interiors if Polygon(r).area >= min_area])
+
+    if geom.geom_type == "Polygon":
+        return clean(geom)
+    if geom.geom_type == "MultiPolygon":
+        return MultiPolygon([clean(p) for p in geom.geoms])
+    return geom
+
+
 def map_panels(panels: list[dict], outlines=None, outline_groups: list[str] | None = None,
                title: str | None = None, out_png=None, dpi: int = 150):
     """One row of raster maps, each with its colour bar in the raster's units.
@@ -57,7 +72,8 @@ def map_panels(panels: list[dict], outlines=None, outline_groups: list[str] | No
         if outlines is not None:
             outlines.boundary.plot(ax=ax, color="0.35", linewidth=0.3)
             for col in outline_groups or []:
-                outlines.dissolve(by=col).boundary.plot(ax=ax, color="black", linewidth=0.9)
+                groups = outlines[[col, "geometry"]].dissolve(by=col)
+                groups.geometry.apply(_without_slivers).boundary.plot(ax=ax, color="black", linewidth=0.9)
         ax.set_title(p["title"])
         ax.set_xlim(extent[:2])
         ax.set_ylim(extent[2:])
