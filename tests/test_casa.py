@@ -120,8 +120,8 @@ def test_every_term_matches_independent_numpy_reference(variant):
        k=st.sampled_from(TYPES))
 def test_cell_invariants_and_reference(t, p, ndvi, s, k):
     """Inputs at measurement precision (no subnormal temperatures)."""
-    r = run_cell(ndvi, t, p, s, k)
-    pr = CasaParams()
+    pr = CasaParams(t_eps1_floor=True)  # Topt < -24.7 °C would make NPP negative by design
+    r = run_cell(ndvi, t, p, s, k, params=pr)
     assert np.all((r["fpar"] >= pr.fpar_min) & (r["fpar"] <= pr.fpar_max))
     assert np.all((r["w_eps"] >= 0.5) & (r["w_eps"] <= 1.0))
     assert np.all((r["t_eps2"] > 0) & (r["t_eps2"] <= pr.t_eps2_constant))
@@ -173,6 +173,21 @@ def test_missing_ndvi_month_filled_with_fpar_min_or_nodata():
     assert r["fpar"][0] == 0.001 and r["status"] == "computed"
     r2 = run_cell(nd, T_WUHAN, P_WUHAN, SOL, "crop", params={"missing_ndvi_month": "nodata"})
     assert r2["status"].startswith("missing NDVI month") and math.isnan(r2["npp_annual"])
+
+
+def test_t_eps1_below_zero_is_counted_and_optionally_floored():
+    t = [-30, -28, -26, -20, -12, -8, -5, -9, -15, -22, -27, -30]
+    nd = [0.3] + [0.1] * 11  # NDVI peaks in January: Topt = -30 °C
+    r = run_cell(nd, t, P_WUHAN, SOL, "grass")
+    want = 0.8 + 0.02 * -30 - 0.0005 * 900
+    assert want < 0 and r["t_eps1"][6] == pytest.approx(want) and r["npp"][6] < 0
+    f = run_cell(nd, t, P_WUHAN, SOL, "grass", params={"t_eps1_floor": True})
+    assert np.all(f["t_eps1"] == 0) and np.all(f["npp"] == 0)
+    vt = np.array([[TYPES.index("grass")]], dtype="int8")
+    col = lambda v: np.asarray(v, float).reshape(12, 1, 1)  # noqa: E731
+    out = casa.run_block(col(nd), col(t), col(P_WUHAN), col(SOL), vt, CasaParams(), *CasaParams().table_limits(),
+                         terms=())
+    assert out[casa.ANNUAL_TERMS.index("n_t_eps1_negative"), 0, 0] == 1
 
 
 def test_ndvi_exactly_at_type_limits():

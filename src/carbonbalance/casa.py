@@ -8,8 +8,9 @@ of the cell.  Outputs per month: FPAR (1), Tε1, Tε2, Wε (1), Thornthwaite Ep0
 radiation Rn, actual E and potential Ep evapotranspiration (mm month⁻¹), ε (g C MJ⁻¹),
 APAR (MJ m⁻² month⁻¹), NPP, RH and NEP (g C m⁻² month⁻¹).  Annual NPP, RH and NEP are
 the sums over the 12 months (g C m⁻² yr⁻¹); Topt (°C) is the temperature of the month
-in which the cell's NDVI peaks (the first such month on ties).  Tε1 is floored at 0, where
-the SPEC's quadratic would turn negative (Topt < −24.7 °C or > 64.7 °C, never in practice).
+in which the cell's NDVI peaks (the first such month on ties).  Where the SPEC's Tε1
+quadratic turns negative (Topt < −24.7 °C or > 64.7 °C) the cell is counted
+(``n_t_eps1_negative``); ``t_eps1_floor`` floors Tε1 at 0 there (off by default).
 
 How the grid is computed
 ------------------------
@@ -55,7 +56,7 @@ MONTHLY_TERMS = ("fpar", "t_eps1", "t_eps2", "w_eps", "ep0", "rn", "e", "ep", "e
                  "npp", "rh", "nep")
 #: Per-cell annual outputs and counters following the monthly block.
 ANNUAL_TERMS = ("npp", "rh", "nep", "topt", "status", "n_cold_months", "n_ep_zero_months",
-                "n_p_zero_months", "n_ndvi_filled_months", "n_npp_month_flagged")
+                "n_p_zero_months", "n_ndvi_filled_months", "n_npp_month_flagged", "n_t_eps1_negative")
 
 UNITS = {
     "fpar": "1", "t_eps1": "1", "t_eps2": "1", "w_eps": "1",
@@ -105,6 +106,7 @@ class CasaParams:
     par_share: float = 0.5
     t_eps2_constant: float = 1.1814
     half_rule: bool = True
+    t_eps1_floor: bool = False
     clamp_w_eps: bool = True
     thornthwaite_correction: str = "none"
     missing_ndvi_month: str = "fpar_min"
@@ -120,7 +122,7 @@ class CasaParams:
         cfg = dict(cfg or {})
         kw: dict = {}
         simple = ("ndvi_limits", "percentile_bin_width", "min_percentile_samples", "fpar_min",
-                  "fpar_max", "alpha", "par_share", "t_eps2_constant", "half_rule", "clamp_w_eps",
+                  "fpar_max", "alpha", "par_share", "t_eps2_constant", "half_rule", "t_eps1_floor", "clamp_w_eps",
                   "thornthwaite_correction", "missing_ndvi_month")
         for key in simple:
             if key in cfg:
@@ -265,7 +267,7 @@ def _clamp(x, lo, hi):
 @numba.njit(nogil=True, cache=True)
 def casa_block(ndvi, temp, prec, sol, vtype, lat, days, doy, ndvi_min, ndvi_max, eps_max,
                fpar_min, fpar_max, alpha, par_share, t2_const, half_rule, clamp_w, correction,
-               fill_missing_ndvi, npp_month_max, slots, out):
+               fill_missing_ndvi, npp_month_max, floor_te1, slots, out):
     """CASA on one block: all 12 months of ``ny x nx`` cells.
 
     ndvi, temp, prec, sol : (12, ny, nx) float arrays (NaN = missing)
@@ -333,7 +335,7 @@ def casa_block(ndvi, temp, prec, sol, vtype, lat, days, doy, ndvi_min, ndvi_max,
     pb = np.empty(w)
     sb = np.empty(w)
     vb = np.empty(w)
-    ann = np.empty((10, w))
+    ann = np.empty((11, w))
     buf = np.empty((nm, w))
     for i in range(ny):
         # ---- pass 1: type, complete climate, NDVI peak month (-> Topt), heat index
@@ -382,6 +384,9 @@ def casa_block(ndvi, temp, prec, sol, vtype, lat, days, doy, ndvi_min, ndvi_max,
             for n in range(nv):
                 if tb[n] > 0.0:
                     heat[n] += yb[n]
+        for q in range(11):
+            for n in range(nv):
+                ann[q, n] = 0.0
         # ---- per computed cell: Topt terms, Thornthwaite exponent
         for n in range(nv):
             j = col[n]
@@ -391,16 +396,17 @@ def casa_block(ndvi, temp, prec, sol, vtype, lat, days, doy, ndvi_min, ndvi_max,
             topt[n] = to
             expo[n] = 6.75e-7 * h ** 3 - 7.71e-5 * h ** 2 + 1.792e-2 * h + 0.49239
             ln_heat[n] = math.log(h) if h > 0.0 else 0.0
-            # floored at 0: the quadratic turns negative for Topt < -24.7 or > 64.7 °C
-            te1b[n] = max(0.0, 0.8 + 0.02 * to - 0.0005 * to * to)
+            # the quadratic turns negative for Topt < -24.7 or > 64.7 °C: counted, and
+            # floored at 0 with t_eps1_floor (off by default, as in the SPEC)
+            te1 = 0.8 + 0.02 * to - 0.0005 * to * to
+            te1b[n] = max(0.0, te1) if floor_te1 else te1
+            if te1 < 0.0:
+                ann[10, n] = 1.0
             # Tε2 = C / (1 + exp(0.2 (Topt - 10 - T))) / (1 + exp(0.3 (T - Topt - 10))) with
             # exp(0.2 (Topt - 10 - T)) = e2a v², exp(0.3 (T - Topt - 10)) = e2b / v³, v = exp(-0.1 T):
             # = C v³ / ((1 + e2a v²) (v³ + e2b)), one exp and one division per cell-month
             e2a[n] = math.exp(0.2 * (to - 10.0))
             e2b[n] = math.exp(-0.3 * (to + 10.0))
-        for q in range(10):
-            for n in range(nv):
-                ann[q, n] = 0.0
         # ---- pass 2: month by month over the computed cells
         for m in range(12):
             for n in range(nv):
@@ -508,7 +514,7 @@ def casa_block(ndvi, temp, prec, sol, vtype, lat, days, doy, ndvi_min, ndvi_max,
         for q in range(4):
             for j in range(nx):
                 out[a0 + q, i, j] = nan
-        for q in range(4, 10):
+        for q in range(4, 11):
             for j in range(nx):
                 out[a0 + q, i, j] = 0.0
         for j in range(nx):
@@ -525,7 +531,7 @@ def casa_block(ndvi, temp, prec, sol, vtype, lat, days, doy, ndvi_min, ndvi_max,
         for n in range(nv):
             j = col[n]
             out[a0 + 3, i, j] = topt[n]
-        for q in (5, 6, 7, 9):
+        for q in (5, 6, 7, 9, 10):
             for n in range(nv):
                 out[a0 + q, i, col[n]] = ann[q, n]
         for n in range(nv):
@@ -634,7 +640,8 @@ def _kernel_args(params: CasaParams, ndvi_min, ndvi_max):
             float(params.alpha), float(params.par_share), float(params.t_eps2_constant),
             bool(params.half_rule), bool(params.clamp_w_eps),
             params.thornthwaite_correction == "daylength",
-            params.missing_ndvi_month == "fpar_min", float(params.monthly_npp_max))
+            params.missing_ndvi_month == "fpar_min", float(params.monthly_npp_max),
+            bool(params.t_eps1_floor))
 
 
 def term_slots(terms=MONTHLY_TERMS) -> np.ndarray:

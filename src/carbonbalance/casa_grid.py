@@ -356,6 +356,7 @@ def _record(params: CasaParams, limits: dict, red: dict, year: int, monthly: lis
     mean_npp = {t: float(red["npp_sum_by_type"][k] / n_type[k]) for k, t in enumerate(TYPES) if n_type[k] > 0}
     flags = {"monthly_npp_gt_max_cell_months": counters["n_npp_month_flagged"],
              "annual_npp_gt_max_cells": int(red["annual_flagged"]),
+             "t_eps1_negative_cells": counters["n_t_eps1_negative"],
              "monthly_npp_max": params.monthly_npp_max, "annual_npp_max": params.annual_npp_max}
     if flags["monthly_npp_gt_max_cell_months"]:
         log.warning("plausibility: %d cell-months with NPP > %g g C m-2 month-1", counters["n_npp_month_flagged"],
@@ -363,6 +364,10 @@ def _record(params: CasaParams, limits: dict, red: dict, year: int, monthly: lis
     if flags["annual_npp_gt_max_cells"]:
         log.warning("plausibility: %d cells with annual NPP > %g g C m-2 yr-1", flags["annual_npp_gt_max_cells"],
                     params.annual_npp_max)
+    if counters["n_t_eps1_negative"]:
+        log.warning("plausibility: %d cells with Topt outside -24.7..64.7 degC, where T_eps1 < 0%s",
+                    counters["n_t_eps1_negative"], " (floored at 0)" if params.t_eps1_floor else
+                    " (NPP negative in their months above -10 degC; casa.t_eps1_floor: true floors it)")
     if counters["n_ep_zero_months"]:
         log.info("%d cell-months with Ep = 0 (T <= 0 all month): W_eps = 1", counters["n_ep_zero_months"])
     rec = {

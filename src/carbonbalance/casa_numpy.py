@@ -62,7 +62,9 @@ def casa_numpy(ndvi, temperature, precipitation, radiation, vtype, params: CasaP
     peak = np.nanargmax(np.where(np.isnan(nd), -np.inf, nd), axis=0)
     topt = np.take_along_axis(T, peak[None], axis=0)[0]
 
-    t1 = np.maximum(0.8 + 0.02 * topt - 0.0005 * topt ** 2, 0.0)  # no negative efficiency
+    t1 = 0.8 + 0.02 * topt - 0.0005 * topt ** 2
+    if params.t_eps1_floor:
+        t1 = np.maximum(t1, 0.0)
     t_eps1 = np.where(T <= -10, 0.0, t1[None] * np.ones_like(T))
     C = params.t_eps2_constant
 
