@@ -1,6 +1,5 @@
 """The embedded demo region looks and behaves like real data."""
 
-import json
 
 import numpy as np
 import pandas as pd

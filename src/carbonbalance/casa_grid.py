@@ -14,6 +14,7 @@ import logging
 import dask.array as da
 import numpy as np
 import xarray as xr
+import zarr
 
 from carbonbalance import casa
 from carbonbalance.casa import ANNUAL_TERMS, MONTHLY_TERMS, NTYPES, TYPES, CasaParams
@@ -274,9 +275,9 @@ def run_casa_year(paths: dict, grid: GridSpec, params: CasaParams, classes: dict
         create_store(tmp_monthly, grid, {v: {"dtype": "float32", "attrs": dict(ds[v].attrs)} for v in monthly},
                      leading={"month": np.arange(1, 13)},
                      attrs={"year": int(year), "title": f"CASA monthly terms {year}",
-                            "ndvi_limits": str(limits["method"])})
-        import zarr
-
+                            "ndvi_limits": limits["method"],
+                            "ndvi_min": {t: float(mins[k]) for k, t in enumerate(TYPES)},
+                            "ndvi_max": {t: float(maxs[k]) for k, t in enumerate(TYPES)}})
         sources, targets, writers = [], [], []
         for v in monthly:
             sources.append(ds[v].data)

@@ -36,7 +36,6 @@ from pyproj import Transformer
 from rasterio.features import rasterize
 from rasterio.transform import from_origin
 from shapely import MultiPoint, Point, Polygon, voronoi_polygons
-from shapely.ops import unary_union
 
 from carbonbalance.grid import CHINA_ALBERS
 from carbonbalance.store import atomic_output
