@@ -1,0 +1,93 @@
+"""Mass-conserving allocation (SPEC §4): invariants, Peng2023 county formula, fallbacks, errors."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from carbonbalance.allocation import allocate
+from carbonbalance.errors import InputError
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**31), ny=st.integers(1, 40), nx=st.integers(1, 40), n=st.integers(1, 8),
+       chunk=st.sampled_from([16, 7, 64]), zero_share=st.floats(0, 0.9))
+def test_allocation_conserves_totals_and_stays_inside_units(seed, ny, nx, n, chunk, zero_share):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(-1, n, (ny, nx)).astype("int32")
+    light = rng.gamma(0.5, 10, (ny, nx)) * (rng.random((ny, nx)) > zero_share)
+    light[rng.random((ny, nx)) < 0.05] = np.nan  # nodata counts as zero weight
+    pop = rng.random((ny, nx)) * 50 * (rng.random((ny, nx)) > zero_share)
+    area = np.full((ny, nx), 1e6)
+    present = np.isin(np.arange(n), labels)
+    totals = np.where(present, rng.uniform(0, 1e7, n), np.nan)
+    grid, rec = allocate(labels, {"light": light, "population": pop, "area": area}, totals, chunk=chunk)
+    assert np.all(grid >= 0) and np.all(grid[labels < 0] == 0)
+    for u in np.flatnonzero(present):
+        assert grid[labels == u].sum() == pytest.approx(totals[u], rel=1e-9)
+    for u, used in rec["fallback_units"].items():
+        u = int(u)
+        lit = np.nansum(light[labels == u])
+        assert lit == 0
+        assert used == ("population" if pop[labels == u].sum() > 0 else "area")
+
+
+def test_all_zero_light_falls_back_to_population_then_area():
+    labels = np.array([[0, 0, 1, 1], [0, 0, 1, 1], [2, 2, 2, 2]], dtype="int32")
+    light = np.array([[1, 3, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]], dtype=float)
+    pop = np.array([[0, 0, 10, 30], [0, 0, 0, 0], [0, 0, 0, 0]], dtype=float)
+    area = np.array([[1, 1, 1, 1], [1, 1, 1, 1], [1, 2, 3, 4]], dtype=float)
+    grid, rec = allocate(labels, {"light": light, "population": pop, "area": area}, [8.0, 40.0, 100.0], chunk=16)
+    np.testing.assert_allclose(grid[0], [2, 6, 10, 30])
+    np.testing.assert_allclose(grid[2], [10, 20, 30, 40])
+    assert rec["fallback_units"] == {"1": "population", "2": "area"}
+    assert rec["weight_used"] == {"light": 1, "population": 1, "area": 1}
+
+
+def test_county_sums_equal_peng2023_formula():
+    """Allocating a province total by light and summing counties gives C_i = C · DN_i / Σ_j DN_j."""
+    rng = np.random.default_rng(9)
+    county = rng.integers(0, 6, (60, 45))
+    province = np.zeros_like(county, dtype="int32")
+    light = rng.gamma(1.0, 20.0, county.shape)
+    total = 3.7e7
+    grid, _ = allocate(province, {"light": light}, [total], chunk=16)
+    dn = np.array([light[county == c].sum() for c in range(6)])
+    direct = total * dn / dn.sum()
+    np.testing.assert_allclose([grid[county == c].sum() for c in range(6)], direct, rtol=1e-12)
+
+
+def test_mask_restricts_cells_of_a_category():
+    labels = np.zeros((3, 3), dtype="int32")
+    light = np.ones((3, 3))
+    urban = np.zeros((3, 3), dtype=bool)
+    urban[1, 1] = urban[0, 2] = True
+    grid, _ = allocate(labels, {"light": light}, [10.0], mask=urban)
+    assert grid[1, 1] == grid[0, 2] == 5.0 and grid.sum() == 10.0
+
+
+def test_bad_totals_and_weights_name_the_unit():
+    labels = np.array([[0, 1]], dtype="int32")
+    w = {"light": np.array([[1.0, 0.0]])}
+    with pytest.raises(InputError, match=r"negative total\(s\) for unit\(s\) \['Nanhua'\]"):
+        allocate(labels, w, [1.0, -5.0], unit_names=["Beihe", "Nanhua"])
+    with pytest.raises(InputError, match=r"\['Nanhua'\] have a total but no eligible cell"):
+        allocate(labels, w, [1.0, 5.0], unit_names=["Beihe", "Nanhua"])
+    with pytest.raises(InputError, match="weight layer 'light': 1 negative"):
+        allocate(labels, {"light": np.array([[1.0, -2.0]])}, [1.0, 1.0])
+
+
+def test_benchmark_script_runs_small():
+    """benchmarks/emissions.py end to end on a tiny grid (a smoke test; no timing is asserted)."""
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "emissions.py"
+    proc = subprocess.run([sys.executable, str(script), "--rows", "120", "--cols", "90", "--units", "6",
+                           "--chunk", "32", "--repeat", "1"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert re.fullmatch(r"emissions_speedup_vs_naive=\d+\.\d\d", proc.stdout.strip().splitlines()[-1])
+    err = float(re.search(r"worst unit total error (\S+) ", proc.stdout).group(1))
+    assert err < 1e-9
