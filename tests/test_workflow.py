@@ -130,6 +130,15 @@ def test_end_to_end_outputs(test_run):
     assert "Nothing to be done" in out
 
 
+def test_report_bundles_the_casa_maps(test_run):
+    wf, _ = test_run
+    snakemake(wf, "--report", "report.zip", "--configfile", "config/test.yaml")
+    import zipfile
+
+    names = zipfile.ZipFile(wf / "report.zip").namelist()
+    assert any(n.endswith("casa_2020.png") for n in names), names[:20]
+
+
 def test_demo_forest_npp_is_plausible(test_run):
     """Annual NPP of forest cells (IGBP 1-5) of the demo within 300-1500 g C m-2 yr-1."""
     wf, _ = test_run
