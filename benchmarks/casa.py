@@ -105,7 +105,8 @@ def warm_up():
 
 def run_kernel(args) -> dict:
     from carbonbalance.casa import ANNUAL_TERMS, CasaParams
-    from carbonbalance.casa_grid import casa_stacked, chunked_view, ndvi_limits
+    from carbonbalance.casa_grid import casa_stacked, ndvi_limits
+    from carbonbalance.parallel import chunked_view
     from carbonbalance.parallel import compute
 
     warm_up()

@@ -372,7 +372,7 @@ def test_vectorised_exp_matches_numpy():
 
 
 def test_chunked_view_does_not_copy():
-    from carbonbalance.casa_grid import chunked_view
+    from carbonbalance.parallel import chunked_view
 
     a = np.arange(12 * 9 * 7, dtype="float32").reshape(12, 9, 7)
     v = chunked_view(a, (12, 4, 3))

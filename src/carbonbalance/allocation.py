@@ -7,8 +7,7 @@ unit index, -1 outside every unit); an optional mask restricts the cells that ma
 receive a share (e.g. the land-use cells of one emission category).
 
 Two chunked passes, each a numba kernel per chunk driven by dask: the weight sums of
-every unit and layer (integer-free float64 sums, reduced over chunks), then the
-allocation.  For every unit that has a total and an eligible cell, the allocated cells
+every unit and layer (float64, reduced over chunks), then the allocation.  For every unit that has a total and an eligible cell, the allocated cells
 sum to the total to floating-point precision; nothing is allocated outside units;
 weights that are NaN count as 0; negative weights are an error.
 """
@@ -22,6 +21,7 @@ import numba
 import numpy as np
 
 from carbonbalance.errors import InputError
+from carbonbalance.parallel import chunked_view, compute
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +82,6 @@ def allocate_block(labels, w0, w1, w2, mask, use_mask, choice, scale, out):
 
 
 def _chunked(a, chunks):
-    from carbonbalance.casa_grid import chunked_view
-
     if isinstance(a, da.Array):
         return a.rechunk(chunks)
     return chunked_view(np.asarray(a), chunks)
@@ -113,8 +111,6 @@ def plan(labels, weights: dict, totals, mask=None, unit_names=None, chunk: int =
     Returns (choice, scale, record); raises :class:`InputError` for negative totals or
     weights, and for a unit with a total but no eligible cell.
     """
-    from carbonbalance.parallel import compute
-
     totals = np.asarray(totals, dtype="float64")
     n = totals.shape[0]
     names = list(weights)
@@ -180,8 +176,6 @@ def allocate_lazy(labels, weights: dict, choice, scale, mask=None, chunk: int = 
 def allocate(labels, weights: dict, totals, mask=None, unit_names=None, chunk: int = 512,
              threads: int = 1) -> tuple[np.ndarray, dict]:
     """Allocate ``totals`` over the cells of each unit (both passes); returns (grid, record)."""
-    from carbonbalance.parallel import compute
-
     choice, scale, record = plan(labels, weights, totals, mask=mask, unit_names=unit_names, chunk=chunk,
                                  threads=threads)
     grid = compute(allocate_lazy(labels, weights, choice, scale, mask=mask, chunk=chunk), threads=threads)[0]

@@ -20,7 +20,7 @@ from carbonbalance import casa
 from carbonbalance.casa import ANNUAL_TERMS, MONTHLY_TERMS, NTYPES, TYPES, CasaParams
 from carbonbalance.errors import InputError
 from carbonbalance.grid import GridSpec
-from carbonbalance.parallel import compute
+from carbonbalance.parallel import chunked_view, compute
 from carbonbalance.store import GeoTiffBlockWriter, atomic_output, create_store, open_store, to_cog
 
 log = logging.getLogger(__name__)
@@ -28,26 +28,6 @@ log = logging.getLogger(__name__)
 MONTHLY_INPUTS = ("ndvi", "temperature", "precipitation", "radiation")
 EXPECTED_UNITS = {"ndvi": "1", "temperature": "degC", "precipitation": "mm month-1",
                   "radiation": "MJ m-2 month-1"}
-
-
-def chunked_view(a: np.ndarray, chunks) -> da.Array:
-    """A dask array over the in-memory ``a`` whose chunks are views of it.
-
-    ``dask.array.from_array`` copies numpy inputs chunk by chunk when the graph is
-    built, which doubles the memory of a China-size grid held in memory; the explicit
-    name spares dask hashing the whole array (0.6 s per GB).
-    """
-    import uuid
-
-    from dask.array.core import normalize_chunks
-
-    chunks = normalize_chunks(chunks, a.shape, dtype=a.dtype)
-
-    def block(block_info=None):
-        return a[tuple(slice(s, e) for s, e in block_info[None]["array-location"])]
-
-    return da.map_blocks(block, chunks=chunks, dtype=a.dtype, meta=np.empty((0,) * a.ndim, a.dtype),
-                         name=f"chunked-view-{uuid.uuid4().hex}")
 
 
 def _data(x, chunks=None):
