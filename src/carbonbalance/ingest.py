@@ -41,6 +41,7 @@ from rasterio.windows import Window, from_bounds
 
 from carbonbalance.errors import ConfigError, InputError
 from carbonbalance.grid import GridSpec
+from carbonbalance.parallel import compute
 from carbonbalance.store import atomic_output, create_store, finalize_store, write_block
 from carbonbalance.units import canonical_unit, to_canonical
 
@@ -395,8 +396,8 @@ def align_variable(spec: RasterInput, year: int, grid: GridSpec, out_path, threa
             write_block(tmp, spec.variable, data if spec.monthly else data[0], rows, cols)
             return st
 
-        parts = dask.compute(*[dask.delayed(one)(r, c) for r, c in blocks],
-                             scheduler="threads", num_workers=max(1, int(threads)))
+        parts = compute(*[dask.delayed(one)(r, c) for r, c in blocks], threads=threads,
+                        label=f"aligning {spec.variable} {year}")
         stats = _merge_stats(list(parts), len(sources))
         _validate(spec, sources, stats, year, class_codes)
         finalize_store(tmp)
@@ -431,7 +432,6 @@ def write_cell_area(grid: GridSpec, out_path, threads: int = 1) -> dict:
             write_block(tmp, "cell_area_m2", a, rows, cols)
             return float(a.sum())
 
-        total = sum(dask.compute(*[dask.delayed(one)(r, c) for r, c in grid.blocks()],
-                                 scheduler="threads", num_workers=max(1, int(threads))))
+        total = sum(compute(*[dask.delayed(one)(r, c) for r, c in grid.blocks()], threads=threads))
         finalize_store(tmp)
     return {"cell_area_method": attrs["method"], "grid_area_km2": total / 1e6}
