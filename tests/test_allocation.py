@@ -25,11 +25,38 @@ def test_allocation_conserves_totals_and_stays_inside_units(seed, ny, nx, n, chu
     assert np.all(grid >= 0) and np.all(grid[labels < 0] == 0)
     for u in np.flatnonzero(present):
         assert grid[labels == u].sum() == pytest.approx(totals[u], rel=1e-9)
-    for u, used in rec["fallback_units"].items():
-        u = int(u)
-        lit = np.nansum(light[labels == u])
-        assert lit == 0
-        assert used == ("population" if pop[labels == u].sum() > 0 else "area")
+    for u in np.flatnonzero(present):
+        used = rec["fallback_units"].get(str(u), {}).get("all cells", "light")
+        if np.nansum(light[labels == u]) > 0:
+            assert used == "light"
+        else:
+            assert used == ("population" if pop[labels == u].sum() > 0 else "area")
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**31), ny=st.integers(1, 30), nx=st.integers(1, 30), n=st.integers(1, 6),
+       chunk=st.sampled_from([4, 16, 64]))
+def test_multisource_conserves_every_category_of_every_unit(seed, ny, nx, n, chunk):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(-1, n, (ny, nx)).astype("int16")
+    cats = rng.integers(-1, 3, (ny, nx)).astype("int8")
+    light = rng.gamma(0.5, 10, (ny, nx)) * (rng.random((ny, nx)) > 0.5)
+    pop = rng.random((ny, nx)) * 50 * (rng.random((ny, nx)) > 0.3)
+    area = np.full((ny, nx), 1e6)
+    present = np.isin(np.arange(n), labels)
+    totals = np.where(present[:, None], rng.uniform(0, 1e7, (n, 3)), np.nan)
+    chains = [["light", "population", "area"]] * 2 + [["population", "area"]]
+    grid, rec = allocate(labels, {"light": light, "population": pop, "area": area}, totals, chains=chains,
+                         categories=cats, category_names=["urban", "industrial", "rural"], chunk=chunk)
+    assert grid.shape == (3, ny, nx)
+    assert np.all(grid >= 0) and np.all(grid[:, labels < 0] == 0)
+    for u in np.flatnonzero(present):
+        for k in range(3):
+            assert grid[k][labels == u].sum() == pytest.approx(totals[u, k], rel=1e-9)
+            spread = "over all cells" in rec["fallback_units"].get(str(u), {}).get(
+                ["urban", "industrial", "rural"][k], "")
+            if not spread:  # a category's emissions stay on its own land-use cells
+                assert np.all(grid[k][(labels == u) & (cats != k)] == 0)
 
 
 def test_all_zero_light_falls_back_to_population_then_area():
@@ -40,8 +67,8 @@ def test_all_zero_light_falls_back_to_population_then_area():
     grid, rec = allocate(labels, {"light": light, "population": pop, "area": area}, [8.0, 40.0, 100.0], chunk=16)
     np.testing.assert_allclose(grid[0], [2, 6, 10, 30])
     np.testing.assert_allclose(grid[2], [10, 20, 30, 40])
-    assert rec["fallback_units"] == {"1": "population", "2": "area"}
-    assert rec["weight_used"] == {"light": 1, "population": 1, "area": 1}
+    assert rec["fallback_units"] == {"1": {"all cells": "population"}, "2": {"all cells": "area"}}
+    assert rec["weight_used"] == {"all cells": {"light": 1, "population": 1, "area": 1}}
 
 
 def test_county_sums_equal_peng2023_formula():
@@ -57,24 +84,43 @@ def test_county_sums_equal_peng2023_formula():
     np.testing.assert_allclose([grid[county == c].sum() for c in range(6)], direct, rtol=1e-12)
 
 
-def test_mask_restricts_cells_of_a_category():
-    labels = np.zeros((3, 3), dtype="int32")
-    light = np.ones((3, 3))
-    urban = np.zeros((3, 3), dtype=bool)
-    urban[1, 1] = urban[0, 2] = True
-    grid, _ = allocate(labels, {"light": light}, [10.0], mask=urban)
-    assert grid[1, 1] == grid[0, 2] == 5.0 and grid.sum() == 10.0
+def test_categories_go_to_their_land_use_cells_and_empty_ones_spread_over_the_unit():
+    """Zhu2026: urban and industrial by light on their cells, rural by population on rural cells;
+    a unit without industrial land gets its industrial part over all its cells (or an error)."""
+    labels = np.array([[0, 0, 0, 1, 1, 1]], dtype="int32")
+    cats = np.array([[0, 1, 2, 0, 2, 2]], dtype="int8")
+    light = np.array([[4.0, 2.0, 1.0, 3.0, 1.0, 0.0]])
+    pop = np.array([[10.0, 0.0, 30.0, 5.0, 10.0, 30.0]])
+    chains = [["light", "population"], ["light", "population"], ["population"]]
+    totals = np.array([[6.0, 4.0, 3.0], [9.0, 5.0, 8.0]])
+    names = ["urban", "industrial", "rural"]
+    grid, rec = allocate(labels, {"light": light, "population": pop}, totals, chains=chains, categories=cats,
+                         category_names=names, unit_names=["Beihe", "Nanhua"])
+    np.testing.assert_allclose(grid[0], [[6, 0, 0, 9, 0, 0]])
+    np.testing.assert_allclose(grid[1], [[0, 4, 0, 3.75, 1.25, 0]])  # Nanhua: no industrial land
+    np.testing.assert_allclose(grid[2], [[0, 0, 3, 0, 2, 6]])
+    assert rec["fallback_units"] == {"Nanhua": {"industrial": "light over all cells of the unit"}}
+    with pytest.raises(InputError, match=r"Nanhua \(0 industrial cells\) have a industrial total but no cell "
+                                         r"of its category"):
+        allocate(labels, {"light": light, "population": pop}, totals, chains=chains, categories=cats,
+                 category_names=names, unit_names=["Beihe", "Nanhua"], empty_category="error")
 
 
 def test_bad_totals_and_weights_name_the_unit():
     labels = np.array([[0, 1]], dtype="int32")
     w = {"light": np.array([[1.0, 0.0]])}
-    with pytest.raises(InputError, match=r"negative total\(s\) for unit\(s\) \['Nanhua'\]"):
+    with pytest.raises(InputError, match=r"negative total\(s\): unit Nanhua = -5"):
         allocate(labels, w, [1.0, -5.0], unit_names=["Beihe", "Nanhua"])
-    with pytest.raises(InputError, match=r"\['Nanhua'\] have a total but no eligible cell"):
+    with pytest.raises(InputError, match=r"unit\(s\) Nanhua \(1 cells\) have a total but "
+                                         r"no cell of the unit with a positive weight \(light\)"):
         allocate(labels, w, [1.0, 5.0], unit_names=["Beihe", "Nanhua"])
     with pytest.raises(InputError, match="weight layer 'light': 1 negative"):
         allocate(labels, {"light": np.array([[1.0, -2.0]])}, [1.0, 1.0])
+    grid, rec = allocate(labels, {"light": np.array([[1.0, -2.0]]), "area": np.ones((1, 2))}, [1.0, 1.0],
+                         negative_weights="zero")
+    assert rec["negative_weights_zeroed"] == {"light": 1} and grid.tolist() == [[1.0, 1.0]]
+    with pytest.raises(InputError, match=r"1 cell\(s\) have a unit label outside 0..1"):
+        allocate(np.array([[0, 2]]), w, [1.0, 1.0])
 
 
 def test_benchmark_script_runs_small():

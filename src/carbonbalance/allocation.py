@@ -1,182 +1,479 @@
 """Mass-conserving allocation of unit totals to grid cells by weight rasters (SPEC §4).
 
 ``C_r = C_c · W_r / Σ_{r∈c} W_r`` for every cell r of unit c, where W is the first
-weight layer in the fallback order (e.g. night light → population → cell area) whose
-sum over the unit's cells is positive.  Units are given as a label raster (cell →
-unit index, -1 outside every unit); an optional mask restricts the cells that may
-receive a share (e.g. the land-use cells of one emission category).
+weight layer of the fallback chain (e.g. night light → population → cell area) whose
+sum over the unit's cells is positive.
 
-Two chunked passes, each a numba kernel per chunk driven by dask: the weight sums of
-every unit and layer (float64, reduced over chunks), then the allocation.  For every unit that has a total and an eligible cell, the allocated cells
-sum to the total to floating-point precision; nothing is allocated outside units;
-weights that are NaN count as 0; negative weights are an error.
+Units are a label raster (cell → unit index, -1 outside every unit).  With emission
+*categories* (the multisource method) a category raster (cell → category index, -1
+none) splits each unit into groups (unit, category); the total of category k of unit c
+goes to the cells of that group by the category's own chain.  A category whose cells
+carry no weight at all (e.g. no industrial land in a county) is spread over all cells of
+its unit by the same chain (``empty_category="unit"``) or is an error.
+
+Group g of a cell is ``(label + 1) · S + slot`` with S = number of categories + 1 and
+slot 0 = the cell has no category, slot k+1 = category k (without categories: slot 1).
+
+Passes, each a numba kernel per chunk driven by dask:
+
+1. :func:`group_sums` — per group the sum of the first layer of every chain (and the
+   cell count), over runs of equal groups along rows (vectorised sums).
+2. only if some group needs it: the same over the remaining chain layers, restricted to
+   the units that fall back (other cells are not read).
+3. :func:`allocate_block` — ``out[k, r] = Σ_q coef[k, q, g(r)] · W_q[r]``, a gather and
+   a multiply per used layer, vectorised.
+
+NaN weights count as 0.  Negative weights inside units are an error, or are counted
+and taken as 0 (``negative_weights="zero"``, e.g. for VIIRS background noise).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 
 import dask.array as da
 import numba
 import numpy as np
 
-from carbonbalance.errors import InputError
-from carbonbalance.parallel import chunked_view, compute
+from carbonbalance.errors import ConfigError, InputError
+from carbonbalance.parallel import block_slices, read_block, run_blocks
 
 log = logging.getLogger(__name__)
 
+MAX_LAYERS = 3
 
-@numba.njit(nogil=True, cache=True)
-def weight_sums(labels, w0, w1, w2, k, mask, use_mask, n_units):
-    """Per unit and layer: (sum of weights, number of eligible cells, number of negative weights).
 
-    labels (ny, nx) int; w0, w1, w2 (ny, nx) float weight layers in fallback order, the
-    first ``k`` used (NaN = 0); mask (ny, nx) bool, read only if ``use_mask``.
-    Returns float64 (3, n_units), int64 (n_units,), int64 (3,).
-    """
-    sums = np.zeros((3, n_units))
-    cells = np.zeros(n_units, dtype=np.int64)
-    negative = np.zeros(3, dtype=np.int64)
-    for i in range(labels.shape[0]):
-        for j in range(labels.shape[1]):
-            u = labels[i, j]
-            if u < 0 or (use_mask and not mask[i, j]):
-                continue
-            cells[u] += 1
-            a = w0[i, j]
-            b = w1[i, j]
-            c = w2[i, j]
-            sums[0, u] += a if a > 0.0 else 0.0
-            sums[1, u] += b if b > 0.0 else 0.0
-            sums[2, u] += c if c > 0.0 else 0.0
-            if a < 0.0 or b < 0.0 or c < 0.0:
-                negative[0] += a < 0.0
-                negative[1] += b < 0.0
-                negative[2] += c < 0.0
-    return sums, cells, negative
+_FM = {"reassoc", "contract"}  # reassociation only (no nnan): NaN and negatives are still seen
 
 
 @numba.njit(nogil=True, cache=True, inline="always")
-def _weight(q, w0, w1, w2, i, j):
-    if q == 0:
-        return w0[i, j]
-    if q == 1:
-        return w1[i, j]
-    return w2[i, j]
+def _group(labels, cats, use_cats, n_slots, i, j):
+    return (labels[i, j] + 1) * n_slots + (cats[i, j] + 1 if use_cats else 1)
+
+
+@numba.njit(nogil=True, cache=True, fastmath=_FM)
+def _run_sum(w):
+    """Sum of the positive values of the 1-d ``w`` (NaN = 0) and the number of negative ones."""
+    s = 0.0
+    n = 0
+    for t in range(w.shape[0]):
+        x = np.float64(w[t])
+        s += x if x > 0.0 else 0.0
+        n += 1 if x < 0.0 else 0
+    return s, n
 
 
 @numba.njit(nogil=True, cache=True)
-def allocate_block(labels, w0, w1, w2, mask, use_mask, choice, scale, out):
-    """out[r] = scale[u] · w_choice[u][r] for the eligible cells r of unit u (else 0)."""
+def _row_groups(labels, cats, use_cats, n_slots, n_groups, i, gs):
+    """Groups of row i into gs (int32); out-of-range ones become group 0 (outside, nothing
+    allocated) and are counted."""
+    lrow = labels[i]
+    bad = 0
+    if use_cats:
+        crow = cats[i]
+        for t in range(gs.shape[0]):
+            g = (lrow[t] + 1) * n_slots + crow[t] + 1
+            ok = 0 <= g < n_groups
+            gs[t] = g if ok else 0
+            bad += 0 if ok else 1
+    else:
+        for t in range(gs.shape[0]):
+            g = (lrow[t] + 1) * n_slots + 1
+            ok = 0 <= g < n_groups
+            gs[t] = g if ok else 0
+            bad += 0 if ok else 1
+    return bad
+
+
+@numba.njit(nogil=True, cache=True)
+def _run_end(gs, a):
+    """End of the run of equal groups starting at ``a`` (checked 32 cells at a time)."""
+    g = gs[a]
+    nx = gs.shape[0]
+    b = a + 1
+    while b + 32 <= nx:
+        blk = gs[b:b + 32]
+        d = 0
+        for t in range(32):
+            d |= blk[t] ^ g
+        if d != 0:
+            break
+        b += 32
+    while b < nx and gs[b] == g:
+        b += 1
+    return b
+
+
+@numba.njit(nogil=True, cache=True)
+def group_sums(labels, cats, use_cats, n_slots, w0, w1, w2, n_layers, need, use_need, n_groups):
+    """Per group: sums of the positive weights of layers 0..n_layers-1 and the cell count.
+
+    labels (ny, nx) int, -1 outside units; cats (ny, nx) int, -1 = no category, read only
+    if ``use_cats``; w0..w2 (ny, nx) float; need (n_groups,) bool: with ``use_need`` only
+    the cells of needed groups are counted (and their weights read).  Works on runs of
+    equal groups along rows, so that the weight sums are vectorised.
+
+    Returns sums float64 (n_groups, 4) = [layer 0, layer 1, layer 2, cells], negative
+    int64 (3,) = negative weights inside units per layer, and the number of cells whose
+    label or category is out of range (they count as outside).
+    """
+    sums = np.zeros((n_groups, 4))
+    negative = np.zeros(3, dtype=np.int64)
+    bad = 0
+    nx = labels.shape[1]
+    gs = np.empty(nx, dtype=np.int32)
     for i in range(labels.shape[0]):
-        for j in range(labels.shape[1]):
-            u = labels[i, j]
-            v = 0.0
-            if u >= 0 and (not use_mask or mask[i, j]):
-                q = choice[u]
-                if q >= 0:
-                    w = _weight(q, w0, w1, w2, i, j)
-                    if w > 0.0:
-                        v = scale[u] * w
-            out[i, j] = v
+        bad += _row_groups(labels, cats, use_cats, n_slots, n_groups, i, gs)
+        a = 0
+        while a < nx:
+            b = _run_end(gs, a)
+            g = gs[a]
+            if not use_need or need[g]:
+                inside = g >= n_slots
+                sums[g, 3] += b - a
+                s, n = _run_sum(w0[i, a:b])
+                sums[g, 0] += s
+                negative[0] += n if inside else 0
+                if n_layers > 1:
+                    s, n = _run_sum(w1[i, a:b])
+                    sums[g, 1] += s
+                    negative[1] += n if inside else 0
+                if n_layers > 2:
+                    s, n = _run_sum(w2[i, a:b])
+                    sums[g, 2] += s
+                    negative[2] += n if inside else 0
+            a = b
+    return sums, negative, bad
 
 
-def _chunked(a, chunks):
-    if isinstance(a, da.Array):
-        return a.rechunk(chunks)
-    return chunked_view(np.asarray(a), chunks)
+@numba.njit(nogil=True, cache=True)
+def allocate_block(labels, cats, use_cats, n_slots, w0, w1, w2, n_layers, coef, out):
+    """out[k, i, j] = Σ_q coef[k, q, g] · max(w_q[i, j], 0) for the group g of cell (i, j).
+
+    coef (n_categories, 3, n_groups) float64 (zero for groups outside units; an
+    out-of-range group reads group 0); NaN weights give 0; out (n_categories, ny, nx)
+    float64.  A gather and a multiply-add per cell and used layer, vectorised along rows.
+    """
+    n_groups = coef.shape[2]
+    nx = labels.shape[1]
+    gs = np.empty(nx, dtype=np.int32)
+    for i in range(labels.shape[0]):
+        _row_groups(labels, cats, use_cats, n_slots, n_groups, i, gs)
+        r0 = w0[i]
+        r1 = w1[i]
+        r2 = w2[i]
+        for k in range(out.shape[0]):
+            c0 = coef[k, 0]
+            c1 = coef[k, 1]
+            c2 = coef[k, 2]
+            o = out[k, i]
+            for t in range(nx):
+                g = gs[t]
+                a = r0[t]
+                v = c0[g] * (a if a > 0.0 else 0.0)
+                if n_layers > 1:
+                    b = r1[t]
+                    v += c1[g] * (b if b > 0.0 else 0.0)
+                if n_layers > 2:
+                    c = r2[t]
+                    v += c2[g] * (c if c > 0.0 else 0.0)
+                o[t] = v
 
 
-MAX_LAYERS = 3
-_NO_MASK = np.ones((1, 1), dtype=bool)
+# --------------------------------------------------------------------------- driver
 
 
-def _inputs(labels, weights: dict, mask, chunk: int):
-    """Labels, three weight layers (the unused repeat the first) and mask as dask arrays chunked alike."""
-    if not 1 <= len(weights) <= MAX_LAYERS:
-        raise ValueError(f"1 to {MAX_LAYERS} weight layers (the fallback chain), got {list(weights)}")
-    lab = _chunked(labels, (chunk, chunk))
-    ws = [_chunked(weights[name], lab.chunks) for name in weights]
-    ws += [ws[0]] * (MAX_LAYERS - len(ws))
-    m = lab if mask is None else _chunked(mask, lab.chunks)  # a stand-in, not read, without a mask
-    return lab, ws, m
+def _block_shape(arrays, chunk: int, shape) -> tuple:
+    """Square blocks when an input is lazy (stores: aligned with their chunks); full-width row
+    bands of about chunk² cells when all are in memory, whose views are then C-contiguous
+    (the kernels vectorise along rows)."""
+    if any(isinstance(getattr(a, "data", a), da.Array) for a in arrays):
+        return (chunk, chunk)
+    ny, nx = shape
+    return (max(1, min(ny, chunk * chunk // max(nx, 1))), nx)
 
 
-def plan(labels, weights: dict, totals, mask=None, unit_names=None, chunk: int = 512, threads: int = 1):
-    """First pass: the weight layer each unit uses and its scale factor total / Σ weights.
+_DUMMY_CATS = np.zeros((1, 1), dtype="int8")
+_NO_NEED = np.zeros(1, dtype=bool)
+
+
+@dataclass
+class Plan:
+    """Result of the planning passes: which layers each group uses, with which factor."""
+
+    layers: list[str]            # distinct layer names of all chains, in first-use order
+    coef: np.ndarray             # (n_categories, n_layers, n_groups) t per weight unit
+    n_slots: int
+    record: dict = field(default_factory=dict)
+
+    @property
+    def used(self) -> list[int]:
+        """Indices of the layers that any group allocates by."""
+        return [q for q in range(len(self.layers)) if np.any(self.coef[:, q])]
+
+
+class Allocation:
+    """Allocate totals of units (and categories) to cells by weight layers with fallbacks.
 
     labels : (ny, nx) int array (numpy or dask), unit index or -1
-    weights : {name: (ny, nx) array} in fallback order (dicts keep insertion order)
-    totals : (n_units,) float, NaN = no total (nothing allocated for that unit)
-    Returns (choice, scale, record); raises :class:`InputError` for negative totals or
-    weights, and for a unit with a total but no eligible cell.
+    layers : {name: (ny, nx) float array} weight layers (NaN = 0)
+    chains : per category, the layer names in fallback order, e.g.
+             ``[["light", "population", "area"]]`` (one category, no category raster)
+    categories : (ny, nx) int array of category index (-1 none), required with >1 chain
+    unit_names, category_names : for messages and the record
+    chunk : block edge of the dask passes (numpy inputs are viewed, dask ones rechunked)
     """
-    totals = np.asarray(totals, dtype="float64")
-    n = totals.shape[0]
-    names = list(weights)
-    unit_names = list(unit_names) if unit_names is not None else [str(u) for u in range(n)]
-    neg = np.flatnonzero(totals < 0)
-    if neg.size:
-        raise InputError(f"negative total(s) for unit(s) {[unit_names[u] for u in neg[:10]]}: "
-                         f"{totals[neg[:10]].tolist()}")
-    lab, ws, m = _inputs(labels, weights, mask, chunk)
-    k = len(names)
-    size = k * n + n + k
-    nb = tuple((1,) * len(c) for c in lab.chunks)
 
-    use_mask = mask is not None
+    def __init__(self, labels, layers: dict, chains: list[list[str]], categories=None,
+                 unit_names=None, category_names=None, chunk: int = 1024, threads: int = 1,
+                 empty_category: str = "unit", negative_weights: str = "error"):
+        if len(chains) > 1 and categories is None:
+            raise ValueError(f"{len(chains)} category chains need a category raster")
+        if empty_category not in ("unit", "error"):
+            raise ConfigError(f"empty_category must be 'unit' or 'error', not {empty_category!r}")
+        if negative_weights not in ("error", "zero"):
+            raise ConfigError(f"negative_weights must be 'error' or 'zero', not {negative_weights!r}")
+        self.names: list[str] = []
+        for chain in chains:
+            if not chain:
+                raise ConfigError("every category needs at least one weight layer")
+            for name in chain:
+                if name not in layers:
+                    raise ConfigError(f"weight layer {name!r} of a fallback chain is not among {list(layers)}")
+                if name not in self.names:
+                    self.names.append(name)
+        if len(self.names) > MAX_LAYERS:
+            raise ConfigError(f"at most {MAX_LAYERS} distinct weight layers, got {self.names}")
+        self.chains = [[self.names.index(n) for n in chain] for chain in chains]
+        self.n_cat = len(chains)
+        self.use_cats = categories is not None
+        self.n_slots = self.n_cat + 1
+        self.labels, self.categories = labels, categories
+        self.layers = {n: layers[n] for n in self.names}
+        self.shape = tuple(np.shape(labels))
+        for name, a in [("categories", categories)] + list(self.layers.items()):
+            if a is not None and tuple(np.shape(a)) != self.shape:
+                raise InputError(f"{name}: shape {tuple(np.shape(a))} differs from the labels' {self.shape}")
+        arrays = [labels, categories] + list(self.layers.values())
+        self.blocks = block_slices(self.shape, _block_shape([a for a in arrays if a is not None], chunk,
+                                                            self.shape))
+        self.unit_names = None if unit_names is None else [str(u) for u in unit_names]
+        if category_names is None:
+            category_names = ["all cells"] if self.n_cat == 1 else [f"category {k}" for k in range(self.n_cat)]
+        self.category_names = [str(c) for c in category_names]
+        self.threads = threads
+        self.empty_category = empty_category
+        self.negative_weights = negative_weights
+        self.block_groups = None  # per block, the groups it has cells of (first pass)
 
-    def block(lb, w0, w1, w2, mb):
-        s, c, g = weight_sums(lb, w0, w1, w2, k, mb if use_mask else _NO_MASK, use_mask, n)
-        return np.concatenate([s[:k].ravel(), c.astype("float64"), g[:k].astype("float64")])[None, None]
+    # ------------------------------------------------------------------ passes
+    def _read(self, rows: slice, cols: slice, names: list[str]) -> tuple:
+        """Labels, categories and up to three layers of one block (unused slots repeat the first)."""
+        lb = read_block(self.labels, rows, cols)
+        cb = read_block(self.categories, rows, cols) if self.use_cats else _DUMMY_CATS
+        ws = [read_block(self.layers[n], rows, cols) for n in names]
+        return lb, cb, *(ws + [ws[0]] * (MAX_LAYERS - len(ws)))
 
-    per_block = da.map_blocks(block, lab, *ws, m, dtype="float64", meta=np.empty((0, 0, 0)),
-                              chunks=nb + ((size,),), new_axis=[2])
-    red = compute(per_block.sum(axis=(0, 1)), threads=threads)[0]
-    sums = red[:k * n].reshape(k, n)
-    cells = np.rint(red[k * n:k * n + n]).astype("int64")
-    negative = np.rint(red[k * n + n:]).astype("int64")
-    for q, name in enumerate(names):
-        if negative[q]:
-            raise InputError(f"weight layer {name!r}: {negative[q]} negative value(s) inside units")
-    choice = np.full(n, -1, dtype="int64")
-    for q in range(k - 1, -1, -1):
-        choice = np.where(sums[q] > 0, q, choice)
-    has_total = np.isfinite(totals) & (totals > 0)
-    stranded = np.flatnonzero(has_total & (choice < 0))
-    if stranded.size:
-        raise InputError(f"unit(s) {[unit_names[u] for u in stranded[:10]]} have a total but no eligible cell "
-                         f"with a positive weight ({' -> '.join(names)}); use a finer grid or a coarser level")
-    scale = np.zeros(n)
-    ok = has_total & (choice >= 0)
-    scale[ok] = totals[ok] / sums[choice[ok], np.flatnonzero(ok)]
-    fallbacks = {unit_names[u]: names[choice[u]] for u in np.flatnonzero(ok & (choice > 0))}
-    for u, name in fallbacks.items():
-        log.warning("unit %s: %s weights sum to zero, allocated by %s", u, names[0], name)
-    record = {"weights": names, "n_units_with_total": int(has_total.sum()),
-              "weight_used": {name: int(((choice == q) & ok).sum()) for q, name in enumerate(names)},
-              "fallback_units": fallbacks, "eligible_cells": {unit_names[u]: int(cells[u]) for u in range(n)}}
-    return choice, scale, record
+    def _sums(self, names: list[str], n_groups: int, need=None) -> tuple[np.ndarray, np.ndarray, int]:
+        k, S, use_cats, use_need = len(names), self.n_slots, self.use_cats, need is not None
+        need_arr = need if use_need else _NO_NEED
 
+        def block(item):
+            idx, (rows, cols) = item
+            if use_need and not need[self.block_groups[idx]].any():
+                return None  # no cell of a unit that falls back: nothing to read
+            lb, cb, w0, w1, w2 = self._read(rows, cols, names)
+            return group_sums(lb, cb, use_cats, S, w0, w1, w2, k, need_arr, use_need, n_groups)
 
-def allocate_lazy(labels, weights: dict, choice, scale, mask=None, chunk: int = 512) -> da.Array:
-    """Second pass, lazily: the (ny, nx) float64 allocation of :func:`plan`'s result."""
-    lab, ws, m = _inputs(labels, weights, mask, chunk)
+        parts = run_blocks(block, enumerate(self.blocks), threads=self.threads,
+                           label=f"weight sums ({', '.join(names)})" if len(self.blocks) >= 50 else None)
+        if need is None:
+            self.block_groups = [np.flatnonzero(p[0][:, 3]) for p in parts]
+        parts = [p for p in parts if p is not None]
+        sums = np.sum([p[0] for p in parts], axis=0) if parts else np.zeros((n_groups, 4))
+        negative = np.sum([p[1] for p in parts], axis=0) if parts else np.zeros(3, dtype="int64")
+        return sums, negative, int(sum(p[2] for p in parts))
 
-    use_mask = mask is not None
+    def _unit(self, u: int) -> str:
+        return self.unit_names[u] if self.unit_names is not None else str(u)
 
-    def block(lb, w0, w1, w2, mb):
-        out = np.empty(lb.shape, dtype="float64")
-        allocate_block(lb, w0, w1, w2, mb if use_mask else _NO_MASK, use_mask, choice, scale, out)
+    def plan(self, totals) -> Plan:
+        """Pick each group's layer and factor: totals (n_units,) or (n_units, n_categories), t.
+
+        NaN = no total (nothing allocated).  Raises :class:`InputError` for negative
+        totals or weights, out-of-range labels, and a unit with a total but no cell with
+        a positive weight in any layer of its chain.
+        """
+        T = np.asarray(totals, dtype="float64")
+        if T.ndim == 1:
+            T = T[:, None]
+        n, C = T.shape
+        if C != self.n_cat:
+            raise ValueError(f"totals have {C} categories, the chains {self.n_cat}")
+        if self.unit_names is not None and len(self.unit_names) != n:
+            raise ValueError(f"{len(self.unit_names)} unit names for {n} units")
+        neg = np.argwhere(T < 0)
+        if len(neg):
+            raise InputError("negative total(s): " + ", ".join(
+                f"unit {self._unit(u)}" + ("" if C == 1 else f" {self.category_names[k]}") + f" = {T[u, k]:g}"
+                for u, k in neg[:10]))
+        S = self.n_slots
+        G = (n + 1) * S
+        names = self.names
+        first = sorted({chain[0] for chain in self.chains})
+        sums = np.zeros((G, len(names) + 1))
+        s1, negative, bad = self._sums([names[q] for q in first], G)
+        if bad:
+            raise InputError(f"{bad} cell(s) have a unit label outside 0..{n - 1} or a category outside "
+                             f"0..{C - 1}")
+        for col, q in enumerate(first):
+            sums[:, q] = s1[:, col]
+        cells = s1[:, 3]
+        negs = {names[q]: int(negative[col]) for col, q in enumerate(first)}
+        has = np.isfinite(T) & (T > 0)
+        group = (np.arange(n)[:, None] + 1) * S + np.arange(1, C + 1)[None, :]  # (n, C)
+        first_of = np.array([chain[0] for chain in self.chains])
+        short = has & ~(sums[group, first_of[None, :]] > 0)
+        rest = [q for q in range(len(names)) if q not in first]
+        if short.any() and (rest or self.empty_category == "unit"):
+            # the units that fall back: every group of theirs, every layer of the chains
+            need = np.zeros(G, dtype=bool)
+            for u in np.flatnonzero(short.any(axis=1)):
+                need[(u + 1) * S:(u + 2) * S] = True
+            s2, negative2, _ = self._sums(names, G, need=need)
+            sums[need, :len(names)] = s2[need, :len(names)]
+            negs.update({names[q]: negs.get(names[q], 0) + int(negative2[q]) for q in rest})
+        self._check_negative(negs)
+        return self._resolve(T, has, sums[:, :len(names)], cells, group)
+
+    def _check_negative(self, negs: dict) -> None:
+        for name, count in negs.items():
+            if count and self.negative_weights == "error":
+                raise InputError(f"weight layer {name!r}: {count} negative value(s) inside units "
+                                 f"(set negative_weights: zero to count them as 0, e.g. for VIIRS noise)")
+            if count:
+                log.warning("weight layer %r: %d negative value(s) inside units taken as 0", name, count)
+        self.negative_counts = negs
+
+    def _resolve(self, T, has, sums, cells, group) -> Plan:
+        n, C = T.shape
+        S, names = self.n_slots, self.names
+        coef = np.zeros((C, MAX_LAYERS, (n + 1) * S))
+        chosen = np.full((n, C), -1)
+        spread = np.zeros((n, C), dtype=bool)
+        unit_sums = sums.reshape(n + 1, S, -1)[1:].sum(axis=1)  # (n, layers): all cells of the unit
+        for k, chain in enumerate(self.chains):
+            g = group[:, k]
+            for q in chain:
+                free = has[:, k] & (chosen[:, k] < 0) & (sums[g, q] > 0)
+                coef[k, q, g[free]] = T[free, k] / sums[g[free], q]
+                chosen[free, k] = q
+            left = has[:, k] & (chosen[:, k] < 0)
+            if left.any() and self.empty_category == "error":
+                raise InputError(self._stranded(left, k, cells, group, "of its category") +
+                                 " (set empty_category: unit to spread it over the unit's cells)")
+            for q in chain:
+                free = left & (chosen[:, k] < 0) & (unit_sums[:, q] > 0)
+                for u in np.flatnonzero(free):
+                    coef[k, q, (u + 1) * S:(u + 2) * S] += T[u, k] / unit_sums[u, q]
+                chosen[free, k] = q
+                spread[free, k] = True
+            stranded = has[:, k] & (chosen[:, k] < 0)
+            if stranded.any():
+                raise InputError(self._stranded(stranded, k, cells, group, "of the unit") +
+                                 "; use a finer grid or totals at a coarser level")
+        return Plan(layers=list(names), coef=coef, n_slots=S,
+                    record=self._record(T, has, chosen, spread, cells, group))
+
+    def _stranded(self, mask, k, cells, group, where) -> str:
+        units = np.flatnonzero(mask)[:10]
+        cat = "" if self.n_cat == 1 else f"{self.category_names[k]} "
+        desc = ", ".join(f"{self._unit(u)} ({int(cells[group[u, k]])} {cat}cells)" for u in units)
+        chain = " -> ".join(self.names[q] for q in self.chains[k])
+        return f"unit(s) {desc} have a {cat}total but no cell {where} with a positive weight ({chain})"
+
+    def _record(self, T, has, chosen, spread, cells, group) -> dict:
+        n, C = T.shape
+        fallbacks: dict = {}
+        for u, k in zip(*np.nonzero(has & ((chosen != np.array([c[0] for c in self.chains])) | spread))):
+            how = self.names[chosen[u, k]] + (" over all cells of the unit" if spread[u, k] else "")
+            fallbacks.setdefault(self._unit(u), {})[self.category_names[k]] = how
+            log.warning("unit %s, %s: %s weights sum to zero over its %d cell(s); allocated by %s",
+                        self._unit(u), self.category_names[k], self.names[self.chains[k][0]],
+                        int(cells[group[u, k]]), how)
+        weight_used = {self.category_names[k]: {self.names[q]: int(((chosen[:, k] == q) & has[:, k]).sum())
+                                                 for q in self.chains[k]} for k in range(C)}
+        unit_cells = cells.reshape(n + 1, self.n_slots)[1:].sum(axis=1)
+        return {"layers": list(self.names),
+                "chains": {self.category_names[k]: [self.names[q] for q in ch] for k, ch in enumerate(self.chains)},
+                "n_units_with_total": int(has.any(axis=1).sum()),
+                "weight_used": weight_used, "fallback_units": fallbacks,
+                "n_fallback_units": len(fallbacks),
+                "negative_weights_zeroed": {k: v for k, v in self.negative_counts.items() if v},
+                "cells_per_unit": {self._unit(u): int(unit_cells[u]) for u in range(n)},
+                "cells_outside_units": int(cells[:self.n_slots].sum())}
+
+    def fill_blocks(self, plan: Plan, sink=None, out: np.ndarray | None = None, label: str | None = None) -> None:
+        """Compute the allocation block by block: into ``out`` (n_categories, ny, nx) float64
+        in place, and/or hand each block to ``sink(rows, cols, values)``.
+
+        values is (n_categories, h, w) float64; sink is called from worker threads (it must
+        be thread-safe, e.g. lock a file).  Blocks without cells inside units are zeros and
+        read nothing.
+        """
+        S, use_cats, C = plan.n_slots, self.use_cats, self.n_cat
+        layer_used = np.any(plan.coef != 0, axis=0)  # (layers, groups)
+        kernels = {}  # the coefficients of each combination of used layers
+
+        def layers_of(idx):
+            if self.block_groups is None:
+                return tuple(plan.used)
+            return tuple(np.flatnonzero(layer_used[:, self.block_groups[idx]].any(axis=1)))
+
+        def block(item):
+            idx, (rows, cols) = item
+            if out is not None:
+                values = out[:, rows, cols]
+            else:
+                values = np.empty((C, rows.stop - rows.start, cols.stop - cols.start))
+            used = layers_of(idx)  # only the layers the groups of this block allocate by are read
+            if used:
+                if used not in kernels:
+                    q = list(used) + [used[0]] * (MAX_LAYERS - len(used))
+                    kernels[used] = np.ascontiguousarray(plan.coef[:, q])
+                lb, cb, w0, w1, w2 = self._read(rows, cols, [plan.layers[q] for q in used])
+                allocate_block(lb, cb, use_cats, S, w0, w1, w2, len(used), kernels[used], values)
+            else:
+                values[...] = 0.0
+            if sink is not None:
+                sink(rows, cols, values)
+
+        run_blocks(block, enumerate(self.blocks), threads=self.threads, label=label)
+
+    def into(self, plan: Plan, out: np.ndarray | None = None) -> np.ndarray:
+        """The allocation as an in-memory (n_categories, ny, nx) float64 array."""
+        shape = (self.n_cat,) + self.shape
+        if out is None:
+            out = np.empty(shape, dtype="float64")
+        elif out.shape != shape or out.dtype != np.float64:
+            raise ValueError(f"out must be float64 {shape}, not {out.dtype} {out.shape}")
+        self.fill_blocks(plan, out=out)
         return out
 
-    return da.map_blocks(block, lab, *ws, m, dtype="float64", meta=np.empty((0, 0)), chunks=lab.chunks)
 
+def allocate(labels, weights: dict, totals, chains: list[list[str]] | None = None, categories=None,
+             unit_names=None, category_names=None, chunk: int = 1024, threads: int = 1,
+             empty_category: str = "unit", negative_weights: str = "error") -> tuple[np.ndarray, dict]:
+    """Allocate ``totals`` over the cells of each unit; returns (grid, record).
 
-def allocate(labels, weights: dict, totals, mask=None, unit_names=None, chunk: int = 512,
-             threads: int = 1) -> tuple[np.ndarray, dict]:
-    """Allocate ``totals`` over the cells of each unit (both passes); returns (grid, record)."""
-    choice, scale, record = plan(labels, weights, totals, mask=mask, unit_names=unit_names, chunk=chunk,
-                                 threads=threads)
-    grid = compute(allocate_lazy(labels, weights, choice, scale, mask=mask, chunk=chunk), threads=threads)[0]
-    return grid, record
+    Without ``chains`` the weights dict is the one fallback chain in its order.  The grid
+    is (ny, nx) for one category and (n_categories, ny, nx) otherwise, float64.
+    """
+    chains = chains if chains is not None else [list(weights)]
+    alloc = Allocation(labels, weights, chains, categories=categories, unit_names=unit_names,
+                       category_names=category_names, chunk=chunk, threads=threads,
+                       empty_category=empty_category, negative_weights=negative_weights)
+    p = alloc.plan(totals)
+    grid = alloc.into(p)
+    return (grid[0] if len(chains) == 1 else grid), p.record
