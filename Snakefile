@@ -28,6 +28,7 @@ wildcard_constraints:
 include: "workflow/rules/demo.smk"
 include: "workflow/rules/ingest.smk"
 include: "workflow/rules/casa.smk"
+include: "workflow/rules/emissions.smk"
 
 
 rule all:

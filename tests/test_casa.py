@@ -221,7 +221,7 @@ def test_config_errors_name_the_key():
         CasaParams.from_config({"alpah": 0.5})
     with pytest.raises(ConfigError, match="ndvi_table.ENF"):
         CasaParams.from_config({"ndvi_table": {"ENF": [0.7, 0.5]}})
-    with pytest.raises(ConfigError, match="unknown CASA type"):
+    with pytest.raises(ConfigError, match="landcover_classes: code 1 maps to unknown class .forest."):
         casa.type_lookup({"1": "forest"})
 
 

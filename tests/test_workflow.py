@@ -42,6 +42,8 @@ def test_dry_run_is_clean(tmp_path, configfile):
     assert jobs["align_monthly"] == 4 * n_years and jobs["align_annual"] == 4 * n_years
     assert jobs["demo_inputs"] == 1 and jobs["run_metadata"] == 1
     assert jobs["casa"] == n_years and jobs["casa_map"] == n_years
+    assert jobs["emissions"] == jobs["emissions_map"] == jobs["landuse_absorption"] == n_years
+    assert jobs["unit_labels"] == 1 and jobs["energy_accounting"] == 1
 
 
 @pytest.mark.parametrize("configfile", CONFIGS)
@@ -125,9 +127,45 @@ def test_end_to_end_outputs(test_run):
         assert casa["params"]["ndvi_limits"] == "percentile"
         assert casa["cells_by_status"]["computed"] > 1000
         assert casa["plausibility"]["annual_npp_gt_max_cells"] == 0
+    check_emission_outputs(wf, meta)
     # nothing left to do
     out = snakemake(wf, "-n", "--cores", "2", "--configfile", "config/test.yaml").stdout
     assert "Nothing to be done" in out
+
+
+def check_emission_outputs(wf, meta):
+    """Province totals conserved on the grid, categories add up, accounting tables nest."""
+    import pandas as pd
+
+    from carbonbalance.unit_raster import read_unit_labels
+
+    stats = pd.read_parquet(wf / "results/tables/statistics.parquet")
+    units = pd.read_parquet(wf / "results/boundaries/units.parquet")
+    labels, attrs = read_unit_labels(wf / "results/aligned/unit_labels.zarr")
+    county_province = units[units["level"] == "county"].set_index("unit_id")["province_id"]
+    province_of_cell = np.array([county_province[i] for i in attrs["unit_ids"]] + [""])[labels]
+    for year in (2019, 2020):
+        grids = {}
+        for k in ("", "_urban", "_industrial", "_rural"):
+            with rasterio.open(wf / f"results/grid/{year}/emissions{k}.tif") as src:
+                assert src.tags(1)["units"] == "t CO2 per cell" and src.dtypes[0] == "float64"
+                grids[k] = src.read(1)
+        np.testing.assert_allclose(grids[""], grids["_urban"] + grids["_industrial"] + grids["_rural"], rtol=1e-12)
+        prov = stats[(stats["level"] == "province") & (stats["year"] == year)]
+        for pid, total in zip(prov["unit_id"], prov["co2_tco2"]):
+            assert grids[""][province_of_cell == pid].sum() == pytest.approx(total, rel=1e-9)
+        assert np.all(grids[""][labels < 0] == 0)
+        rec = meta["stages"]["emissions"][str(year)]
+        assert rec["method"] == "multisource" and rec["max_relative_error_of_unit_sums"] < 1e-9
+        assert (wf / f"results/figures/emissions_{year}.png").stat().st_size > 20_000
+        ab = pd.read_parquet(wf / f"results/tables/landuse_absorption_{year}.parquet")
+        assert set(ab["level"]) == {"county", "city", "province"}
+        assert ab.loc[ab["level"] == "county", "absorption_tc"].sum() == pytest.approx(
+            ab.loc[ab["level"] == "province", "absorption_tc"].sum(), rel=1e-12)
+    energy = pd.read_parquet(wf / "results/tables/energy_accounting.parquet")
+    assert len(energy) == len(stats)
+    np.testing.assert_allclose(energy["emission_tc"], energy["energy_tce"] * 1.87
+                               + energy["population_persons"] * 0.079, rtol=1e-12)
 
 
 def test_report_bundles_the_casa_maps(test_run):
@@ -167,3 +205,28 @@ def test_changed_ndvi_month_reruns_only_that_year(test_run):
     assert jobs == {"align_monthly": 1, "casa": 1, "casa_map": 1, "run_metadata": 1, "all": 1}, out[-3000:]
     assert "results/aligned/2020/ndvi.zarr" in out
     assert "results/aligned/2019/ndvi.zarr" not in re.sub(r"input: .*", "", out)
+    snakemake(wf, "--cores", "2", "--configfile", "config/test.yaml")  # bring the run up to date again
+
+
+def test_changed_night_light_reruns_only_that_years_emissions(test_run):
+    wf, _ = test_run
+    path = wf / "resources/demo/nightlight/ntl_2019.tif"
+    with rasterio.open(path, "r+") as dst:
+        data = dst.read(1)
+        dst.write(data * 1.5, 1)
+    out = snakemake(wf, "-n", "--cores", "2", "--configfile", "config/test.yaml").stdout
+    jobs = planned_jobs(out)
+    assert jobs == {"align_annual": 1, "emissions": 1, "emissions_map": 1, "run_metadata": 1, "all": 1}, out[-3000:]
+    assert "results/grid/2019/emissions.tif" in out
+    assert "results/grid/2020/emissions" not in re.sub(r"input: .*", "", out)
+    snakemake(wf, "--cores", "2", "--configfile", "config/test.yaml")
+    meta = json.loads((wf / "results/run_metadata.json").read_text())
+    assert meta["stages"]["emissions"]["2019"]["max_relative_error_of_unit_sums"] < 1e-9
+
+
+def test_changed_absorption_coefficient_reruns_only_the_absorption_tables(test_run):
+    wf, _ = test_run
+    (wf / "override.yaml").write_text("emissions:\n  absorption:\n    coefficients_tc_per_hm2: {forest: -6.0}\n")
+    out = snakemake(wf, "-n", "--cores", "2", "--configfile", "config/test.yaml", "override.yaml").stdout
+    jobs = planned_jobs(out)
+    assert jobs == {"landuse_absorption": 2, "run_metadata": 1, "all": 1}, out[-3000:]

@@ -43,7 +43,8 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
-from carbonbalance.errors import ConfigError, InputError
+from carbonbalance.classes import class_lookup, classify
+from carbonbalance.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -594,14 +595,7 @@ def histogram_percentile(counts: np.ndarray, q: float, width: float) -> float:
 
 def type_lookup(classes: dict) -> tuple[np.ndarray, np.ndarray]:
     """Sorted land-cover codes and their type indices (-1 = masked) from the config mapping."""
-    codes, idx = [], []
-    for code, name in sorted(((int(c), n) for c, n in classes.items())):
-        if name is not None and name not in TYPES:
-            raise ConfigError(f"landcover_classes: code {code} maps to unknown CASA type {name!r}; "
-                              f"use one of {list(TYPES)} or null")
-        codes.append(code)
-        idx.append(-1 if name is None else TYPES.index(name))
-    return np.asarray(codes, dtype="int64"), np.asarray(idx, dtype="int8")
+    return class_lookup(classes, TYPES, "landcover_classes")
 
 
 def vegetation_type(landcover: np.ndarray, codes: np.ndarray, types: np.ndarray) -> np.ndarray:
@@ -609,19 +603,7 @@ def vegetation_type(landcover: np.ndarray, codes: np.ndarray, types: np.ndarray)
 
     Raises :class:`InputError` for a code missing from the mapping.
     """
-    lc = np.asarray(landcover)
-    valid = np.isfinite(lc) & (lc >= 0) if lc.dtype.kind == "f" else lc >= 0
-    out = np.full(lc.shape, -2, dtype="int8")
-    if not valid.any():
-        return out
-    vals = lc[valid].astype("int64")
-    pos = np.clip(np.searchsorted(codes, vals), 0, len(codes) - 1)
-    bad = codes[pos] != vals
-    if bad.any():
-        raise InputError(f"landcover: class code(s) {sorted(set(vals[bad].tolist()))[:10]} are not in "
-                         f"landcover_classes (known: {codes.tolist()})")
-    out[valid] = types[pos]
-    return out
+    return classify(landcover, codes, types, "landcover", "landcover_classes")
 
 
 def month_days(year: int | None) -> tuple[np.ndarray, np.ndarray]:

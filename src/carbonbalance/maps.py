@@ -44,7 +44,8 @@ def map_panels(panels: list[dict], outlines=None, outline_groups: list[str] | No
                title: str | None = None, out_png=None, dpi: int = 150):
     """One row of raster maps, each with its colour bar in the raster's units.
 
-    panels : [{"path": ..., "title": ..., "cmap": ..., "diverging": bool}]
+    panels : [{"path": ..., "title": ..., "cmap": ..., "diverging": bool, "log": bool}]
+             ``log``: logarithmic colour scale over the positive values (zeros left blank)
     outlines : GeoDataFrame of the finest units (drawn thin); ``outline_groups`` are id
                columns dissolved into thicker outlines (e.g. the province id).
     """
@@ -52,18 +53,22 @@ def map_panels(panels: list[dict], outlines=None, outline_groups: list[str] | No
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.colors import TwoSlopeNorm
+    from matplotlib.colors import LogNorm, TwoSlopeNorm
 
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 5.0), constrained_layout=True,
                              squeeze=False)
     for ax, p in zip(axes[0], panels):
         a, extent, units = read_for_map(p["path"])
         ax.set_facecolor("#dddddd")
+        if p.get("log"):
+            a = np.where(a > 0, a, np.nan)
         finite = a[np.isfinite(a)]
         kw = {}
         if finite.size:
             lo, hi = np.percentile(finite, [2, 98])
-            if p.get("diverging"):
+            if p.get("log"):
+                kw["norm"] = LogNorm(vmin=lo, vmax=max(np.percentile(finite, 99.9), lo * 10))
+            elif p.get("diverging"):
                 m = max(abs(lo), abs(hi), 1e-9)
                 kw["norm"] = TwoSlopeNorm(vcenter=0.0, vmin=-m, vmax=m)
             else:

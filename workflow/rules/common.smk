@@ -15,6 +15,34 @@ def normalise_config(cfg):
     for key in ("landcover_classes", "landuse_classes"):
         if isinstance(cfg.get(key), dict):
             cfg[key] = {str(k): v for k, v in cfg[key].items()}
+    absorption = (cfg.get("emissions") or {}).get("absorption") or {}
+    if isinstance(absorption.get("classes"), dict):
+        absorption["classes"] = {str(k): v for k, v in absorption["classes"].items()}
+
+
+EMISSION_CATEGORIES = ("urban", "industrial", "rural")
+#: keys of the emissions config that the allocation does not read (other rules do)
+EMISSION_OTHER_KEYS = ("energy", "absorption")
+
+
+def emission_outputs():
+    """File names under results/grid/{year}/ of the emissions rule (per method)."""
+    names = {"total": "emissions.tif"}
+    if config["emissions"]["method"] == "multisource":
+        names |= {k: f"emissions_{k}.tif" for k in EMISSION_CATEGORIES}
+    return names
+
+
+def emission_params():
+    """The config slice of the allocation: editing the accounting parameters does not rerun it."""
+    return {k: v for k, v in config["emissions"].items() if k not in EMISSION_OTHER_KEYS}
+
+
+def emission_layers():
+    """Weight layers the configured fallback chains use."""
+    e = config["emissions"]
+    chains = [e["fallback"]] + ([e["rural_fallback"]] if e["method"] == "multisource" else [])
+    return sorted({name for chain in chains for name in chain})
 
 
 def years():
@@ -48,6 +76,8 @@ def stage_metadata():
     for y in years():
         files += [f"results/meta/align_{var}_{y}.json" for var in MONTHLY + ANNUAL]
         files.append(f"results/meta/casa_{y}.json")
+        files += [f"results/meta/emissions_{y}.json", f"results/meta/landuse_absorption_{y}.json"]
+    files += ["results/meta/unit_labels.json", "results/meta/energy_accounting.json"]
     return files
 
 
@@ -58,6 +88,9 @@ def all_targets():
     for y in years():
         targets += [f"results/grid/{y}/{name}" for name in CASA_OUTPUTS]
         targets.append(f"results/figures/casa_{y}.png")
+        targets += [f"results/grid/{y}/{name}" for name in emission_outputs().values()]
+        targets += [f"results/figures/emissions_{y}.png", f"results/tables/landuse_absorption_{y}.parquet"]
+    targets.append("results/tables/energy_accounting.parquet")
     return targets
 
 

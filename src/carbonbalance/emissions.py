@@ -1,0 +1,309 @@
+"""Emission downscaling to the grid (SPEC §4): totals, category shares, the stage driver.
+
+Regional totals (e.g. provincial CO2 in t CO2 from the statistics table) are allocated
+to the 1 km cells of each unit by :mod:`carbonbalance.allocation`:
+
+- ``nightlight`` (Peng2023): ``C_r = C_c · DN_r / Σ_{r∈c} DN_r``;
+- ``multisource`` (Zhu2026): the total is split by category shares into urban,
+  industrial and rural parts; urban and industrial parts go by night light to the cells
+  of their land-use category, the rural part by population to rural cells.
+
+Fallbacks when a unit's (category's) weights sum to zero follow the configured chains
+(light → population → area by default), logged and counted in the record.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from carbonbalance.allocation import Allocation
+from carbonbalance.classes import class_lookup, classify
+from carbonbalance.errors import ConfigError, InputError
+from carbonbalance.grid import GridSpec
+from carbonbalance.store import GeoTiffBlockWriter, atomic_output, open_store, to_cog
+
+log = logging.getLogger(__name__)
+
+METHODS = ("nightlight", "multisource")
+CATEGORIES = ("urban", "industrial", "rural")
+#: weight layer -> (aligned store variable, accepted units); "area" is the cell area
+LAYERS = {"light": "nightlight", "population": "population", "area": "cell_area_m2"}
+UNITS = "t CO2 per cell"
+
+
+@dataclass
+class EmissionParams:
+    """The ``emissions`` config section (schema defaults filled in by Snakemake's validate)."""
+
+    method: str = "nightlight"
+    total_variable: str = "co2_tco2"
+    totals_level: str = "province"
+    totals_complete: bool = True
+    fallback: list = field(default_factory=lambda: ["light", "population", "area"])
+    rural_fallback: list = field(default_factory=lambda: ["population", "area"])
+    shares_source: str = "config"
+    share_values: dict = field(default_factory=dict)
+    share_columns: dict = field(default_factory=lambda: {k: f"share_{k}" for k in CATEGORIES})
+    share_tolerance: float = 1e-6
+    empty_category: str = "unit"
+    negative_weights: str = "error"
+    chunk: int = 1024
+
+    @classmethod
+    def from_config(cls, cfg: dict) -> EmissionParams:
+        cfg = dict(cfg or {})
+        shares = dict(cfg.pop("shares", {}) or {})
+        for key in ("energy", "absorption", "map"):
+            cfg.pop(key, None)  # unit-level accounting and maps: other rules
+        known = {f for f in cls.__dataclass_fields__ if not f.startswith("share")}
+        unknown = sorted(set(cfg) - known)
+        if unknown:
+            raise ConfigError(f"emissions: unknown key(s) {unknown}; known: {sorted(known | {'shares'})}")
+        p = cls(**cfg)
+        p.shares_source = shares.get("source", p.shares_source)
+        p.share_values = dict(shares.get("values") or {})
+        p.share_columns = dict(shares.get("columns") or p.share_columns)
+        p.share_tolerance = float(shares.get("tolerance", p.share_tolerance))
+        p.validate()
+        return p
+
+    def validate(self) -> None:
+        if self.method not in METHODS:
+            raise ConfigError(f"emissions.method: {self.method!r} is not one of {list(METHODS)}")
+        for key in ("fallback", "rural_fallback"):
+            chain = getattr(self, key)
+            bad = [x for x in chain if x not in LAYERS]
+            if not chain or bad or len(set(chain)) != len(chain):
+                raise ConfigError(f"emissions.{key}: {chain} must be distinct layers out of {list(LAYERS)}")
+        if self.method == "multisource":
+            if self.shares_source not in ("config", "statistics"):
+                raise ConfigError(f"emissions.shares.source: {self.shares_source!r} is not config or statistics")
+            if self.shares_source == "config":
+                check_shares(np.array([[self.share_values.get(k, np.nan) for k in CATEGORIES]]),
+                             ["emissions.shares.values"], self.share_tolerance)
+
+    @property
+    def chains(self) -> list[list[str]]:
+        if self.method == "nightlight":
+            return [list(self.fallback)]
+        return [list(self.fallback), list(self.fallback), list(self.rural_fallback)]
+
+    @property
+    def category_names(self) -> list[str]:
+        return ["total"] if self.method == "nightlight" else list(CATEGORIES)
+
+
+def check_shares(shares: np.ndarray, row_names: list[str], tolerance: float) -> None:
+    """Every row of (n, 3) urban/industrial/rural shares is in [0, 1] and sums to 1."""
+    shares = np.asarray(shares, dtype="float64")
+    missing = ~np.isfinite(shares).all(axis=1)
+    if missing.any():
+        rows = [row_names[i] for i in np.flatnonzero(missing)[:10]]
+        raise InputError(f"category shares missing for {rows} (need {list(CATEGORIES)})")
+    out = ((shares < 0) | (shares > 1)).any(axis=1)
+    if out.any():
+        i = np.flatnonzero(out)[:10]
+        raise InputError(f"category shares outside [0, 1] for {[row_names[k] for k in i]}: {shares[i].tolist()}")
+    s = shares.sum(axis=1)
+    bad = np.abs(s - 1.0) > tolerance
+    if bad.any():
+        i = np.flatnonzero(bad)[:10]
+        raise InputError("category shares (urban + industrial + rural) do not sum to 1 for " + ", ".join(
+            f"{row_names[k]} (sum {s[k]:.6g})" for k in i) + f" (tolerance {tolerance:g})")
+
+
+def unit_totals(stats: pd.DataFrame, level_ids: list[str], level: str, variable: str, year: int,
+                complete: bool = True, source: str = "statistics") -> np.ndarray:
+    """Totals of ``variable`` for the units ``level_ids`` of ``level`` in ``year`` (NaN = none).
+
+    Errors name the unit: a total for a unit that is not in the boundaries at this level,
+    a unit without a total when ``complete``, a negative total, duplicate rows.
+    """
+    if variable not in stats.columns:
+        raise InputError(f"{source}: no column {variable!r} for the emission totals "
+                         f"(columns: {list(stats.columns)}); add it to statistics.columns")
+    rows = stats[(stats["level"] == level) & (stats["year"] == int(year))]
+    ids = rows["unit_id"].astype(str)
+    known = set(level_ids)
+    unknown = sorted(set(ids) - known)
+    if unknown:
+        raise InputError(f"{source}: {variable} {year} given for {level} unit(s) {unknown[:10]} that are not in "
+                         f"the boundaries (known {level}s: {sorted(known)[:10]}{' ...' if len(known) > 10 else ''})")
+    dup = sorted(set(ids[ids.duplicated()]))
+    if dup:
+        raise InputError(f"{source}: more than one {variable} {year} row for {level} unit(s) {dup[:10]}")
+    values = pd.Series(rows[variable].to_numpy(dtype="float64"), index=ids.to_numpy())
+    totals = values.reindex(level_ids).to_numpy(dtype="float64")
+    neg = np.flatnonzero(totals < 0)
+    if neg.size:
+        raise InputError(f"{source}: negative {variable} {year} for {level} unit(s) "
+                         + ", ".join(f"{level_ids[u]} ({totals[u]:g})" for u in neg[:10]))
+    missing = [level_ids[u] for u in np.flatnonzero(~np.isfinite(totals))]
+    if missing and complete:
+        raise InputError(f"{source}: no {variable} {year} for {level} unit(s) {missing[:10]}"
+                         f"{f' and {len(missing) - 10} more' if len(missing) > 10 else ''}; "
+                         f"complete them or set emissions.totals_complete: false to leave them empty")
+    if missing:
+        log.warning("no %s %s for %d %s unit(s) %s: nothing allocated there", variable, year, len(missing),
+                    level, missing[:10])
+    return totals
+
+
+def category_totals(params: EmissionParams, totals: np.ndarray, stats: pd.DataFrame | None,
+                    level_ids: list[str], year: int) -> np.ndarray:
+    """(n_units, n_categories) totals: the unit totals times the category shares."""
+    if params.method == "nightlight":
+        return totals[:, None]
+    if params.shares_source == "config":
+        shares = np.tile([params.share_values[k] for k in CATEGORIES], (len(level_ids), 1))
+    else:
+        cols = [params.share_columns[k] for k in CATEGORIES]
+        missing = [c for c in cols if c not in stats.columns]
+        if missing:
+            raise InputError(f"statistics: no share column(s) {missing} (emissions.shares.columns); "
+                             f"add them to statistics.columns with units \"1\"")
+        rows = stats[(stats["level"] == params.totals_level) & (stats["year"] == int(year))]
+        table = rows.set_index(rows["unit_id"].astype(str))[cols].reindex(level_ids)
+        shares = table.to_numpy(dtype="float64")
+        has = np.isfinite(totals)
+        check_shares(shares[has], [f"unit {u} {year}" for u, h in zip(level_ids, has) if h],
+                     params.share_tolerance)
+    return totals[:, None] * shares
+
+
+def landuse_categories(classes: dict):
+    """(codes, indices) of the land-use -> emission category mapping (``landuse_classes``)."""
+    return class_lookup(classes, CATEGORIES, "landuse_classes")
+
+
+def category_raster(landuse, codes: np.ndarray, idx: np.ndarray):
+    """Lazy int8 category index per cell (-1 none or no data) from a land-use dask array."""
+    def block(a):
+        c = classify(a, codes, idx, "landuse", "landuse_classes")
+        c[c < -1] = -1
+        return c
+
+    return landuse.map_blocks(block, dtype="int8")
+
+
+def _open_layer(path, var: str, grid: GridSpec, chunk: int):
+    ds = open_store(path)
+    if var not in ds:
+        raise InputError(f"{path}: no variable {var!r} (found {list(ds.data_vars)})")
+    a = ds[var]
+    if a.shape != grid.shape:
+        raise InputError(f"{path}: {var} has grid shape {a.shape}, the run's grid is {grid.shape}")
+    if var == "population" and a.attrs.get("units") != "persons":
+        raise InputError(f"{path}: population has units {a.attrs.get('units')!r}, the allocation needs persons")
+    if var == "cell_area_m2" and a.attrs.get("units") not in (None, "m2", "m^2"):
+        raise InputError(f"{path}: cell_area_m2 has units {a.attrs.get('units')!r}, expected m2")
+    return a.data.rechunk((chunk, chunk))
+
+
+def run_emissions_year(paths: dict, grid: GridSpec, params: EmissionParams, stats: pd.DataFrame,
+                       units: pd.DataFrame, labels_path, year: int, outputs: dict,
+                       landuse_classes: dict | None = None, threads: int = 1) -> dict:
+    """Allocate one year's totals to the grid and write the COGs atomically.
+
+    paths : {"light", "population", "area", "landuse" (multisource)}: aligned store paths
+    units : the finest-level table with every level's id column (units.gpkg attributes)
+    labels_path : the finest-level label store (rule unit_labels)
+    outputs : {"total": COG path} and for multisource {"urban", "industrial", "rural"}
+    Returns the provenance record.
+    """
+    from carbonbalance.unit_raster import level_lookup, read_unit_labels, relabel
+
+    finest_labels, attrs = read_unit_labels(labels_path)
+    if finest_labels.shape != grid.shape:
+        raise InputError(f"{labels_path}: label grid {finest_labels.shape} differs from the run's grid {grid.shape}")
+    finest_ids = [str(i) for i in attrs["unit_ids"]]
+    level_id = _level_id(params.totals_level, attrs)
+    lookup, level_ids = level_lookup(units, attrs["level_id"], level_id, finest_ids)
+    labels = relabel(finest_labels, lookup)
+    totals = unit_totals(stats, level_ids, params.totals_level, params.total_variable, year,
+                         complete=params.totals_complete)
+    T = category_totals(params, totals, stats, level_ids, year)
+    chunk = max(grid.chunk, params.chunk // grid.chunk * grid.chunk)
+    layers = {name: _open_layer(paths[name], LAYERS[name], grid, chunk)
+              for name in {n for chain in params.chains for n in chain}}
+    cats = None
+    if params.method == "multisource":
+        codes, idx = landuse_categories(landuse_classes or {})
+        cats = category_raster(_open_layer(paths["landuse"], "landuse", grid, chunk), codes, idx)
+    alloc = Allocation(labels, layers, params.chains, categories=cats, unit_names=level_ids,
+                       category_names=params.category_names, chunk=chunk, threads=threads,
+                       empty_category=params.empty_category, negative_weights=params.negative_weights)
+    plan = alloc.plan(T)
+    names = params.category_names
+    keys = ["total"] + ([] if params.method == "nightlight" else list(CATEGORIES))
+    n_level = len(level_ids)
+    unit_sums = np.zeros((len(names), n_level))
+    lock = threading.Lock()
+    with contextlib.ExitStack() as stack:
+        tmp = {k: stack.enter_context(atomic_output(outputs[k])) for k in keys}
+        writers = {}
+        for k in keys:
+            desc = ("CO2 emissions allocated from " + f"{params.totals_level} totals ({params.method})"
+                    if k == "total" else f"{k} CO2 emissions ({params.method}, Zhu2026 categories)")
+            writers[k] = GeoTiffBlockWriter(tmp[k].parent / f"{k}.stage.tif", grid, dtype="float64", nodata=None,
+                                            tags={"units": UNITS, "year": year, "long_name": desc,
+                                                  "method": params.method, "totals_level": params.totals_level},
+                                            description=desc)
+
+        def sink(rows, cols, values):
+            lb = labels[rows, cols].ravel().astype("int64")
+            inside = lb >= 0
+            part = np.stack([np.bincount(lb[inside], weights=v.ravel()[inside], minlength=n_level)
+                             for v in values])
+            total = values[0] if len(values) == 1 else values.sum(axis=0)
+            blocks = {"total": total} | {k: values[i] for i, k in enumerate(names) if k in writers and k != "total"}
+            for k, b in blocks.items():
+                writers[k][rows, cols] = b
+            with lock:
+                unit_sums[:] += part
+
+        try:
+            alloc.fill_blocks(plan, sink=sink, label=f"emissions {year}")
+        finally:
+            for w in writers.values():
+                w.close()
+        for k in keys:
+            to_cog(tmp[k].parent / f"{k}.stage.tif", tmp[k], threads=threads)
+    return _record(params, plan.record, T, unit_sums, level_ids, year)
+
+
+def _level_id(level: str, attrs: dict) -> str:
+    levels = dict(attrs.get("levels", {}))
+    if level not in levels:
+        raise ConfigError(f"emissions.totals_level: {level!r} is not a boundaries level ({list(levels)})")
+    return levels[level]
+
+
+def _record(params: EmissionParams, alloc_record: dict, T: np.ndarray, unit_sums: np.ndarray,
+            level_ids: list[str], year: int) -> dict:
+    has = np.isfinite(T) & (T > 0)
+    rel = np.zeros_like(T)
+    rel[has] = np.abs(unit_sums.T[has] - T[has]) / T[has]
+    rec = {"year": int(year), "method": params.method, "totals_level": params.totals_level,
+           "total_variable": params.total_variable, "units": UNITS,
+           "chains": alloc_record["chains"], "weight_used": alloc_record["weight_used"],
+           "n_units": len(level_ids), "n_units_with_total": alloc_record["n_units_with_total"],
+           "units_without_total": [u for u, t in zip(level_ids, np.isfinite(T).all(axis=1)) if not t],
+           "fallback_units": alloc_record["fallback_units"], "n_fallback_units": alloc_record["n_fallback_units"],
+           "negative_weights_zeroed": alloc_record["negative_weights_zeroed"],
+           "total_tco2": float(np.nansum(T)), "allocated_tco2": float(unit_sums.sum()),
+           "max_relative_error_of_unit_sums": float(rel.max()) if rel.size else 0.0,
+           "cells_outside_units": alloc_record["cells_outside_units"]}
+    if params.method == "multisource":
+        rec["shares_source"] = params.shares_source
+        rec["allocated_by_category_tco2"] = {k: float(unit_sums[i].sum()) for i, k in enumerate(CATEGORIES)}
+    log.info("emissions %s: %.6g t CO2 allocated of %.6g (worst unit error %.1e), %d fallback unit(s)",
+             year, rec["allocated_tco2"], rec["total_tco2"], rec["max_relative_error_of_unit_sums"],
+             rec["n_fallback_units"])
+    return rec

@@ -1,0 +1,255 @@
+"""Emissions stage (SPEC §4): allocation on stores, Peng2023 county formula, multisource
+categories, bad totals and shares, unit labels, and the Jiangxi2024 accounting."""
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+from shapely.geometry import box
+
+from carbonbalance.accounting import (ABSORPTION_CLASSES, absorption, absorption_table, energy_accounting,
+                                      energy_emissions, landuse_areas)
+from carbonbalance.emissions import EmissionParams, run_emissions_year
+from carbonbalance.errors import ConfigError, InputError
+from carbonbalance.ingest import write_cell_area
+from carbonbalance.store import create_store, write_block
+from carbonbalance.unit_raster import level_lookup, read_unit_labels, relabel, write_unit_labels
+
+LEVELS = {"county": "county_id", "province": "province_id"}
+LANDUSE_CLASSES = {"11": "rural", "21": "rural", "41": "rural", "51": "urban", "52": "rural", "53": "industrial",
+                   "61": "none"}
+
+
+@pytest.fixture
+def world(tmp_path, small_grid):
+    """Two provinces of 40 x 25 km on the 40 x 50 small grid: West (3 counties), East (2 counties
+    and a 300 m district without any cell centre); one East county is dark at night."""
+    g = small_grid
+    x0, y0, x1, y1 = g.bounds
+    rows = []
+    for k, (a, b) in enumerate([(0, 8), (8, 17), (17, 25)]):
+        rows.append(("W%d" % k, "W", box(x0 + a * 1000, y0, x0 + b * 1000, y1)))
+    rows.append(("E0", "E", box(x0 + 25_000, y0, x0 + 38_000, y1)))
+    rows.append(("E1", "E", box(x0 + 38_000, y0, x1, y1)))
+    # a tiny district between cell centres (centres are at .5 km), cut out of E0
+    tiny = box(x0 + 30_000 + 50, y0 + 20_000 + 50, x0 + 30_000 + 350, y0 + 20_000 + 350)
+    rows[3] = ("E0", "E", rows[3][2].difference(tiny))
+    rows.append(("E2", "E", tiny))
+    gdf = gpd.GeoDataFrame({"county_id": [r[0] for r in rows], "province_id": [r[1] for r in rows]},
+                           geometry=[r[2] for r in rows], crs=g.crs)
+    rng = np.random.default_rng(3)
+    light = rng.gamma(0.6, 10, g.shape).astype("float32")
+    col = np.arange(g.width)[None, :].repeat(g.height, 0)
+    light[:, 38:] = 0.0  # county E1 is dark
+    light[5, 5] = np.nan  # a nodata cell counts as zero light
+    pop = rng.gamma(1.0, 200, g.shape).astype("float32")
+    landuse = np.where(col % 7 == 0, 51, np.where(col % 11 == 0, 53, np.where(col % 5 == 0, 41, 11))).astype("float64")
+    landuse[:, 40:] = np.where(landuse[:, 40:] == 53, 11, landuse[:, 40:])  # no industrial land in E1 east of 40
+    landuse[0, 0] = np.nan
+    paths = {}
+    for var, data, units in (("nightlight", light, "nW cm-2 sr-1"), ("population", pop, "persons"),
+                             ("landuse", landuse, "class")):
+        paths[var] = tmp_path / f"{var}.zarr"
+        create_store(paths[var], g, {var: {"dtype": data.dtype.name, "attrs": {"units": units}}})
+        write_block(paths[var], var, data, slice(None), slice(None))
+    paths["cell_area"] = tmp_path / "cell_area.zarr"
+    write_cell_area(g, paths["cell_area"])
+    paths["labels"] = tmp_path / "unit_labels.zarr"
+    rec = write_unit_labels(gdf, g, LEVELS, paths["labels"])
+    stats = pd.DataFrame({"unit_id": ["W", "E", "W0", "W1", "W2", "E0", "E1", "E2"],
+                          "level": ["province"] * 2 + ["county"] * 6, "year": 2020,
+                          "co2_tco2": [3.0e6, 5.0e6, 1e6, 1e6, 1e6, 2e6, 2.5e6, 0.5e6]})
+    return {"grid": g, "gdf": gdf, "paths": paths, "stats": stats, "light": light, "pop": pop,
+            "landuse": landuse, "labels_record": rec, "tmp": tmp_path}
+
+
+def _run(world, cfg, stats=None, name="out"):
+    params = EmissionParams.from_config(cfg)
+    keys = ["total"] + (["urban", "industrial", "rural"] if params.method == "multisource" else [])
+    outputs = {k: world["tmp"] / name / f"emissions_{k}.tif" for k in keys}
+    p = world["paths"]
+    paths = {"light": p["nightlight"], "population": p["population"], "area": p["cell_area"], "landuse": p["landuse"]}
+    units = pd.DataFrame(world["gdf"].drop(columns="geometry"))
+    rec = run_emissions_year(paths, world["grid"], params, world["stats"] if stats is None else stats, units,
+                             p["labels"], 2020, outputs, landuse_classes=LANDUSE_CLASSES, threads=2)
+    grids = {}
+    for k, path in outputs.items():
+        with rasterio.open(path) as src:
+            assert src.dtypes[0] == "float64" and src.tags(1)["units"] == "t CO2 per cell"
+            assert src.tags()["method"] == params.method
+            grids[k] = src.read(1)
+    return grids, rec, outputs
+
+
+def _labels(world, level):
+    lab, attrs = read_unit_labels(world["paths"]["labels"])
+    units = pd.DataFrame(world["gdf"].drop(columns="geometry"))
+    lookup, ids = level_lookup(units, attrs["level_id"], LEVELS[level], attrs["unit_ids"])
+    return relabel(lab, lookup), ids
+
+
+def test_unit_labels_give_tiny_units_a_cell_and_nest(world):
+    rec = world["labels_record"]
+    assert list(rec["units_at_representative_point"]) == ["E2"]
+    assert rec["units_at_representative_point"]["E2"]["taken_from"] == "E0"
+    county, cids = _labels(world, "county")
+    province, pids = _labels(world, "province")
+    assert (county == cids.index("E2")).sum() == 1
+    assert county.dtype == np.int16 and (county >= 0).all()
+    for c, cid in enumerate(cids):  # every county's cells lie in its one province
+        parent = world["gdf"].set_index("county_id").loc[cid, "province_id"]
+        assert set(np.unique(province[county == c])) == {pids.index(parent)}
+
+
+def test_nightlight_stage_conserves_totals_and_gives_peng2023_county_shares(world):
+    grids, rec, _ = _run(world, {"method": "nightlight"})
+    total = grids["total"]
+    province, pids = _labels(world, "province")
+    county, cids = _labels(world, "county")
+    totals = {"W": 3.0e6, "E": 5.0e6}
+    for p, pid in enumerate(pids):
+        assert total[province == p].sum() == pytest.approx(totals[pid], rel=1e-9)
+    assert rec["max_relative_error_of_unit_sums"] < 1e-12 and rec["n_fallback_units"] == 0
+    assert np.all(total >= 0) and total[5, 5] == 0
+    light = np.nan_to_num(world["light"])
+    for c, cid in enumerate(cids):  # C_it = C_t · DN_it / Σ_j DN_jt
+        p = province[county == c][0]
+        direct = totals[pids[p]] * light[county == c].sum(dtype="float64") / light[province == p].sum(dtype="float64")
+        assert total[county == c].sum() == pytest.approx(direct, rel=1e-9, abs=1e-6)
+    assert total[county == cids.index("E1")].sum() == 0  # dark county: nothing at province level
+
+
+def test_county_totals_fall_back_to_population_for_the_dark_county(world):
+    grids, rec, _ = _run(world, {"method": "nightlight", "totals_level": "county"})
+    county, cids = _labels(world, "county")
+    assert rec["fallback_units"] == {"E1": {"total": "population"}}
+    assert rec["weight_used"]["total"] == {"light": 5, "population": 1, "area": 0}
+    e1 = county == cids.index("E1")
+    expected = 2.5e6 * world["pop"][e1].astype("float64") / world["pop"][e1].sum(dtype="float64")
+    np.testing.assert_allclose(grids["total"][e1], expected, rtol=1e-12)
+    for c, cid in enumerate(cids):
+        want = world["stats"].set_index("unit_id").loc[cid, "co2_tco2"]
+        assert grids["total"][county == c].sum() == pytest.approx(want, rel=1e-9)
+
+
+def test_multisource_categories_stay_on_their_land_and_sum_to_the_shares(world):
+    cfg = {"method": "multisource", "shares": {"values": {"urban": 0.3, "industrial": 0.6, "rural": 0.1}}}
+    grids, rec, _ = _run(world, cfg)
+    province, pids = _labels(world, "province")
+    np.testing.assert_allclose(grids["total"], grids["urban"] + grids["industrial"] + grids["rural"], rtol=1e-12)
+    lu = world["landuse"]
+    for p, pid in enumerate(pids):
+        t = {"W": 3.0e6, "E": 5.0e6}[pid]
+        for k, share in (("urban", 0.3), ("industrial", 0.6), ("rural", 0.1)):
+            assert grids[k][province == p].sum() == pytest.approx(t * share, rel=1e-9)
+    assert np.all(grids["urban"][lu != 51] == 0) and np.all(grids["industrial"][lu != 53] == 0)
+    rural = np.isin(lu, [11, 21, 41, 52])
+    assert np.all(grids["rural"][~rural] == 0)
+    # the rural part follows population, not light
+    r = (province == pids.index("W")) & rural
+    np.testing.assert_allclose(grids["rural"][r], 0.3e6 * world["pop"][r].astype("float64") / world["pop"][r].sum(dtype="float64"),
+                               rtol=1e-9)
+    assert rec["allocated_by_category_tco2"]["industrial"] == pytest.approx(0.6 * 8e6, rel=1e-12)
+
+
+def test_multisource_shares_from_statistics_must_sum_to_one(world):
+    stats = world["stats"].assign(share_urban=0.2, share_industrial=0.7, share_rural=0.1)
+    cfg = {"method": "multisource", "shares": {"source": "statistics"}}
+    grids, _, _ = _run(world, cfg, stats=stats, name="ok")
+    assert grids["urban"].sum() == pytest.approx(0.2 * 8e6, rel=1e-9)
+    stats.loc[stats["unit_id"] == "E", "share_rural"] = 0.3
+    with pytest.raises(InputError, match=r"do not sum to 1 for unit E 2020 \(sum 1.2\)"):
+        _run(world, cfg, stats=stats, name="bad")
+    assert not (world["tmp"] / "bad").exists() or not any((world["tmp"] / "bad").iterdir())
+    with pytest.raises(InputError, match="do not sum to 1 for .*emissions.shares.values"):
+        EmissionParams.from_config({"method": "multisource",
+                                    "shares": {"values": {"urban": 0.5, "industrial": 0.6, "rural": 0.1}}})
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda s: pd.concat([s, pd.DataFrame({"unit_id": ["N"], "level": ["province"], "year": [2020],
+                                           "co2_tco2": [1.0]})]),
+     r"given for province unit\(s\) \['N'\] that are not in the boundaries"),
+    (lambda s: s[s["unit_id"] != "E"], r"no co2_tco2 2020 for province unit\(s\) \['E'\]"),
+    (lambda s: s.assign(co2_tco2=np.where(s["unit_id"] == "W", -5.0, s["co2_tco2"])),
+     r"negative co2_tco2 2020 for province unit\(s\) W \(-5\)"),
+])
+def test_bad_totals_name_the_unit_and_write_nothing(world, change, message):
+    with pytest.raises(InputError, match=message):
+        _run(world, {"method": "nightlight"}, stats=change(world["stats"]), name="bad")
+    out = world["tmp"] / "bad"
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_incomplete_totals_can_be_allowed(world):
+    stats = world["stats"][world["stats"]["unit_id"] != "E"]
+    grids, rec, _ = _run(world, {"method": "nightlight", "totals_complete": False}, stats=stats)
+    province, pids = _labels(world, "province")
+    assert rec["units_without_total"] == ["E"] and grids["total"][province == pids.index("E")].sum() == 0
+
+
+def test_emission_config_errors():
+    with pytest.raises(ConfigError, match="emissions.method"):
+        EmissionParams.from_config({"method": "ntl"})
+    with pytest.raises(ConfigError, match="unknown key"):
+        EmissionParams.from_config({"totals_levle": "city"})
+    with pytest.raises(ConfigError, match="emissions.fallback"):
+        EmissionParams.from_config({"fallback": ["light", "gdp"]})
+
+
+# ------------------------------------------------------------------ Jiangxi2024 accounting
+
+def test_jiangxi2024_energy_accounting_arithmetic():
+    r = energy_emissions(98.085e6, 45.19e6)  # t standard coal, persons; sigma 1.87, theta 0.079 t C
+    assert r["energy_emission_tc"] / 1e6 == pytest.approx(183.42, abs=0.005)
+    assert r["respiration_emission_tc"] / 1e6 == pytest.approx(3.57, abs=0.005)
+    assert r["emission_tc"] / 1e6 == pytest.approx(186.99, abs=0.005)
+    assert r["emission_tco2"] == pytest.approx(r["emission_tc"] * 44 / 12, rel=1e-15)
+    co2 = energy_emissions(98.085e6, 0.0, sigma=1.87, sigma_unit="t CO2 per t standard coal")
+    assert co2["energy_emission_tco2"] / 1e6 == pytest.approx(183.42, abs=0.005)  # a CO2 factor stays CO2
+    with pytest.raises(ConfigError, match="sigma_unit"):
+        energy_emissions(1.0, 1.0, sigma_unit="kg CO2 per kWh")
+
+
+def test_energy_accounting_table_per_unit_and_year():
+    stats = pd.DataFrame({"unit_id": ["360000"], "level": ["province"], "year": [2020],
+                          "energy_tce": [98.085e6], "population_persons": [45.19e6]})
+    t = energy_accounting(stats, {"sigma": 1.87, "theta_tc_per_person": 0.079})
+    assert t.loc[0, "emission_tc"] / 1e6 == pytest.approx(186.99, abs=0.005)
+    with pytest.raises(InputError, match="energy_tce"):
+        energy_accounting(stats.drop(columns="energy_tce"))
+
+
+def test_jiangxi2024_land_use_change_absorption():
+    change = {"forest": -150_045.6, "cultivated": -91_118.6, "grassland": 32_303.8, "water": 26_895.0,
+              "unused": -16_343.0}  # hm²
+    assert absorption(change) / 1e6 == pytest.approx(-0.870, abs=0.0005)
+    assert absorption(change) == pytest.approx(-150_045.6 * 5.77 - 91_118.6 * 0.13 + 32_303.8 * 0.022
+                                               + 26_895 * 0.253 - 16_343 * 0.005, rel=1e-12)
+    with pytest.raises(ConfigError, match="unknown land-use class"):
+        absorption({"wetland": 1.0})
+
+
+def test_landuse_areas_match_a_direct_count_and_levels_nest(world):
+    lab, attrs = read_unit_labels(world["paths"]["labels"])
+    classes = {"11": "cultivated", "41": "water", "51": None, "53": None}
+    area = np.full(world["grid"].shape, 1e6)
+    areas = landuse_areas(lab, world["landuse"], area, classes, len(attrs["unit_ids"]), chunk=16, threads=2)
+    lu = world["landuse"]
+    for u in range(len(attrs["unit_ids"])):
+        assert areas[u, ABSORPTION_CLASSES.index("cultivated")] == ((lab == u) & (lu == 11)).sum() * 100.0
+        assert areas[u, ABSORPTION_CLASSES.index("water")] == ((lab == u) & (lu == 41)).sum() * 100.0
+    finest = world["gdf"].set_index("county_id").loc[attrs["unit_ids"]].reset_index()
+    t = absorption_table(areas, finest, list(LEVELS.items()), year=2020)
+    by = t.set_index(["level", "unit_id"])
+    west = by.loc[[("county", c) for c in ("W0", "W1", "W2")], "absorption_tc"].sum()
+    assert by.loc[("province", "W"), "absorption_tc"] == pytest.approx(west, rel=1e-12)
+    cult = by.loc[("province", "W"), "area_cultivated_hm2"]
+    assert by.loc[("province", "W"), "absorption_tc"] == pytest.approx(
+        cult * 0.13 + by.loc[("province", "W"), "area_water_hm2"] * 0.253, rel=1e-12)
+    with pytest.raises(InputError, match=r"class code\(s\) \[21, 52\]|class code\(s\) \[21\]"):
+        landuse_areas(lab, np.where(lu == 11, 21.0, lu), area, classes, len(attrs["unit_ids"]))
+    json.dumps(t.to_dict("records"))  # plain types, ready for the tables stage

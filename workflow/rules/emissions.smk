@@ -1,0 +1,162 @@
+# Emission downscaling to the grid and unit-level carbon accounting (SPEC §4).
+
+
+rule unit_labels:
+    message:
+        "Rasterising the finest units onto the grid (cell centres)"
+    input:
+        grid="results/aligned/grid.json",
+        units="results/boundaries/units.gpkg",
+    output:
+        labels=directory("results/aligned/unit_labels.zarr"),
+        meta="results/meta/unit_labels.json",
+    params:
+        levels=config["boundaries"]["levels"],
+    log:
+        "logs/unit_labels.log",
+    benchmark:
+        "logs/benchmarks/unit_labels.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        ENV
+    script:
+        "../scripts/unit_labels.py"
+
+
+rule emissions:
+    message:
+        "Allocating the {wildcards.year} emission totals to the grid ({params.emissions[method]})"
+    input:
+        unpack(
+            lambda w: {
+                "grid": "results/aligned/grid.json",
+                "labels": "results/aligned/unit_labels.zarr",
+                "units": "results/boundaries/units.gpkg",
+                "statistics": "results/tables/statistics.parquet",
+            }
+            | {
+                name: (
+                    "results/aligned/cell_area.zarr"
+                    if name == "area"
+                    else aligned("nightlight" if name == "light" else name, w.year)
+                )
+                for name in emission_layers()
+            }
+            | (
+                {"landuse": aligned("landuse", w.year)}
+                if config["emissions"]["method"] == "multisource"
+                else {}
+            )
+        ),
+    output:
+        **{k: f"results/grid/{{year}}/{name}" for k, name in emission_outputs().items()},
+        meta="results/meta/emissions_{year}.json",
+    params:
+        emissions=emission_params(),
+        landuse_classes=(
+            config["landuse_classes"]
+            if config["emissions"]["method"] == "multisource"
+            else {}
+        ),
+    log:
+        "logs/emissions/{year}.log",
+    benchmark:
+        "logs/benchmarks/emissions_{year}.tsv"
+    threads: 2
+    resources:
+        # labels in memory (int16) + a few 1024² blocks per thread; China at 1 km < 1 GB
+        mem_mb=2000,
+        runtime=30,
+    conda:
+        ENV
+    script:
+        "../scripts/emissions.py"
+
+
+rule emissions_map:
+    message:
+        "Map of the {wildcards.year} emission grid"
+    input:
+        unpack(
+            lambda w: {
+                k: f"results/grid/{w.year}/{name}"
+                for k, name in emission_outputs().items()
+            }
+            | {"units": "results/boundaries/units.gpkg"}
+        ),
+    output:
+        report(
+            "results/figures/emissions_{year}.png",
+            category="Emissions",
+            subcategory="{year}",
+            caption="../report/emissions_map.rst",
+        ),
+    params:
+        levels=[lvl["id"] for lvl in config["boundaries"]["levels"]],
+    log:
+        "logs/emissions_map/{year}.log",
+    benchmark:
+        "logs/benchmarks/emissions_map_{year}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        ENV
+    script:
+        "../scripts/emissions_map.py"
+
+
+rule energy_accounting:
+    message:
+        "Energy accounting Cz = E sigma + P theta per unit and year (Jiangxi2024)"
+    input:
+        "results/tables/statistics.parquet",
+    output:
+        table="results/tables/energy_accounting.parquet",
+        meta="results/meta/energy_accounting.json",
+    params:
+        energy=config["emissions"]["energy"],
+    log:
+        "logs/energy_accounting.log",
+    benchmark:
+        "logs/benchmarks/energy_accounting.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../scripts/energy_accounting.py"
+
+
+rule landuse_absorption:
+    message:
+        "Land-use coefficient absorption per unit for {wildcards.year} (Jiangxi2024)"
+    input:
+        labels="results/aligned/unit_labels.zarr",
+        units="results/boundaries/units.gpkg",
+        landuse=lambda w: aligned("landuse", w.year),
+        area="results/aligned/cell_area.zarr",
+    output:
+        table="results/tables/landuse_absorption_{year}.parquet",
+        meta="results/meta/landuse_absorption_{year}.json",
+    params:
+        absorption=config["emissions"]["absorption"],
+        levels=config["boundaries"]["levels"],
+    log:
+        "logs/landuse_absorption/{year}.log",
+    benchmark:
+        "logs/benchmarks/landuse_absorption_{year}.tsv"
+    threads: 2
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        ENV
+    script:
+        "../scripts/landuse_absorption.py"

@@ -1,0 +1,23 @@
+"""Allocate one year's emission totals to the grid (rule emissions)."""
+
+from _helpers import setup
+
+log = setup(snakemake)  # noqa: F821
+
+import geopandas as gpd  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from carbonbalance.emissions import EmissionParams, run_emissions_year  # noqa: E402
+from carbonbalance.grid import GridSpec  # noqa: E402
+from carbonbalance.store import write_json  # noqa: E402
+
+sm = snakemake  # noqa: F821
+year = int(sm.wildcards.year)
+params = EmissionParams.from_config(sm.params.emissions)
+paths = {k: sm.input[k] for k in ("light", "population", "area", "landuse") if k in sm.input.keys()}
+outputs = {k: sm.output[k] for k in sm.output.keys() if k != "meta"}
+units = gpd.read_file(sm.input.units, ignore_geometry=True)
+record = run_emissions_year(paths, GridSpec.from_json(sm.input.grid), params, pd.read_parquet(sm.input.statistics),
+                            units, sm.input.labels, year, outputs, landuse_classes=sm.params.landuse_classes,
+                            threads=sm.threads)
+write_json(sm.output.meta, {"emissions": {str(year): record}})

@@ -1,0 +1,21 @@
+"""Map of one year's emission grid, log colour scale (rule emissions_map)."""
+
+from _helpers import setup
+
+log = setup(snakemake)  # noqa: F821
+
+import geopandas as gpd  # noqa: E402
+
+from carbonbalance.maps import map_panels  # noqa: E402
+from carbonbalance.store import atomic_output  # noqa: E402
+
+sm = snakemake  # noqa: F821
+year = sm.wildcards.year
+units = gpd.read_file(sm.input.units)
+panels = [{"path": sm.input.total, "title": f"CO2 emissions {year}", "cmap": "inferno", "log": True}]
+panels += [{"path": sm.input[k], "title": f"{k} {year}", "cmap": "inferno", "log": True}
+           for k in ("urban", "industrial", "rural") if k in sm.input.keys()]
+with atomic_output(sm.output[0]) as tmp:
+    map_panels(panels, outlines=units, outline_groups=[sm.params.levels[-1]], out_png=tmp,
+               title=f"Emissions allocated to the grid, {year}")
+log.info("wrote %s", sm.output[0])
