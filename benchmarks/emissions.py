@@ -51,7 +51,9 @@ def synthetic(rows: int, cols: int, n_units: int, seed: int = 7):
     y /= rows
     x /= cols
     land = ((x - 0.52) / 0.43) ** 2 + ((y - 0.5) / 0.40) ** 2 + 0.15 * np.sin(9 * x) * np.cos(7 * y) < 0.8
-    seeds = rng.random((n_units, 2)).astype("float32")
+    ly, lx = np.nonzero(land)
+    pick = rng.choice(ly.size, n_units, replace=False)  # Voronoi seeds on land: every unit has cells
+    seeds = np.stack([y[ly[pick], lx[pick]], x[ly[pick], lx[pick]]], axis=1)
     labels = np.full((rows, cols), -1, dtype="int32")
     best = np.full((rows, cols), np.inf, dtype="float32")
     for u, (sy, sx) in enumerate(seeds):  # Voronoi provinces
@@ -70,7 +72,7 @@ def synthetic(rows: int, cols: int, n_units: int, seed: int = 7):
     patches = np.repeat(np.repeat(coarse, 4, axis=0), 4, axis=1)[:rows, :cols]
     category = np.where(patches > 0.93, 0, np.where(patches > 0.86, 1, 2)).astype("int8")
     totals = rng.uniform(1e7, 8e8, n_units)
-    totals[~np.isin(np.arange(n_units), labels)] = np.nan  # seeds at sea: no cells, no total
+    totals[~np.isin(np.arange(n_units), labels)] = np.nan  # (only on tiny grids) no cells, no total
     return labels, {"light": light, "population": pop, "area": area}, category, totals
 
 
