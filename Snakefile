@@ -29,6 +29,7 @@ include: "workflow/rules/demo.smk"
 include: "workflow/rules/ingest.smk"
 include: "workflow/rules/casa.smk"
 include: "workflow/rules/emissions.smk"
+include: "workflow/rules/zonal.smk"
 
 
 rule all:

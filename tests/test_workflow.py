@@ -44,6 +44,7 @@ def test_dry_run_is_clean(tmp_path, configfile):
     assert jobs["casa"] == n_years and jobs["casa_map"] == n_years
     assert jobs["emissions"] == jobs["emissions_map"] == jobs["landuse_absorption"] == n_years
     assert jobs["unit_labels"] == 1 and jobs["energy_accounting"] == 1
+    assert jobs["coverage"] == 1 and jobs["zonal"] == n_years and jobs["zonal_levels"] == 1
 
 
 @pytest.mark.parametrize("configfile", CONFIGS)
@@ -128,9 +129,52 @@ def test_end_to_end_outputs(test_run):
         assert casa["cells_by_status"]["computed"] > 1000
         assert casa["plausibility"]["annual_npp_gt_max_cells"] == 0
     check_emission_outputs(wf, meta)
+    check_zonal_outputs(wf)
     # nothing left to do
     out = snakemake(wf, "-n", "--cores", "2", "--configfile", "config/test.yaml").stdout
     assert "Nothing to be done" in out
+
+
+def check_zonal_outputs(wf):
+    """Levels nest exactly; the county table agrees with exactextract (exact mode, the default)
+    and the centre mode with rasterstats on the demo; the tiny district is covered only exactly."""
+    import geopandas as gpd
+    import pandas as pd
+    from exactextract import exact_extract
+    from rasterstats import zonal_stats
+
+    from carbonbalance.zonal import read_coverage, zonal_sums
+
+    tables = {lvl: pd.read_parquet(wf / f"results/zonal/{lvl}.parquet") for lvl in ("county", "city", "province",
+                                                                                      "region")}
+    county = tables["county"]
+    for col in ("emissions_tco2", "npp_tc", "population_persons", "area_km2", "landuse_21_km2"):
+        for lvl, parent in (("city", "city_id"), ("province", "province_id")):
+            by = county.groupby([parent, "year"])[col].sum()
+            got = tables[lvl].set_index(["unit_id", "year"])[col]
+            np.testing.assert_allclose(got.loc[by.index], by, rtol=1e-12)
+        np.testing.assert_allclose(tables["region"].set_index("year")[col],
+                                   county.groupby("year")[col].sum(), rtol=1e-12)
+    units = gpd.read_file(wf / "results/boundaries/units.gpkg")
+    npp = wf / "results/grid/2020/npp.tif"
+    ref = exact_extract(str(npp), units[["county_id", "geometry"]], ["sum", "mean"], include_cols=["county_id"],
+                        output="pandas").set_index("county_id")
+    c20 = county[county["year"] == 2020].set_index("unit_id")
+    np.testing.assert_allclose(c20.loc[ref.index, "npp_cellsum_gc_m2"], ref["sum"], rtol=1e-6)
+    np.testing.assert_allclose(c20.loc[ref.index, "npp_mean_gc_m2"], ref["mean"], rtol=1e-6)
+    cov = read_coverage(wf / "results/zonal/coverage.zarr")
+    with rasterio.open(npp) as src:
+        values = src.read(1)
+    s, c = zonal_sums(cov, values, "centre")
+    zs = zonal_stats(units.set_index("county_id").loc[cov.unit_ids].geometry, str(npp), stats=["sum", "mean", "count"])
+    np.testing.assert_allclose(s, [z["sum"] or 0.0 for z in zs], rtol=1e-6)
+    np.testing.assert_allclose(c, [z["count"] for z in zs])
+    has = c > 0
+    np.testing.assert_allclose((s[has] / c[has]), np.array([z["mean"] for z in zs], dtype=float)[has], rtol=1e-6)
+    tiny = json.loads((wf / "results/run_metadata.json").read_text())["stages"]["coverage"]
+    assert len(tiny["units_without_cell_centre"]) == 1
+    t = tiny["units_without_cell_centre"][0]
+    assert c[cov.unit_ids.index(t)] == 0 and c20.loc[t, "n_cells"] > 0 and c20.loc[t, "emissions_tco2"] > 0
 
 
 def check_emission_outputs(wf, meta):
@@ -202,7 +246,8 @@ def test_changed_ndvi_month_reruns_only_that_year(test_run):
         dst.write(data, 1)
     out = snakemake(wf, "-n", "--cores", "2", "--configfile", "config/test.yaml").stdout
     jobs = planned_jobs(out)
-    assert jobs == {"align_monthly": 1, "casa": 1, "casa_map": 1, "run_metadata": 1, "all": 1}, out[-3000:]
+    assert jobs == {"align_monthly": 1, "casa": 1, "casa_map": 1, "zonal": 1, "zonal_levels": 1, "run_metadata": 1,
+                    "all": 1}, out[-3000:]
     assert "results/aligned/2020/ndvi.zarr" in out
     assert "results/aligned/2019/ndvi.zarr" not in re.sub(r"input: .*", "", out)
     snakemake(wf, "--cores", "2", "--configfile", "config/test.yaml")  # bring the run up to date again
@@ -216,7 +261,8 @@ def test_changed_night_light_reruns_only_that_years_emissions(test_run):
         dst.write(data * 1.5, 1)
     out = snakemake(wf, "-n", "--cores", "2", "--configfile", "config/test.yaml").stdout
     jobs = planned_jobs(out)
-    assert jobs == {"align_annual": 1, "emissions": 1, "emissions_map": 1, "run_metadata": 1, "all": 1}, out[-3000:]
+    assert jobs == {"align_annual": 1, "emissions": 1, "emissions_map": 1, "zonal": 1, "zonal_levels": 1,
+                    "run_metadata": 1, "all": 1}, out[-3000:]
     assert "results/grid/2019/emissions.tif" in out
     assert "results/grid/2020/emissions" not in re.sub(r"input: .*", "", out)
     snakemake(wf, "--cores", "2", "--configfile", "config/test.yaml")

@@ -77,7 +77,9 @@ def stage_metadata():
         files += [f"results/meta/align_{var}_{y}.json" for var in MONTHLY + ANNUAL]
         files.append(f"results/meta/casa_{y}.json")
         files += [f"results/meta/emissions_{y}.json", f"results/meta/landuse_absorption_{y}.json"]
-    files += ["results/meta/unit_labels.json", "results/meta/energy_accounting.json"]
+    files += [f"results/meta/zonal_{y}.json" for y in years()]
+    files += ["results/meta/unit_labels.json", "results/meta/energy_accounting.json",
+              "results/meta/coverage.json", "results/meta/zonal_levels.json"]
     return files
 
 
@@ -91,6 +93,7 @@ def all_targets():
         targets += [f"results/grid/{y}/{name}" for name in emission_outputs().values()]
         targets += [f"results/figures/emissions_{y}.png", f"results/tables/landuse_absorption_{y}.parquet"]
     targets.append("results/tables/energy_accounting.parquet")
+    targets += [f"results/zonal/{lvl}.parquet" for lvl in zonal_levels()]
     return targets
 
 
@@ -110,3 +113,20 @@ def check_user_inputs():
     if missing:
         raise WorkflowError("missing input files (set demo.enabled: true for the demo, or fix the paths "
                             "in your config):\n" + "\n".join(missing))
+
+
+def zonal_levels():
+    """Output levels of the zonal tables: the boundaries levels and the whole region."""
+    return [lvl["name"] for lvl in config["boundaries"]["levels"]] + ["region"]
+
+
+def zonal_inputs(wildcards):
+    """Every layer of one year that the zonal rule summarises."""
+    y = wildcards.year
+    inputs = {"coverage": "results/zonal/coverage.zarr", "area": "results/aligned/cell_area.zarr"}
+    inputs |= {f"emissions_{k}": f"results/grid/{y}/{name}" for k, name in emission_outputs().items()}
+    inputs |= {name.split(".")[0]: f"results/grid/{y}/{name}"
+               for name in ("npp.tif", "rh.tif", "nep.tif", "sequestration_tco2.tif")}
+    inputs |= {var: aligned(var, y) for var in ("nightlight", "population", "landuse", "ndvi", "temperature",
+                                                  "precipitation")}
+    return inputs

@@ -1,0 +1,105 @@
+"""Zonal statistics (SPEC §5): exact mode vs exactextract, centre mode vs rasterstats,
+nesting of levels, units without a cell centre, and the stored coverage."""
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import Point, Polygon
+
+from carbonbalance.zonal import (aggregate_levels, build_coverage, read_coverage, write_coverage, zonal_class_sums,
+                                 zonal_sums)
+
+
+@pytest.fixture
+def irregular(small_grid):
+    """Five irregular units over the 40 x 50 km grid (vertices off the cell edges), one of
+    them a 400 m wide district between cell centres, given in lon/lat (reprojected)."""
+    g = small_grid
+    x0, y0, x1, y1 = g.bounds
+    xm, ym = x0 + 23_370.0, y0 + 17_810.0
+    quads = [
+        Polygon([(x0 - 500, y0 - 500), (xm, y0 - 500), (xm + 3_100, ym), (x0 - 500, ym + 1_700)]),
+        Polygon([(xm, y0 - 500), (x1 + 500, y0 - 500), (x1 + 500, ym - 900), (xm + 3_100, ym)]),
+        Polygon([(x0 - 500, ym + 1_700), (xm + 3_100, ym), (xm - 2_300, y1 + 500), (x0 - 500, y1 + 500)]),
+        Polygon([(xm + 3_100, ym), (x1 + 500, ym - 900), (x1 + 500, y1 + 500), (xm - 2_300, y1 + 500)]),
+    ]
+    tiny = Point(x0 + 12_000, y0 + 5_000).buffer(200)  # between the centres (x.5 km)
+    quads[0] = quads[0].difference(tiny)
+    gdf = gpd.GeoDataFrame({"county_id": ["A", "B", "C", "D", "T"], "province_id": ["P", "P", "Q", "Q", "P"]},
+                           geometry=quads + [tiny], crs=g.crs).to_crs("EPSG:4326")
+    rng = np.random.default_rng(5)
+    values = rng.gamma(1.0, 10.0, g.shape)
+    values[rng.random(g.shape) < 0.05] = np.nan
+    return g, gdf, values
+
+
+def _exactextract(grid, gdf, values, ops):
+    from exactextract import exact_extract
+    from exactextract.raster import NumPyRasterSource
+
+    xmin, ymin, xmax, ymax = grid.bounds
+    src = NumPyRasterSource(values, xmin, ymin, xmax, ymax, nodata=np.nan, srs_wkt=grid.pyproj_crs.to_wkt())
+    return exact_extract(src, gdf.to_crs(grid.crs)[["county_id", "geometry"]], ops, output="pandas")
+
+
+def test_exact_mode_equals_exactextract(irregular):
+    grid, gdf, values = irregular
+    cov, rec = build_coverage(gdf, grid, "county_id")
+    s, c = zonal_sums(cov, values, "exact", rows_per_band=7, threads=2)
+    ref = _exactextract(grid, gdf, values, ["sum", "mean", "count"])
+    np.testing.assert_allclose(s, ref["sum"], rtol=1e-9)
+    np.testing.assert_allclose(s / c, ref["mean"], rtol=1e-9)
+    np.testing.assert_allclose(c, ref["count"], rtol=1e-9)
+    assert rec["units_without_cell_centre"] == ["T"] and s[4] > 0
+
+
+def test_centre_mode_equals_rasterstats(irregular):
+    from rasterstats import zonal_stats
+
+    grid, gdf, values = irregular
+    cov, _ = build_coverage(gdf, grid, "county_id")
+    s, c = zonal_sums(cov, values, "centre", rows_per_band=5)
+    zs = zonal_stats(gdf.to_crs(grid.crs), np.where(np.isnan(values), -9999.0, values), affine=grid.transform,
+                     nodata=-9999.0, stats=["sum", "mean", "count"])
+    np.testing.assert_allclose(s, [z["sum"] or 0.0 for z in zs], rtol=1e-9)
+    np.testing.assert_allclose(c, [z["count"] for z in zs])
+    np.testing.assert_allclose((s / np.where(c > 0, c, np.nan))[:4], [z["mean"] for z in zs][:4], rtol=1e-9)
+    assert c[4] == 0 and s[4] == 0  # the district holds no cell centre
+
+
+def test_weighted_sums_class_areas_and_stored_coverage(irregular, tmp_path):
+    grid, gdf, values = irregular
+    cov, rec = build_coverage(gdf, grid, "county_id")
+    write_coverage(cov, grid, tmp_path / "cov.zarr", rec)
+    back = read_coverage(tmp_path / "cov.zarr")
+    for name in ("centre", "full", "cell", "unit", "fraction"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(cov, name))
+    area = np.full(grid.shape, 1e6)
+    s, _ = zonal_sums(back, values, "exact", weight=area)
+    ref = _exactextract(grid, gdf, values, ["sum"])["sum"].to_numpy()
+    np.testing.assert_allclose(s, ref * 1e6, rtol=1e-9)
+    classes = (np.arange(grid.width)[None, :] % 3).repeat(grid.height, 0).astype("int8")
+    classes[0, :] = -1
+    by = zonal_class_sums(back, classes, area, 3, "exact")
+    for k in range(3):
+        ref = _exactextract(grid, gdf, np.where(classes == k, 1e6, np.nan), ["sum"])["sum"].to_numpy()
+        np.testing.assert_allclose(by[:, k], ref, rtol=1e-9)
+
+
+def test_levels_nest_exactly():
+    rng = np.random.default_rng(1)
+    units = pd.DataFrame({"unit_id": ["a", "b", "c", "p", "q"], "level": ["county"] * 3 + ["province"] * 2,
+                          "name": ["A", "B", "C", "P", "Q"], "province_id": ["p", "p", "q", None, None]})
+    finest = pd.DataFrame({"unit_id": ["a", "b", "c"] * 2, "year": [2019] * 3 + [2020] * 3,
+                           "x_tco2": rng.random(6) * 1e6, "v_cellsum": rng.random(6), "v_n_cells": [1, 2, 0.0] * 2})
+    out = aggregate_levels(finest, units, [("county", "county_id"), ("province", "province_id")], ["x_tco2",
+                           "v_cellsum", "v_n_cells"], {"v_mean": ("v_cellsum", "v_n_cells")})
+    assert set(out) == {"county", "province", "region"}
+    p = out["province"].set_index(["unit_id", "year"])
+    f = finest.set_index(["unit_id", "year"])
+    assert p.loc[("p", 2019), "x_tco2"] == f.loc[("a", 2019), "x_tco2"] + f.loc[("b", 2019), "x_tco2"]
+    assert np.isnan(out["county"].set_index(["unit_id", "year"]).loc[("c", 2020), "v_mean"])
+    r = out["region"].set_index("year")
+    assert r.loc[2020, "x_tco2"] == pytest.approx(finest[finest.year == 2020].x_tco2.sum(), rel=1e-15)
+    assert "province_id" not in out["province"].columns and out["province"].loc[0, "name"] == "P"
