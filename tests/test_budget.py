@@ -1,0 +1,149 @@
+"""Budget indices, zoning schemes and LMDI (SPEC §6) on hand-computed small tables."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from carbonbalance.budget import balance_indices
+from carbonbalance.errors import ConfigError, InputError
+from carbonbalance.lmdi import EFFECTS, decompose, lmdi_table, log_mean
+from carbonbalance.zoning import PRESETS, UNCLASSIFIED, classify, schemes_from_config
+
+
+def table(ce, cs, gdp, parent=None):
+    n = len(ce)
+    df = pd.DataFrame({"unit_id": [f"u{i}" for i in range(n)], "year": 2020, "ce_tco2": ce, "cs_tco2": cs,
+                       "gdp_1e4yuan": gdp})
+    if parent is not None:
+        df["province_id"] = parent
+    return df
+
+
+def test_indices_by_hand():
+    # R: CE 100, CS 50, G 1000
+    t = balance_indices(table([60.0, 40.0], [20.0, 30.0], [500.0, 500.0]))
+    np.testing.assert_allclose(t["cb_tco2"], [40, 10])
+    np.testing.assert_allclose(t["cbi"], [3.0, 40 / 30])
+    np.testing.assert_allclose(t["cii"], [40, 10])
+    np.testing.assert_allclose(t["ecc"], [0.5 / 0.6, 0.5 / 0.4])
+    np.testing.assert_allclose(t["esc"], [0.4 / 0.6, 0.6 / 0.4])
+    np.testing.assert_allclose(t["ce_mean_region_tco2"], [50, 50])
+    assert (t["note"] == "").all()
+
+
+def test_cbi_missing_with_a_note_when_cs_not_positive_and_parent_reference():
+    t = balance_indices(table([10.0, 30.0, 5.0, 5.0], [0.0, -2.0, 5.0, 15.0], [1.0, 3.0, 2.0, 2.0],
+                              parent=["A", "A", "B", "B"]), reference="province_id")
+    assert np.isnan(t["cbi"][0]) and np.isnan(t["cbi"][1]) and t["cbi"][2] == 1.0
+    assert t["note"][0] == "CBI undefined: CS <= 0; ESC undefined: regional CS <= 0"
+    assert t["note"][2] == "" and not np.isinf(t["cbi"]).any()
+    # region A: CS_R = -2 <= 0 -> ESC undefined too; region B by hand
+    assert np.isnan(t["esc"][0]) and "ESC undefined" in t["note"][1]
+    np.testing.assert_allclose(t.loc[2:, "ecc"], [0.5 / 0.5, 0.5 / 0.5])
+    np.testing.assert_allclose(t.loc[2:, "esc"], [(5 / 20) / 0.5, (15 / 20) / 0.5])
+
+
+def test_index_errors_name_the_unit_and_column():
+    with pytest.raises(InputError, match=r"gdp_1e4yuan missing or negative for unit\(s\) \[\{'unit_id': 'u1'"):
+        balance_indices(table([1.0, 2.0], [1.0, 1.0], [1.0, np.nan]))
+    with pytest.raises(InputError, match=r"ce_tco2 zero, negative or missing for unit\(s\) \[\{'unit_id': 'u0'"):
+        balance_indices(table([0.0, 2.0], [1.0, 1.0], [1.0, 1.0]))
+
+
+def zone_table(**cols):
+    n = len(next(iter(cols.values())))
+    base = {"unit_id": [f"u{i}" for i in range(n)], "year": [2020] * n}
+    names = {"ce": "ce_tco2", "cs": "cs_tco2", "ecc": "ecc", "esc": "esc", "cbi": "cbi",
+             "ce_mean": "ce_mean_region_tco2"}
+    return pd.DataFrame(base | {names[k]: v for k, v in cols.items()})
+
+
+def test_fan2024_zones_and_ties_on_the_greater_side():
+    t = zone_table(ce=[1, 2, 2, 2, 2, 1, 1, 2], cs=[2, 1, 1, 1, 1, 1, 2, 1],
+                   esc=[1.5, 1.2, 1.2, 0.5, 0.5, 1.0, 0.9, 1.0], ecc=[0.1, 1.2, 0.8, 1.2, 0.8, 5, 1, 1.0])
+    z = classify(t, "fan2024", PRESETS["fan2024"]).tolist()
+    assert z == ["carbon sink functional", "low-carbon economic", "low-carbon optimisation",
+                 "carbon intensity control", "high-carbon optimisation",
+                 "carbon sink functional",  # CS = CE and ESC = 1: both ties to the >= side
+                 UNCLASSIFIED,  # CS > CE but ESC < 1: no zone of the scheme
+                 "low-carbon economic"]  # ESC = ECC = 1 exactly
+
+
+def test_peng2023_zones_with_q_at_one():
+    t = zone_table(ce=[1, 2, 2, 2, 2, 2], cs=[1, 1, 1, 1, 1, 0],
+                   ecc=[3, 1.0, 0.5, 0.5, 1.0, 1.0], esc=[3, 0.5, 0.5, 1.0, 1.0, 0.2])
+    z = classify(t, "peng2023", PRESETS["peng2023"]).tolist()
+    assert z == ["carbon sink", "high-carbon control", "high-carbon optimisation", "low-carbon development",
+                 "low-carbon economic", "high-carbon control"]  # Q = 1 is a sink; CS = 0 is Q > 1
+
+
+def test_jiangxi2024_zones_in_order():
+    t = zone_table(ce=[5, 9, 9, 3, 3, 5], cs=[1] * 6, ce_mean=[6] * 6,
+                   esc=[1.8, 0.5, 0.5, 0.5, 1.2, 0.99], ecc=[0.1, 1.0, 1.0, 1.5, 1.2, 1.0])
+    t.loc[2, "ce_tco2"] = 6  # CE exactly at the mean -> the >= side
+    z = classify(t, "jiangxi2024", PRESETS["jiangxi2024"]).tolist()
+    assert z == ["carbon sink functional", "total carbon control", "total carbon control",
+                 "low-carbon optimisation", "low-carbon optimisation", "low-carbon optimisation"]
+    t2 = zone_table(ce=[5.0], cs=[1.0], ce_mean=[6.0], esc=[1.0], ecc=[0.7])
+    assert classify(t2, "jiangxi2024", PRESETS["jiangxi2024"]).tolist() == ["carbon intensity control"]
+
+
+def test_custom_scheme_and_unknown_quantity():
+    custom = {"simple": [{"zone": "sink", "when": [["cb", "<", 0]]}, {"zone": "source", "when": []}]}
+    schemes = schemes_from_config(["simple", "fan2024"], custom)
+    t = zone_table(ce=[1.0, 3.0], cs=[2.0, 1.0], ecc=[1, 1], esc=[1, 1]).assign(cb_tco2=[-1.0, 2.0])
+    assert classify(t, "simple", schemes["simple"]).tolist() == ["sink", "source"]
+    with pytest.raises(ConfigError, match=r"zoning scheme 'bad', zone 'x': unknown quantity 'gdp'"):
+        schemes_from_config(["bad"], {"bad": [{"zone": "x", "when": [["gdp", ">", 1]]}]})
+    with pytest.raises(ConfigError, match="neither a preset"):
+        schemes_from_config(["nope"])
+
+
+# ------------------------------------------------------------------------- LMDI
+
+def test_log_mean():
+    assert log_mean(2.0, 2.0) == 2.0
+    assert log_mean(np.e, 1.0) == pytest.approx(np.e - 1.0, rel=1e-15)
+
+
+def test_lmdi_by_hand():
+    # C doubles, everything else fixed: all change is technology (C/G)
+    d = decompose(10, 5, 2, 4, 20, 20, 5, 2, 4, 20).iloc[0]
+    assert d["q0"] == 0.5 and d["qT"] == 1.0 and d["technology_effect"] == pytest.approx(0.5, rel=1e-14)
+    assert d[["economic_level_effect", "urbanisation_effect", "fixation_pressure_effect"]].abs().max() < 1e-15
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(1e-3, 1e6), min_size=10, max_size=10))
+def test_lmdi_effects_sum_to_the_change(v):
+    d = decompose(*v).iloc[0]
+    total = sum(d[f"{e}_effect"] for e in EFFECTS)
+    assert d["reason"] == ""
+    assert abs(total - d["dq"]) <= 1e-10 * max(abs(d["dq"]), abs(d["q0"]), abs(d["qT"]))
+
+
+def test_lmdi_zero_values_and_undecomposable_units():
+    d = decompose([0, 10, 0, 5, 5], [5] * 5, [2] * 5, [4] * 5, [20, 20, 20, 0, 20],
+                  [10, 0, 0, 5, 5], [5] * 5, [2] * 5, [4] * 5, [20, 20, 20, 20, -1])
+    assert d.loc[0, "technology_effect"] == pytest.approx(0.5) and d.loc[0, "dq"] == pytest.approx(0.5)
+    assert d.loc[1, "technology_effect"] == pytest.approx(-0.5)
+    assert (d.loc[2, [f"{e}_effect" for e in EFFECTS]] == 0).all() and d.loc[2, "dq"] == 0
+    for k in range(3):
+        assert d.loc[k, [f"{e}_effect" for e in EFFECTS]].sum() == pytest.approx(d.loc[k, "dq"], abs=1e-15)
+        assert d.loc[k, "reason"] == ""
+    assert d.loc[3, "reason"] == "year 0: sequestration N <= 0 or missing" and np.isnan(d.loc[3, "dq"])
+    assert d.loc[4, "reason"] == "year T: sequestration N <= 0 or missing"
+
+
+def test_lmdi_table_per_unit_and_region():
+    panel = pd.DataFrame({"unit_id": ["a", "b"] * 2, "year": [2019, 2019, 2021, 2021],
+                          "c": [10.0, 20, 12, 18], "g": [5.0, 8, 6, 9], "p": [2.0, 3, 2, 3],
+                          "s": [4.0, 6, 4, 6], "n": [20.0, 10, 18, 11]})
+    t = lmdi_table(panel, [(2019, 2021)])
+    assert t["unit_id"].tolist() == ["a", "b", "region"]
+    reg = t.set_index("unit_id").loc["region"]
+    assert reg["q0"] == pytest.approx(30 / 30) and reg["qT"] == pytest.approx(30 / 29)
+    sums = t[[f"{e}_effect" for e in EFFECTS]].sum(axis=1)
+    np.testing.assert_allclose(sums, t["dq"], rtol=1e-10)
