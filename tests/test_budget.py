@@ -147,3 +147,45 @@ def test_lmdi_table_per_unit_and_region():
     assert reg["q0"] == pytest.approx(30 / 30) and reg["qT"] == pytest.approx(30 / 29)
     sums = t[[f"{e}_effect" for e in EFFECTS]].sum(axis=1)
     np.testing.assert_allclose(sums, t["dq"], rtol=1e-10)
+
+
+# ------------------------------------------------------------------ compensation
+
+def test_compensation_on_four_units_by_hand():
+    from carbonbalance.compensation import CompensationParams, compensation
+
+    t0 = pd.DataFrame({"ce_tco2": [100.0, 200, 50, 150], "gdp_1e4yuan": [10.0, 20, 10, 10]}, index=list("abcd"))
+    t1 = pd.DataFrame({"ce_tco2": [110.0, 180, 60, 150], "gdp_1e4yuan": [11.0, 24, 10, 15],
+                       "ca_tco2": [10.0, 20, 70, 0], "ecc": [0.5, 1.2, 1.0, 0.8],
+                       "engel_coefficient": [0.3, 0.3, 0.4, 0.35]}, index=list("abcd"))
+    t1.index.name = "unit_id"
+    p = CompensationParams.from_config({"price_min_yuan_per_t": 20, "price_max_yuan_per_t": 80,
+                                        "exchange_rate_yuan_per_usd": 7.0, "gdp_pc_ratio": 1.2})
+    assert p.alpha == 82.5  # 1/4 (80 + 20 + 70 + 105) x 1.2
+    out = compensation(t0, t1, p, 100.0).set_index("unit_id")
+    np.testing.assert_allclose(out["l_tco2"], [100, 160, -10, 150])
+    np.testing.assert_allclose(out["p_tco2"], [50, 120, 100, 80])
+    # g0 = 10, 10, 5, 15; g1 = 10, 7.5, 6, 10; regional g 10 -> 500/60
+    np.testing.assert_allclose(out["temporal_factor"], [1.2, 0.9, 1.44, 0.8], rtol=1e-12)
+    np.testing.assert_allclose(out["spatial_factor"], np.array([10, 7.5, 6, 10]) / 8.375, rtol=1e-12)
+    c_rev = np.array([110 * 1.2 * 10, 180 * 0.9 * 7.5, 60 * 1.44 * 6, 150 * 0.8 * 10]) / 8.375
+    np.testing.assert_allclose(out["c_revised_tco2"], c_rev, rtol=1e-12)
+    l_rev = c_rev - np.array([10, 20, 70, 0]) - np.array([50, 120, 100, 80])
+    np.testing.assert_allclose(out["l_revised_tco2"], l_rev, rtol=1e-12)
+    gamma = np.array([11, 24, 10, 15]) / 60 / (1 + np.exp(-np.array([0.3, 0.3, 0.4, 0.35])))
+    np.testing.assert_allclose(out["gamma"], gamma, rtol=1e-12)
+    np.testing.assert_allclose(out["m_1e4yuan"], l_rev * 82.5 * gamma / 1e4, rtol=1e-12)
+    # payers a, b, d: break at their median M (d); c receives
+    assert out["class"].tolist() == ["high payer", "low payer", "receiver", "low payer"]
+    v = compensation(t0, t1, CompensationParams.from_config({"threshold": "ecc_minus_one", "intensity": "temporal",
+                                                             "revised_base": "without_absorption",
+                                                             "engel": "inverse"}), 100.0).set_index("unit_id")
+    np.testing.assert_allclose(v["p_tco2"], [-50, 20, 0, -20])
+    np.testing.assert_allclose(v["l_revised_tco2"], np.array([110 * 1.2, 180 * 0.9, 60 * 1.44, 150 * 0.8])
+                               - np.array([-50, 20, 0, -20]), rtol=1e-12)
+    en = np.array([0.3, 0.3, 0.4, 0.35])
+    np.testing.assert_allclose(v["gamma"], np.array([11, 24, 10, 15]) / 60 / (1 + np.exp(-(1 / en - 3))))
+    with pytest.raises(InputError, match=r"engel_coefficient missing in the end year for unit\(s\) \['b'\]"):
+        compensation(t0, t1.assign(engel_coefficient=[0.3, np.nan, 0.4, 0.3]), p, 100.0)
+    with pytest.raises(ConfigError, match="tables.compensation.intensity"):
+        CompensationParams.from_config({"intensity": "spatial"})
