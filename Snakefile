@@ -30,6 +30,7 @@ include: "workflow/rules/ingest.smk"
 include: "workflow/rules/casa.smk"
 include: "workflow/rules/emissions.smk"
 include: "workflow/rules/zonal.smk"
+include: "workflow/rules/tables.smk"
 
 
 rule all:

@@ -189,3 +189,54 @@ def test_compensation_on_four_units_by_hand():
         compensation(t0, t1.assign(engel_coefficient=[0.3, np.nan, 0.4, 0.3]), p, 100.0)
     with pytest.raises(ConfigError, match="tables.compensation.intensity"):
         CompensationParams.from_config({"intensity": "spatial"})
+
+
+# ------------------------------------------------------------------ the tables stage
+
+def _stage_inputs():
+    zonal = pd.DataFrame({"unit_id": ["a", "b", "c"] * 2, "name": list("ABC") * 2,
+                          "province_id": ["P", "P", "Q"] * 2, "year": [2019] * 3 + [2020] * 3,
+                          "emissions_tco2": [10.0, 20, 30, 12, 18, 33], "sequestration_tco2": [5.0, 40, 3, 6, 38, 2],
+                          "nep_tc": [1.0, 10, 1, 1, 10, 1], "npp_tc": [2.0, 20, 2, 2, 20, 2],
+                          "area_km2": [100.0, 200, 150] * 2})
+    stats = pd.DataFrame({"unit_id": ["a", "b", "c"] * 2, "level": "county", "year": [2019] * 3 + [2020] * 3,
+                          "co2_tco2": [11.0, 21, 31, 13, 19, 34], "gdp_1e4yuan": [5.0, 10, 20, 6, 11, 22],
+                          "population_persons": [1e4, 2e4, 3e4] * 2, "engel_coefficient": [0.3] * 6})
+    absorption = pd.DataFrame({"unit_id": ["a", "b", "c"] * 2, "level": "county", "year": [2019] * 3 + [2020] * 3,
+                               "absorption_tco2": [1.0, 2, 3, 1, 2, 3]})
+    return zonal, stats, absorption
+
+
+@pytest.mark.parametrize("ce_source, cs_source, ce, cs", [
+    ("grid", "casa", [10, 20, 30], [5, 40, 3]),
+    ("statistics", "nep", [11, 21, 31], [44 / 12, 440 / 12, 44 / 12]),
+    ("grid", "npp_peng2023", [10, 20, 30], [2 * 1.62 / 0.45, 20 * 1.62 / 0.45, 2 * 1.62 / 0.45]),
+    ("grid", "landuse", [10, 20, 30], [1, 2, 3]),
+])
+def test_tables_sources(ce_source, cs_source, ce, cs):
+    from carbonbalance.tables import run_tables
+
+    zonal, stats, absorption = _stage_inputs()
+    cfg = {"emission_source": ce_source, "sequestration_source": cs_source}
+    out = run_tables("county", "province_id", zonal, stats, None, absorption, cfg, [2019, 2020])
+    b = out["budget"][out["budget"]["year"] == 2019]
+    np.testing.assert_allclose(b["ce_tco2"], ce, rtol=1e-12)
+    np.testing.assert_allclose(b["cs_tco2"], cs, rtol=1e-12)
+    assert out["record"]["emission_source"] == ce_source and out["record"]["sequestration_source"] == cs_source
+    assert len(out["compensation"]) == 3 and set(out["lmdi"]["unit_id"]) == {"a", "b", "c", "region"}
+
+
+def test_tables_reference_parent_and_bad_source():
+    from carbonbalance.tables import run_tables
+
+    zonal, stats, absorption = _stage_inputs()
+    out = run_tables("county", "province_id", zonal, stats, None, absorption, {"reference": "parent"}, [2019, 2020])
+    b = out["budget"].set_index(["unit_id", "year"])
+    assert b.loc[("c", 2019), "ecc"] == pytest.approx(1.0) and b.loc[("c", 2019), "esc"] == pytest.approx(1.0)
+    assert b.loc[("a", 2019), "ecc"] == pytest.approx((5 / 15) / (10 / 30))
+    assert out["record"]["reference"] == "province_id"
+    with pytest.raises(ConfigError, match="tables.emission_source"):
+        run_tables("county", None, zonal, stats, None, absorption, {"emission_source": "cead"}, [2019])
+    with pytest.raises(InputError, match=r"gdp_1e4yuan missing or negative for unit\(s\) \[\{'unit_id': 'b'"):
+        run_tables("county", None, zonal, stats.assign(gdp_1e4yuan=[5.0, np.nan, 20, 6, 11, 22]), None,
+                   absorption, {}, [2019, 2020])

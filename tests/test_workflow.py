@@ -45,6 +45,7 @@ def test_dry_run_is_clean(tmp_path, configfile):
     assert jobs["emissions"] == jobs["emissions_map"] == jobs["landuse_absorption"] == n_years
     assert jobs["unit_labels"] == 1 and jobs["energy_accounting"] == 1
     assert jobs["coverage"] == 1 and jobs["zonal"] == n_years and jobs["zonal_levels"] == 1
+    assert jobs["tables"] == 3 and jobs["budget_map"] == n_years
 
 
 @pytest.mark.parametrize("configfile", CONFIGS)
@@ -130,9 +131,46 @@ def test_end_to_end_outputs(test_run):
         assert casa["plausibility"]["annual_npp_gt_max_cells"] == 0
     check_emission_outputs(wf, meta)
     check_zonal_outputs(wf)
+    check_budget_tables(wf)
     # nothing left to do
     out = snakemake(wf, "-n", "--cores", "2", "--configfile", "config/test.yaml").stdout
     assert "Nothing to be done" in out
+
+
+def check_budget_tables(wf):
+    """cb = ce - cs, cbi = ce/cs where cs > 0, ECC and ESC from the table's own columns (1e-9);
+    province = aggregation of counties; compensation and LMDI tables complete."""
+    import pandas as pd
+
+    tables = {lvl: pd.read_csv(wf / f"results/tables/budget_{lvl}.csv", dtype={"unit_id": str, "city_id": str,
+                                                                              "province_id": str})
+              for lvl in ("county", "city", "province")}
+    for lvl, t in tables.items():
+        np.testing.assert_allclose(t["cb_tco2"], t["ce_tco2"] - t["cs_tco2"], rtol=1e-12)
+        pos = t["cs_tco2"] > 0
+        np.testing.assert_allclose(t.loc[pos, "cbi"], t.loc[pos, "ce_tco2"] / t.loc[pos, "cs_tco2"], rtol=1e-12)
+        assert t.loc[~pos, "cbi"].isna().all()
+        g = t.groupby("year")
+        share_e = t["ce_tco2"] / g["ce_tco2"].transform("sum")
+        np.testing.assert_allclose(t["ecc"], (t["gdp_1e4yuan"] / g["gdp_1e4yuan"].transform("sum")) / share_e,
+                                   rtol=1e-9)
+        np.testing.assert_allclose(t["esc"], (t["cs_tco2"] / g["cs_tco2"].transform("sum")) / share_e, rtol=1e-9)
+        for scheme in ("fan2024", "peng2023", "jiangxi2024"):
+            assert t[f"zone_{scheme}"].notna().all()
+        comp = pd.read_csv(wf / f"results/tables/compensation_{lvl}.csv")
+        assert set(comp["year"]) == {2020} and len(comp) == len(t) // 2
+        assert set(comp["class"]) <= {"high payer", "low payer", "receiver"}
+        lmdi = pd.read_csv(wf / f"results/tables/lmdi_{lvl}.csv", keep_default_na=False, na_values=[""])
+        ok = lmdi["reason"].isna()
+        effects = lmdi.loc[ok, [c for c in lmdi.columns if c.endswith("_effect")]].sum(axis=1)
+        np.testing.assert_allclose(effects, lmdi.loc[ok, "dq"], rtol=1e-10, atol=1e-12)
+        assert "region" in set(lmdi["unit_id"])
+    county, province = tables["county"], tables["province"]
+    by = county.groupby(["province_id", "year"])[["ce_tco2", "cs_tco2", "gdp_1e4yuan"]].sum()
+    got = province.set_index(["unit_id", "year"]).loc[by.index, ["ce_tco2", "cs_tco2", "gdp_1e4yuan"]]
+    np.testing.assert_allclose(got.to_numpy(), by.to_numpy(), rtol=1e-9)
+    for year in (2019, 2020):
+        assert (wf / f"results/figures/budget_{year}.png").stat().st_size > 20_000
 
 
 def check_zonal_outputs(wf):
@@ -246,8 +284,8 @@ def test_changed_ndvi_month_reruns_only_that_year(test_run):
         dst.write(data, 1)
     out = snakemake(wf, "-n", "--cores", "2", "--configfile", "config/test.yaml").stdout
     jobs = planned_jobs(out)
-    assert jobs == {"align_monthly": 1, "casa": 1, "casa_map": 1, "zonal": 1, "zonal_levels": 1, "run_metadata": 1,
-                    "all": 1}, out[-3000:]
+    assert jobs == {"align_monthly": 1, "casa": 1, "casa_map": 1, "zonal": 1, "zonal_levels": 1, "tables": 3,
+                    "budget_map": 2, "run_metadata": 1, "all": 1}, out[-3000:]
     assert "results/aligned/2020/ndvi.zarr" in out
     assert "results/aligned/2019/ndvi.zarr" not in re.sub(r"input: .*", "", out)
     snakemake(wf, "--cores", "2", "--configfile", "config/test.yaml")  # bring the run up to date again
@@ -262,7 +300,7 @@ def test_changed_night_light_reruns_only_that_years_emissions(test_run):
     out = snakemake(wf, "-n", "--cores", "2", "--configfile", "config/test.yaml").stdout
     jobs = planned_jobs(out)
     assert jobs == {"align_annual": 1, "emissions": 1, "emissions_map": 1, "zonal": 1, "zonal_levels": 1,
-                    "run_metadata": 1, "all": 1}, out[-3000:]
+                    "tables": 3, "budget_map": 2, "run_metadata": 1, "all": 1}, out[-3000:]
     assert "results/grid/2019/emissions.tif" in out
     assert "results/grid/2020/emissions" not in re.sub(r"input: .*", "", out)
     snakemake(wf, "--cores", "2", "--configfile", "config/test.yaml")
@@ -275,4 +313,5 @@ def test_changed_absorption_coefficient_reruns_only_the_absorption_tables(test_r
     (wf / "override.yaml").write_text("emissions:\n  absorption:\n    coefficients_tc_per_hm2: {forest: -6.0}\n")
     out = snakemake(wf, "-n", "--cores", "2", "--configfile", "config/test.yaml", "override.yaml").stdout
     jobs = planned_jobs(out)
-    assert jobs == {"landuse_absorption": 2, "run_metadata": 1, "all": 1}, out[-3000:]
+    # the absorption tables feed the compensation (and the landuse sequestration source) of every level
+    assert jobs == {"landuse_absorption": 2, "tables": 3, "budget_map": 2, "run_metadata": 1, "all": 1}, out[-3000:]

@@ -92,3 +92,46 @@ def map_panels(panels: list[dict], outlines=None, outline_groups: list[str] | No
         fig.savefig(out_png, dpi=dpi)
         plt.close(fig)
     return fig
+
+
+def choropleth_panels(units, panels: list[dict], outline_column: str | None = None, title: str | None = None,
+                      out_png=None, dpi: int = 150):
+    """One row of unit maps.
+
+    panels : [{"column": ..., "title": ..., "categorical": bool, "cmap": ...,
+               "scheme": mapclassify scheme (default NaturalBreaks), "k": classes}]
+    Units without a value are grey and listed in the legend as "missing".
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.4 * len(panels), 5.2), constrained_layout=True,
+                             squeeze=False)
+    for ax, p in zip(axes[0], panels):
+        col = p["column"]
+        values = units[col]
+        kw = dict(column=col, ax=ax, legend=True, edgecolor="0.4", linewidth=0.3,
+                  missing_kwds={"color": "#dddddd", "label": "missing"})
+        if p.get("categorical"):
+            kw.update(categorical=True, cmap=p.get("cmap", "tab10"),
+                      legend_kwds={"loc": "upper left", "bbox_to_anchor": (0, -0.02), "fontsize": 7, "ncol": 2})
+        else:
+            n_values = int(values.notna().sum())
+            k = max(2, min(int(p.get("k", 5)), n_values - 1)) if n_values > 2 else None
+            kw.update(cmap=p.get("cmap", "viridis"), legend_kwds={"fontsize": 7, "loc": "lower right"})
+            if k is not None:
+                kw.update(scheme=p.get("scheme", "NaturalBreaks"), k=k)
+        units.plot(**kw)
+        if outline_column:
+            units[[outline_column, "geometry"]].dissolve(by=outline_column).geometry.apply(
+                _without_slivers).boundary.plot(ax=ax, color="black", linewidth=0.9)
+        ax.set_title(p["title"])
+        ax.set_axis_off()
+    if title:
+        fig.suptitle(title)
+    if out_png is not None:
+        fig.savefig(out_png, dpi=dpi)
+        plt.close(fig)
+    return fig

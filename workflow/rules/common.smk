@@ -78,6 +78,7 @@ def stage_metadata():
         files.append(f"results/meta/casa_{y}.json")
         files += [f"results/meta/emissions_{y}.json", f"results/meta/landuse_absorption_{y}.json"]
     files += [f"results/meta/zonal_{y}.json" for y in years()]
+    files += [f"results/meta/tables_{lvl}.json" for lvl in table_levels()]
     files += ["results/meta/unit_labels.json", "results/meta/energy_accounting.json",
               "results/meta/coverage.json", "results/meta/zonal_levels.json"]
     return files
@@ -94,6 +95,9 @@ def all_targets():
         targets += [f"results/figures/emissions_{y}.png", f"results/tables/landuse_absorption_{y}.parquet"]
     targets.append("results/tables/energy_accounting.parquet")
     targets += [f"results/zonal/{lvl}.parquet" for lvl in zonal_levels()]
+    for lvl in table_levels():
+        targets += [f"results/tables/{name}_{lvl}.csv" for name in ("budget", "compensation", "lmdi")]
+    targets += [f"results/figures/budget_{y}.png" for y in years()]
     return targets
 
 
@@ -130,3 +134,15 @@ def zonal_inputs(wildcards):
     inputs |= {var: aligned(var, y) for var in ("nightlight", "population", "landuse", "ndvi", "temperature",
                                                   "precipitation")}
     return inputs
+
+
+def table_levels():
+    """Levels of the budget tables: the boundaries levels, finest first."""
+    return [lvl["name"] for lvl in config["boundaries"]["levels"]]
+
+
+def parent_id(level):
+    """Id column of the level above ``level`` (None for the coarsest)."""
+    names = table_levels()
+    k = names.index(level)
+    return config["boundaries"]["levels"][k + 1]["id"] if k + 1 < len(names) else None
