@@ -77,8 +77,7 @@ def map_panels(panels: list[dict], outlines=None, outline_groups: list[str] | No
         if outlines is not None:
             outlines.boundary.plot(ax=ax, color="0.35", linewidth=0.3)
             for col in outline_groups or []:
-                groups = outlines[[col, "geometry"]].dissolve(by=col)
-                groups.geometry.apply(_without_slivers).boundary.plot(ax=ax, color="black", linewidth=0.9)
+                _group_outlines(ax, outlines, col)
         ax.set_title(p["title"])
         ax.set_xlim(extent[:2])
         ax.set_ylim(extent[2:])
@@ -86,6 +85,18 @@ def map_panels(panels: list[dict], outlines=None, outline_groups: list[str] | No
         ax.set_yticks([])
         cb = fig.colorbar(im, ax=ax, shrink=0.8, extend="both")
         cb.set_label(units)
+    return _finish(fig, title, out_png, dpi)
+
+
+def _group_outlines(ax, units, column: str) -> None:
+    """Thick outlines of the groups of ``units`` by ``column`` (e.g. provinces)."""
+    groups = units[[column, "geometry"]].dissolve(by=column)
+    groups.geometry.apply(_without_slivers).boundary.plot(ax=ax, color="black", linewidth=0.9)
+
+
+def _finish(fig, title, out_png, dpi):
+    import matplotlib.pyplot as plt
+
     if title:
         fig.suptitle(title)
     if out_png is not None:
@@ -125,13 +136,7 @@ def choropleth_panels(units, panels: list[dict], outline_column: str | None = No
                 kw.update(scheme=p.get("scheme", "NaturalBreaks"), k=k)
         units.plot(**kw)
         if outline_column:
-            units[[outline_column, "geometry"]].dissolve(by=outline_column).geometry.apply(
-                _without_slivers).boundary.plot(ax=ax, color="black", linewidth=0.9)
+            _group_outlines(ax, units, outline_column)
         ax.set_title(p["title"])
         ax.set_axis_off()
-    if title:
-        fig.suptitle(title)
-    if out_png is not None:
-        fig.savefig(out_png, dpi=dpi)
-        plt.close(fig)
-    return fig
+    return _finish(fig, title, out_png, dpi)

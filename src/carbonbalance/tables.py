@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 
-import numpy as np
 import pandas as pd
 
 from carbonbalance.budget import balance_indices
@@ -152,9 +151,3 @@ def run_tables(level: str, parent_id: str | None, zonal: pd.DataFrame, stats: pd
               "lmdi_not_decomposable": int((lmdi["reason"] != "").sum())}
     return {"budget": budget, "compensation": comp, "lmdi": lmdi, "record": record}
 
-
-def aggregate_check(child: pd.DataFrame, parent: pd.DataFrame, parent_id: str, cols=("ce_tco2", "cs_tco2")) -> float:
-    """Largest relative difference between a parent table's sums and its children's (for tests)."""
-    by = child.groupby([parent_id, "year"])[list(cols)].sum()
-    got = parent.set_index(["unit_id", "year"]).loc[by.index, list(cols)]
-    return float(np.nanmax(np.abs(got.to_numpy() - by.to_numpy()) / np.abs(by.to_numpy())))

@@ -121,7 +121,7 @@ def build_coverage(gdf, grid: GridSpec, id_column: str) -> tuple[Coverage, dict]
 
 def _centres_of_boundary_cells(centre, cell, unit, geoms, grid: GridSpec) -> None:
     """Label the partly covered cells by the unit containing their centre (point in polygon;
-    a centre on a shared edge goes to the last unit touching it, as GDAL burns in order).
+    a centre exactly on a shared edge goes to the first unit touching it).
 
     The wholly covered cells already carry their unit; this is what ``rasterize`` with
     ``all_touched=False`` gives, without rasterising every polygon again.
@@ -131,9 +131,8 @@ def _centres_of_boundary_cells(centre, cell, unit, geoms, grid: GridSpec) -> Non
     nx = grid.width
     x = grid.transform.c + (cell % nx + 0.5) * grid.transform.a
     y = grid.transform.f + (cell // nx + 0.5) * grid.transform.e
-    starts = np.r_[0, np.flatnonzero(np.diff(unit[np.argsort(unit, kind="stable")])) + 1]
     by_unit = np.argsort(unit, kind="stable")
-    bounds = np.r_[starts, len(unit)]
+    bounds = np.searchsorted(unit[by_unit], np.arange(len(geoms) + 1))
     for s0, s1 in zip(bounds[:-1], bounds[1:]):
         idx = by_unit[s0:s1]
         if idx.size == 0:
