@@ -50,11 +50,8 @@ def weights(gdf, kind: str = "queen", islands: str = "nearest", k: int | None = 
         else:
             if not power:
                 raise InputError("weights: kind 'inverse_distance' needs power (1 = inverse, 2 = inverse squared)")
-            d = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
-            n = len(xy)
-            neighbors = {i: [j for j in range(n) if j != i] for i in range(n)}
-            wts = {i: [float(d[i, j]) ** -float(power) for j in range(n) if j != i] for i in range(n)}
-            w = lw.W(neighbors, wts, silence_warnings=True)
+            span = float(np.hypot(*(xy.max(axis=0) - xy.min(axis=0)))) * 1.01 + 1.0  # all pairs
+            w = lw.DistanceBand(xy, threshold=span, binary=False, alpha=-float(power), silence_warnings=True)
     else:
         raise InputError(f"weights: unknown kind {kind!r} (queen, rook, knn, inverse_distance)")
     if w.islands and islands == "nearest":
