@@ -31,6 +31,7 @@ include: "workflow/rules/casa.smk"
 include: "workflow/rules/emissions.smk"
 include: "workflow/rules/zonal.smk"
 include: "workflow/rules/tables.smk"
+include: "workflow/rules/analysis.smk"
 
 
 rule all:

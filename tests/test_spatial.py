@@ -150,3 +150,16 @@ def test_hotspot_benchmark_runs_small():
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert re.fullmatch(r"gi_grid_seconds=\d+\.\d\d", proc.stdout.strip().splitlines()[-1])
     assert float(re.search(r"max \|z - esda\| = (\S+)", proc.stdout).group(1)) < 1e-8
+
+
+def test_grid_wrappers_weight_cells_by_their_values():
+    from rasterio.transform import from_origin
+
+    from carbonbalance.spatial import grid_centre, grid_ellipse
+
+    a = np.array([[1.0, 0.0, np.nan], [0.0, 0.0, 3.0]])
+    t = from_origin(100.0, 50.0, 10.0, 10.0)  # cell centres x 105, 115, 125; y 45, 35
+    assert grid_centre(a, t) == (pytest.approx((105 + 3 * 125) / 4), pytest.approx((45 + 3 * 35) / 4))
+    e = grid_ellipse(a, t)
+    ref = standard_deviational_ellipse([105.0, 125.0], [45.0, 35.0], [1.0, 3.0])
+    assert (e.cx, e.sigma_x, e.sigma_y) == pytest.approx((ref.cx, ref.sigma_x, ref.sigma_y))

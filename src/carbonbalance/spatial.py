@@ -254,3 +254,23 @@ def centre_shift(cx0, cy0, cx1, cy1) -> tuple[float, float]:
     """Distance and bearing (degrees clockwise from grid north) of a centre's move."""
     dx, dy = cx1 - cx0, cy1 - cy0
     return float(np.hypot(dx, dy)), float(np.degrees(np.arctan2(dx, dy)) % 360)
+
+
+def grid_points(array, transform):
+    """Cell-centre coordinates and values of the finite cells of a raster (affine ``transform``)."""
+    a = np.asarray(array, dtype="float64")
+    rows, cols = np.nonzero(np.isfinite(a))
+    x = transform.c + (cols + 0.5) * transform.a + (rows + 0.5) * transform.b
+    y = transform.f + (cols + 0.5) * transform.d + (rows + 0.5) * transform.e
+    return x, y, a[rows, cols]
+
+
+def grid_centre(array, transform) -> tuple[float, float]:
+    """Centre of gravity of a raster layer (e.g. emissions per cell) as weights."""
+    return weighted_centre(*grid_points(array, transform))
+
+
+def grid_ellipse(array, transform) -> Ellipse:
+    """Standard deviational ellipse of a raster layer, its cells weighted by their values."""
+    x, y, w = grid_points(array, transform)
+    return standard_deviational_ellipse(x, y, w)

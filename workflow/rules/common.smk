@@ -79,6 +79,7 @@ def stage_metadata():
         files += [f"results/meta/emissions_{y}.json", f"results/meta/landuse_absorption_{y}.json"]
     files += [f"results/meta/zonal_{y}.json" for y in years()]
     files += [f"results/meta/tables_{lvl}.json" for lvl in table_levels()]
+    files += [f"results/meta/analysis_{lvl}.json" for lvl in config["analysis"]["levels"]]
     files += ["results/meta/unit_labels.json", "results/meta/energy_accounting.json",
               "results/meta/coverage.json", "results/meta/zonal_levels.json"]
     return files
@@ -98,6 +99,7 @@ def all_targets():
     for lvl in table_levels():
         targets += [f"results/tables/{name}_{lvl}.csv" for name in ("budget", "compensation", "lmdi")]
     targets += [f"results/figures/budget_{y}.png" for y in years()]
+    targets += analysis_targets()
     return targets
 
 
@@ -146,3 +148,16 @@ def parent_id(level):
     names = table_levels()
     k = names.index(level)
     return config["boundaries"]["levels"][k + 1]["id"] if k + 1 < len(names) else None
+
+
+def level_id(level):
+    """Id column of a boundaries level."""
+    return {lvl["name"]: lvl["id"] for lvl in config["boundaries"]["levels"]}[level]
+
+
+def analysis_targets():
+    out = ["results/analysis/centre_of_gravity.csv"]
+    for lvl in config["analysis"]["levels"]:
+        out += [f"results/analysis/{lvl}/moran.csv", f"results/figures/moran_lisa_{lvl}.png"]
+    out += [f"results/figures/hotspots_{y}.png" for y in years()]
+    return out
