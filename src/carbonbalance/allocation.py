@@ -47,11 +47,6 @@ MAX_LAYERS = 3
 _FM = {"reassoc", "contract"}  # reassociation only (no nnan): NaN and negatives are still seen
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
-def _group(labels, cats, use_cats, n_slots, i, j):
-    return (labels[i, j] + 1) * n_slots + (cats[i, j] + 1 if use_cats else 1)
-
-
 @numba.njit(nogil=True, cache=True, fastmath=_FM)
 def _run_sum(w):
     """Sum of the positive values of the 1-d ``w`` (NaN = 0) and the number of negative ones."""

@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from carbonbalance.classes import class_lookup, classify
 from carbonbalance.zonal import Coverage, zonal_class_sums, zonal_sums
 
 log = logging.getLogger(__name__)
@@ -112,23 +113,18 @@ def zonal_year(cov: Coverage, paths: dict, year: int, mode: str = "exact", landu
             out[f"{stem}_cellsum{unit}"], out[f"{stem}_n_cells"] = s, c
             stems.append((stem, unit))
     if "landuse" in paths and landuse_codes is not None:
-        codes = np.asarray(sorted(int(c) for c in landuse_codes), dtype="int64")
+        names = [str(c) for c in sorted(int(c) for c in landuse_codes)]
+        codes, idx = class_lookup({c: c for c in names}, names, "landuse_classes")
         lu = store_reader(paths["landuse"], "landuse")
 
-        def classes(rows):
-            v = lu(rows)
-            ok = np.isfinite(v)
-            idx = np.full(v.shape, -1, dtype="int8")
-            pos = np.clip(np.searchsorted(codes, v[ok].astype("int64")), 0, len(codes) - 1)
-            hit = codes[pos] == v[ok].astype("int64")
-            sub = np.full(pos.shape, -1, dtype="int8")
-            sub[hit] = pos[hit]
-            idx[ok] = sub
-            return idx
+        def classes(rows):  # a code missing from landuse_classes is an error, no data is -1
+            c = classify(lu(rows), codes, idx, "landuse", "landuse_classes")
+            c[c < 0] = -1
+            return c
 
-        by_class = zonal_class_sums(cov, classes, area, len(codes), mode, threads=threads)
-        for k, code in enumerate(codes):
-            out[f"landuse_{code}_km2"] = by_class[:, k] * 1e-6
+        by_class = zonal_class_sums(cov, classes, area, len(names), mode, threads=threads)
+        for k, name in enumerate(names):
+            out[f"landuse_{name}_km2"] = by_class[:, k] * 1e-6
     table = pd.DataFrame(out)
     means = mean_columns(stems)
     for mcol, (scol, ccol) in means.items():
