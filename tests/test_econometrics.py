@@ -1,0 +1,340 @@
+"""Spatial panel models against spreg, simulation recovery, effects, MGWR, bad inputs."""
+
+import warnings
+
+import geopandas as gpd
+import libpysal
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from carbonbalance import econometrics as em
+from carbonbalance import spatial
+from carbonbalance.demo import make_boundaries
+from carbonbalance.errors import ConfigError, InputError
+
+spreg = pytest.importorskip("spreg")
+
+
+def lattice(nrows=7, ncols=8):
+    """A rook lattice with string ids '0'..'n-1' (row-standardised) and its spreg twin."""
+    w = libpysal.weights.lat2W(nrows, ncols)
+    w.transform = "r"
+    ws = libpysal.weights.W({str(k): [str(j) for j in v] for k, v in w.neighbors.items()},
+                            {str(k): list(v) for k, v in w.weights.items()}, silence_warnings=True)
+    ws.transform = "r"
+    return w, ws
+
+
+def simulate(W, T, beta, theta, rho, seed, unit_fx=True, time_fx=True, lam=0.0):  # noqa: N803
+    """A long panel from y_t = (I − ρW)⁻¹ (X_t β + W X_t θ + μ + λ_t + u_t), u_t = (I − λW)⁻¹ ε_t."""
+    rng = np.random.default_rng(seed)
+    N, k = W.shape[0], len(beta)  # noqa: N806
+    mu = rng.normal(scale=2.0, size=N) if unit_fx else np.zeros(N)
+    tau = rng.normal(scale=2.0, size=T) if time_fx else np.zeros(T)
+    A = np.linalg.inv(np.eye(N) - rho * W)  # noqa: N806
+    B = np.linalg.inv(np.eye(N) - lam * W)  # noqa: N806
+    xs, ys = [], []
+    for t in range(T):
+        # covariates correlated with the unit effects, as in real panels
+        X = rng.normal(size=(N, k)) + 0.5 * mu[:, None]  # noqa: N806
+        xs.append(X)
+        ys.append(A @ (X @ beta + W @ X @ theta + mu + tau[t] + B @ rng.normal(size=N)))
+    X = np.vstack(xs)  # noqa: N806
+    df = pd.DataFrame({"unit": np.tile([str(i) for i in range(N)], T), "year": np.repeat(2000 + np.arange(T), N),
+                       "y": np.concatenate(ys)})
+    for j in range(k):
+        df[f"x{j + 1}"] = X[:, j]
+    return df
+
+
+@pytest.fixture(scope="module")
+def lattice_panel():
+    w, ws = lattice()
+    df = simulate(w.full()[0], 6, np.array([1.0, -0.5]), np.array([0.3, 0.2]), 0.4, seed=1, time_fx=False)
+    return w, ws, df
+
+
+def _spreg_arrays(df):
+    df = df.assign(u=df["unit"].astype(int)).sort_values(["year", "u"])
+    return df[["y"]].to_numpy(), df[["x1", "x2"]].to_numpy()
+
+
+def test_slm_with_unit_effects_equals_spreg_panel_fe_lag(lattice_panel):
+    w, ws, df = lattice_panel
+    r = em.spatial_panel(df, "y", ["x1", "x2"], ws, "unit", "year", model="slm", effects="unit")
+    y, X = _spreg_arrays(df)  # noqa: N806
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = spreg.Panel_FE_Lag(y, X, w)
+    ours = r.coefficients["estimate"].to_numpy()
+    np.testing.assert_allclose(ours, ref.betas.ravel(), rtol=1e-4)
+    np.testing.assert_allclose(r.coefficients["std_error"], ref.std_err, rtol=1e-4)
+    assert r.sigma2 == pytest.approx(float(np.squeeze(ref.sig2)), rel=1e-6)
+
+
+def test_sem_with_unit_effects_equals_spreg_panel_fe_error(lattice_panel):
+    w, ws, df = lattice_panel
+    r = em.spatial_panel(df, "y", ["x1", "x2"], ws, "unit", "year", model="sem", effects="unit")
+    y, X = _spreg_arrays(df)  # noqa: N806
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = spreg.Panel_FE_Error(y, X, w)
+    np.testing.assert_allclose(r.coefficients["estimate"], ref.betas.ravel(), rtol=1e-4)
+    np.testing.assert_allclose(r.coefficients["std_error"], ref.std_err, rtol=1e-4)
+
+
+def test_sdm_with_unit_effects_equals_spreg_ml_lagfe_with_slx(lattice_panel):
+    w, ws, df = lattice_panel
+    r = em.spatial_panel(df, "y", ["x1", "x2"], ws, "unit", "year", model="sdm", effects="unit")
+    y, X = _spreg_arrays(df)  # noqa: N806
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = spreg.ML_LagFE(y, X, w, slx_lags=1, spat_impacts=None)
+    assert list(r.coefficients["term"]) == ["x1", "x2", "W*x1", "W*x2", "rho"]
+    np.testing.assert_allclose(r.coefficients["estimate"], ref.betas.ravel(), rtol=1e-4)
+    np.testing.assert_allclose(r.coefficients["std_error"], ref.std_err, rtol=1e-4)
+    assert r.log_likelihood == pytest.approx(float(np.squeeze(ref.logll)), rel=1e-6)
+
+
+def test_lm_tests_equal_spreg_on_the_pooled_panel(lattice_panel):
+    """Without effects, the panel LM tests are the cross-section ones with W_NT = I_T ⊗ W."""
+    w, ws, df = lattice_panel
+    r = em.spatial_panel(df, "y", ["x1", "x2"], ws, "unit", "year", model="ols", effects="none")
+    y, X = _spreg_arrays(df)  # noqa: N806
+    T = len(df["year"].unique())  # noqa: N806
+    # I_T ⊗ W as a libpysal W
+    neighbors, weights = {}, {}
+    for t in range(T):
+        for i in range(w.n):
+            neighbors[t * w.n + i] = [t * w.n + j for j in w.neighbors[i]]
+            weights[t * w.n + i] = list(w.weights[i])
+    big = libpysal.weights.W(neighbors, weights, silence_warnings=True)
+    ref = spreg.OLS(y, X, w=big, spat_diag=True)
+    lm = r.lm_tests.set_index("test")["statistic"]
+    assert lm["LM lag"] == pytest.approx(ref.lm_lag[0], rel=1e-8)
+    assert lm["LM error"] == pytest.approx(ref.lm_error[0], rel=1e-8)
+    assert lm["robust LM lag"] == pytest.approx(ref.rlm_lag[0], rel=1e-8)
+    assert lm["robust LM error"] == pytest.approx(ref.rlm_error[0], rel=1e-8)
+    # and the OLS itself
+    np.testing.assert_allclose(r.coefficients["estimate"], ref.betas.ravel(), rtol=1e-10)
+
+
+@pytest.fixture(scope="module")
+def demo_counties():
+    """62 demo counties (3 provinces × 4 cities × 5 counties, plus the island and the tiny district)."""
+    gdf = make_boundaries(np.random.default_rng(5), n_provinces=3, cities_per_province=4, counties_per_city=5)
+    gdf = gdf.to_crs("+proj=aea +lat_1=25 +lat_2=47 +lat_0=0 +lon_0=105 +ellps=WGS84 +units=m +no_defs")
+    w = spatial.weights(gdf, kind="queen", islands="nearest")
+    W = w.full()[0]  # noqa: N806
+    ids = [str(i) for i in range(len(gdf))]
+    wdf = pd.DataFrame(W, index=ids, columns=ids)
+    return gdf, W, wdf
+
+
+TRUE = {"x1": 1.0, "x2": -0.5, "W*x1": 0.4, "W*x2": 0.3, "rho": 0.3}
+
+
+def true_effects(W, beta, theta, rho):  # noqa: N803
+    n = W.shape[0]
+    inv = np.linalg.inv(np.eye(n) - rho * W)
+    out = {}
+    for j, (b, t) in enumerate(zip(beta, theta)):
+        S = inv @ (np.eye(n) * b + W * t)  # noqa: N806
+        direct = np.trace(S) / n
+        total = S.sum() / n
+        out[f"x{j + 1}"] = (direct, total - direct, total)
+    return out
+
+
+@pytest.mark.parametrize("lee_yu", [False, True])
+def test_sdm_recovers_simulated_parameters_and_effects(demo_counties, lee_yu):
+    gdf, W, wdf = demo_counties  # noqa: N806
+    assert 55 <= len(gdf) <= 70
+    beta, theta = np.array([TRUE["x1"], TRUE["x2"]]), np.array([TRUE["W*x1"], TRUE["W*x2"]])
+    df = simulate(W, 20, beta, theta, TRUE["rho"], seed=11)
+    r = em.spatial_panel(df, "y", ["x1", "x2"], wdf, "unit", "year", model="sdm", effects="twoways",
+                         lee_yu=lee_yu, draws=2000, seed=3)
+    c = r.coefficients.set_index("term")
+    for term, value in TRUE.items():
+        assert abs(c.loc[term, "estimate"] - value) < 3 * c.loc[term, "std_error"], (term, c.loc[term].to_dict())
+    truth = true_effects(W, beta, theta, TRUE["rho"])
+    eff = r.effects.set_index("covariate")
+    for name, (direct, indirect, total) in truth.items():
+        for label, value in (("direct", direct), ("indirect", indirect), ("total", total)):
+            assert abs(eff.loc[name, label] - value) < 3 * eff.loc[name, f"{label}_se"], (name, label)
+    # the SDM is the truth: Wald tests reject both restrictions
+    assert (r.wald_tests["p_value"] < 0.01).all()
+    assert r.sigma2 == pytest.approx(1.0, rel=0.15)
+
+
+def test_standard_errors_match_the_spread_over_replications(demo_counties):
+    """Over 30 simulated panels, the reported SEs of ρ and β agree with the sampling spread."""
+    gdf, W, wdf = demo_counties  # noqa: N806
+    beta, theta = np.array([1.0, -0.5]), np.array([0.4, 0.3])
+    est, se = [], []
+    for seed in range(30):
+        df = simulate(W, 10, beta, theta, 0.3, seed=100 + seed)
+        r = em.spatial_panel(df, "y", ["x1", "x2"], wdf, "unit", "year", model="sdm", effects="twoways",
+                             lee_yu=True, draws=50)
+        est.append(r.params[["x1", "rho"]].to_numpy())
+        se.append(r.coefficients.set_index("term").loc[["x1", "rho"], "std_error"].to_numpy())
+    est, se = np.array(est), np.array(se)
+    spread = est.std(axis=0, ddof=1)
+    np.testing.assert_allclose(se.mean(axis=0), spread, rtol=0.35)
+    # unbiased within the Monte Carlo error
+    assert np.all(np.abs(est.mean(axis=0) - [1.0, 0.3]) < 3 * spread / np.sqrt(len(est)))
+
+
+def test_slm_effects_equal_the_closed_form(demo_counties):
+    gdf, W, wdf = demo_counties  # noqa: N806
+    df = simulate(W, 8, np.array([2.0, -1.0]), np.zeros(2), 0.5, seed=4)
+    r = em.spatial_panel(df, "y", ["x1", "x2"], wdf, "unit", "year", model="slm", effects="twoways", draws=500)
+    rho = r.params["rho"]
+    n = W.shape[0]
+    inv = np.linalg.inv(np.eye(n) - rho * W)
+    eff = r.effects.set_index("covariate")
+    for name in ("x1", "x2"):
+        b = r.params[name]
+        assert eff.loc[name, "direct"] == pytest.approx(b * np.trace(inv) / n, rel=1e-10)
+        assert eff.loc[name, "total"] == pytest.approx(b / (1 - rho), rel=1e-10)
+        assert eff.loc[name, "indirect"] == pytest.approx(b / (1 - rho) - b * np.trace(inv) / n, rel=1e-10)
+        assert eff.loc[name, "direct_se"] > 0
+    assert r.wald_tests.empty
+
+
+def test_effects_with_a_non_row_standardised_w(demo_counties):
+    """Inverse squared distance, not row-standardised: totals from the eigendecomposition."""
+    gdf, W, _ = demo_counties  # noqa: N806
+    w = spatial.weights(gdf, kind="inverse_distance", power=2, transform=None)
+    dense = w.full()[0] / np.abs(np.linalg.eigvals(w.full()[0])).max()  # spectral normalisation
+    ids = [str(i) for i in range(len(gdf))]
+    df = simulate(dense, 6, np.array([1.0, 0.5]), np.array([0.2, -0.1]), 0.3, seed=8)
+    r = em.spatial_panel(df, "y", ["x1", "x2"], pd.DataFrame(dense, index=ids, columns=ids), "unit", "year",
+                         model="sdm", effects="unit", draws=100)
+    p = r.params
+    truth = true_effects(dense, p[["x1", "x2"]].to_numpy(), p[["W*x1", "W*x2"]].to_numpy(), p["rho"])
+    eff = r.effects.set_index("covariate")
+    for name, (direct, indirect, total) in truth.items():
+        assert eff.loc[name, "direct"] == pytest.approx(direct, rel=1e-8)
+        assert eff.loc[name, "total"] == pytest.approx(total, rel=1e-8)
+    with pytest.raises(ConfigError, match="row-standardised"):
+        em.spatial_panel(df, "y", ["x1", "x2"], pd.DataFrame(dense, index=ids, columns=ids), "unit", "year",
+                         model="slm", effects="twoways", lee_yu=True)
+
+
+def test_lee_yu_corrects_sigma2_with_unit_effects_only(lattice_panel):
+    """With unit effects only, Lee–Yu leaves ρ and β and scales σ² by T/(T − 1)."""
+    _, ws, df = lattice_panel
+    a = em.spatial_panel(df, "y", ["x1", "x2"], ws, "unit", "year", model="slm", effects="unit")
+    b = em.spatial_panel(df, "y", ["x1", "x2"], ws, "unit", "year", model="slm", effects="unit", lee_yu=True)
+    np.testing.assert_allclose(a.params, b.params, rtol=1e-6)
+    T = df["year"].nunique()  # noqa: N806
+    assert b.sigma2 == pytest.approx(a.sigma2 * T / (T - 1), rel=1e-7)
+
+
+def test_lm_and_wald_tests_pick_the_true_model(lattice_panel):
+    w, ws, _ = lattice_panel
+    W = w.full()[0]  # noqa: N806
+    lag = simulate(W, 10, np.array([1.0, -0.5]), np.zeros(2), 0.6, seed=21)
+    err = simulate(W, 10, np.array([1.0, -0.5]), np.zeros(2), 0.0, seed=22, lam=0.6)
+    lm_lag = em.spatial_panel(lag, "y", ["x1", "x2"], ws, "unit", "year", model="ols").lm_tests.set_index("test")
+    lm_err = em.spatial_panel(err, "y", ["x1", "x2"], ws, "unit", "year", model="ols").lm_tests.set_index("test")
+    assert lm_lag.loc["robust LM lag", "p_value"] < 0.001 < lm_lag.loc["robust LM error", "p_value"]
+    assert lm_err.loc["robust LM error", "p_value"] < 0.001 < lm_err.loc["robust LM lag", "p_value"]
+    sdm_on_lag = em.spatial_panel(lag, "y", ["x1", "x2"], ws, "unit", "year", model="sdm", draws=50)
+    wald = sdm_on_lag.wald_tests.set_index("test")["p_value"]
+    assert wald.iloc[0] > 0.01  # θ = 0 holds
+    assert wald.iloc[1] < 0.001  # θ + ρβ = 0 does not
+
+
+def test_winsorize_clips_at_pooled_quantiles():
+    df = pd.DataFrame({"a": np.arange(101, dtype=float), "b": np.r_[np.zeros(100), 1000.0]})
+    out = em.winsorize(df, ["a", "b"], 0.01, 0.99)
+    assert out["a"].min() == 1.0 and out["a"].max() == 99.0
+    assert out["b"].max() == 0.0 and out.attrs["winsorized"] == {"a": 2, "b": 1}
+    assert df["b"].max() == 1000.0  # the input is untouched
+    with pytest.raises(ConfigError):
+        em.winsorize(df, ["a"], 0.5, 0.1)
+
+
+def test_variable_expressions():
+    df = pd.DataFrame({"gdp": [10.0, 20.0], "pop": [2.0, 5.0], "z": [0.0, 1.0]})
+    np.testing.assert_allclose(em.evaluate(df, "log(gdp/pop)"), np.log([5.0, 4.0]))
+    np.testing.assert_allclose(em.evaluate(df, "gdp / pop"), [5.0, 4.0])
+    np.testing.assert_allclose(em.evaluate(df, "log1p(z)"), np.log1p([0.0, 1.0]))
+    with pytest.raises(InputError, match="log of values out of its domain"):
+        em.evaluate(df, "log(z)")
+    with pytest.raises(InputError, match="'nope'"):
+        em.evaluate(df, "log(nope)")
+    with pytest.raises(ConfigError, match="cannot read"):
+        em.evaluate(df, "gdp ** 2")
+
+
+def test_errors_name_the_problem(lattice_panel):
+    w, ws, df = lattice_panel
+    x = ["x1", "x2"]
+    with pytest.raises(InputError, match=r"unbalanced panel.*\('3', 2002\)"):
+        em.spatial_panel(df.drop(index=df.index[(df.unit == "3") & (df.year == 2002)]), "y", x, ws, "unit", "year")
+    collinear = df.assign(x3=df.x1 - 2 * df.x2)
+    with pytest.raises(InputError, match=r"collinear covariates: x3 is a linear combination of \['x1', 'x2'\]; "
+                       r"W\*x3 is a linear combination of \['W\*x1', 'W\*x2'\]"):
+        em.spatial_panel(collinear, "y", ["x1", "x2", "x3"], ws, "unit", "year", model="sdm")
+    fixed = df.assign(area=df.unit.astype(float))
+    with pytest.raises(InputError, match=r"\['area', 'W\*area'\] have no variation within units"):
+        em.spatial_panel(fixed, "y", ["x1", "area"], ws, "unit", "year", effects="unit")
+    other = libpysal.weights.lat2W(7, 9)
+    with pytest.raises(InputError, match=r"do not match the panel's units: 0 panel units missing.*7 W ids not in"):
+        em.spatial_panel(df, "y", x, libpysal.weights.W(
+            {str(k): [str(j) for j in v] for k, v in other.neighbors.items()}), "unit", "year")
+    fewer = df[df.unit != "5"]
+    with pytest.raises(InputError, match=r"1 W ids not in the panel \['5'\]"):
+        em.spatial_panel(fewer, "y", x, ws, "unit", "year")
+    nan = df.copy()
+    nan.loc[nan.index[7], "x2"] = np.nan
+    with pytest.raises(InputError, match=r"\('7', 2000, 'x2'\)"):
+        em.spatial_panel(nan, "y", x, ws, "unit", "year")
+    with pytest.raises(InputError, match="duplicate"):
+        em.spatial_panel(pd.concat([df, df.iloc[:1]]), "y", x, ws, "unit", "year")
+    with pytest.raises(ConfigError, match="model must be"):
+        em.spatial_panel(df, "y", x, ws, "unit", "year", model="sar")
+
+
+def grid_units(side):
+    u, v = np.meshgrid(np.arange(side), np.arange(side))
+    u, v = u.ravel(), v.ravel()
+    return gpd.GeoDataFrame({"unit_id": [f"c{i}" for i in range(u.size)], "u": u, "v": v},
+                            geometry=[box(a * 10_000, b * 10_000, (a + 1) * 10_000, (b + 1) * 10_000)
+                                      for a, b in zip(u, v)], crs="EPSG:3857")
+
+
+def test_mgwr_bandwidths_separate_a_constant_from_a_varying_coefficient():
+    side = 12
+    g = grid_units(side)
+    rng = np.random.default_rng(3)
+    g["x1"], g["x2"] = rng.normal(size=len(g)), rng.normal(size=len(g))
+    b2 = 1 + 4 * np.sin(np.pi * g.u / (side - 1)) * np.cos(np.pi * g.v / (side - 1))
+    g["y"] = 3 + 3 * g.x1 + b2 * g.x2 + rng.normal(scale=0.5, size=len(g))
+    r = em.mgwr(g, "y", ["x1", "x2"])
+    n = len(g)
+    assert r.bandwidths["x1"] >= 0.8 * n  # constant coefficient: (nearly) global
+    assert r.bandwidths["x2"] <= 0.4 * n  # varying coefficient: local
+    s = r.summary.set_index("covariate")
+    assert s.loc["x2", "max"] - s.loc["x2", "min"] > 5 * (s.loc["x1", "max"] - s.loc["x1", "min"])
+    assert list(r.local.columns[:2]) == ["unit_id", "intercept"] and len(r.local) == n
+    # the local x2 coefficients follow the true surface (in standard-deviation units)
+    scale = g.x2.std(ddof=0) / g.y.std(ddof=0)
+    assert np.corrcoef(r.local["x2"], b2 * scale)[0, 1] > 0.9
+    assert r.r2 > 0.9
+
+
+def test_mgwr_errors_name_the_problem():
+    g = grid_units(5)
+    g["y"], g["x1"] = np.arange(25.0), np.ones(25)
+    with pytest.raises(InputError, match=r"\['x1'\] have no variation"):
+        em.mgwr(g, "y", ["x1"])
+    g["x1"] = np.arange(25.0) % 7
+    g.loc[3, "y"] = np.nan
+    with pytest.raises(InputError, match=r"\('c3', 'y'\)"):
+        em.mgwr(g, "y", ["x1"])
