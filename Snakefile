@@ -13,6 +13,7 @@ include: "workflow/rules/common.smk"
 
 normalise_config(config)
 validate(config, "workflow/schemas/config.schema.yaml", set_default=True)
+check_config_levels()
 if not config["demo"]["enabled"]:
     check_user_inputs()
 
@@ -32,6 +33,7 @@ include: "workflow/rules/emissions.smk"
 include: "workflow/rules/zonal.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/analysis.smk"
+include: "workflow/rules/econometrics.smk"
 
 
 rule all:

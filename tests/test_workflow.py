@@ -47,6 +47,7 @@ def test_dry_run_is_clean(tmp_path, configfile):
     assert jobs["coverage"] == 1 and jobs["zonal"] == n_years and jobs["zonal_levels"] == 1
     assert jobs["tables"] == 3 and jobs["budget_map"] == n_years
     assert jobs["analysis"] == 1 and jobs["centre_of_gravity"] == 1 and jobs["hotspots"] == n_years
+    assert jobs["econometrics"] == 1 and jobs["mgwr"] == n_years
 
 
 @pytest.mark.parametrize("configfile", CONFIGS)
@@ -79,6 +80,11 @@ def test_unknown_config_key_is_rejected(tmp_path):
 def test_bad_casa_switch_is_rejected(tmp_path):
     text = failing_dry_run(tmp_path, "casa:\n  ndvi_limits: median\n")
     assert "'median' is not one of ['percentile', 'table']" in text
+
+
+def test_unknown_econometrics_level_is_named(tmp_path):
+    text = failing_dry_run(tmp_path, "econometrics:\n  levels: [prefecture]\n")
+    assert "econometrics.levels: ['prefecture'] are not boundaries levels" in text
 
 
 def test_missing_user_input_is_named_before_running(tmp_path):
@@ -134,6 +140,7 @@ def test_end_to_end_outputs(test_run):
     check_zonal_outputs(wf)
     check_budget_tables(wf)
     check_analysis(wf)
+    check_econometrics(wf)
     # nothing left to do
     out = snakemake(wf, "-n", "--cores", "2", "--configfile", "config/test.yaml").stdout
     assert "Nothing to be done" in out
@@ -178,6 +185,58 @@ def check_analysis(wf):
     assert cg["year"].tolist() == [2019, 2020] and np.isnan(cg["shift_m"][0]) and cg["shift_m"][1] >= 0
     for name in ("moran_lisa_county", "kde_dagum_county", "centre_of_gravity"):
         assert (wf / f"results/figures/{name}.png").stat().st_size > 20_000
+
+
+def check_econometrics(wf):
+    """The stage's SDM equals the library on the same panel; effects add up; tests and the
+    robustness runs are there; MGWR tables and maps per year."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from carbonbalance import econometrics as em
+    from carbonbalance.boundaries import level_units
+    from carbonbalance.econometrics_tables import model_frame, panel_frame, unit_weights
+
+    cfg = yaml.safe_load((wf / "workflow/schemas/config.schema.yaml").read_text())
+    defaults = cfg["properties"]["econometrics"]["properties"]
+    y, x = defaults["y"]["default"], defaults["x"]["default"]
+    coef = pd.read_csv(wf / "results/analysis/sdm_county.csv")
+    assert set(coef.loc[coef.run == "main", "model"]) == {"ols", "slm", "sem", "sdm"}
+    assert set(coef["run"]) == {"main", "winsorized_0.01_0.99", "w_inverse_distance^2"}
+    units = level_units(gpd.read_file(wf / "results/boundaries/units.gpkg"), "county_id")
+    frame = panel_frame(pd.read_parquet(wf / "results/tables/budget_county.parquet"),
+                        pd.read_parquet(wf / "results/tables/statistics.parquet"),
+                        pd.read_parquet(wf / "results/zonal/county.parquet"), "county")
+    data = model_frame(frame, y, x)
+    assert len(data) == 2 * len(units)
+    ref = em.spatial_panel(data, y, x, unit_weights(units, {"kind": "queen"}), "unit_id", "year", draws=100)
+    main = coef[(coef.run == "main") & (coef.model == "sdm")].set_index("term")
+    np.testing.assert_allclose(main.loc[ref.coefficients["term"], "estimate"], ref.coefficients["estimate"],
+                               rtol=1e-9)
+    np.testing.assert_allclose(main.loc[ref.coefficients["term"], "std_error"], ref.coefficients["std_error"],
+                               rtol=1e-9)
+    eff = pd.read_csv(wf / "results/analysis/sdm_effects_county.csv")
+    assert eff["covariate"].tolist() == x
+    np.testing.assert_allclose(eff["direct"] + eff["indirect"], eff["total"], rtol=1e-12)
+    assert (eff[["direct_se", "indirect_se", "total_se"]] > 0).all().all()
+    rob = pd.read_csv(wf / "results/analysis/sdm_robustness_effects_county.csv")
+    assert len(rob) == 2 * len(x)
+    tests = pd.read_csv(wf / "results/analysis/sdm_tests_county.csv")
+    assert {"LM lag", "LM error", "robust LM lag", "robust LM error", "LR SDM -> SLM",
+            "Wald SDM -> SLM (theta = 0)"} <= set(tests["test"])
+    assert tests["p_value"].between(0, 1).all()
+    fit = pd.read_csv(wf / "results/analysis/sdm_fit_county.csv")
+    assert (fit["n_obs"] == 2 * len(units)).all() and (fit["T"] == 2).all()
+    for year in (2019, 2020):
+        summary = pd.read_csv(wf / f"results/analysis/mgwr_county_{year}.csv")
+        assert summary["covariate"].tolist() == ["intercept", *x]
+        assert summary["bandwidth"].between(2, len(units)).all()
+        assert (summary["min"] <= summary["mean"]).all() and (summary["mean"] <= summary["max"]).all()
+        local = pd.read_csv(wf / f"results/analysis/mgwr_local_county_{year}.csv", dtype={"unit_id": str})
+        assert sorted(local["unit_id"]) == sorted(units["unit_id"])
+        np.testing.assert_allclose(local[x].mean().to_numpy(), summary["mean"].to_numpy()[1:], rtol=1e-9)
+        assert (wf / f"results/figures/mgwr_county_{year}.png").stat().st_size > 20_000
+    assert (wf / "results/figures/sdm_effects_county.png").stat().st_size > 20_000
 
 
 def check_budget_tables(wf):
@@ -328,7 +387,8 @@ def test_changed_ndvi_month_reruns_only_that_year(test_run):
     out = snakemake(wf, "-n", "--cores", "2", "--configfile", "config/test.yaml").stdout
     jobs = planned_jobs(out)
     assert jobs == {"align_monthly": 1, "casa": 1, "casa_map": 1, "zonal": 1, "zonal_levels": 1, "tables": 3,
-                    "budget_map": 2, "analysis": 1, "run_metadata": 1, "all": 1}, out[-3000:]
+                    "budget_map": 2, "analysis": 1, "econometrics": 1, "mgwr": 2, "run_metadata": 1,
+                    "all": 1}, out[-3000:]
     assert "results/aligned/2020/ndvi.zarr" in out
     assert "results/aligned/2019/ndvi.zarr" not in re.sub(r"input: .*", "", out)
     # mark the run up to date again (the dry run above is what this test checks)
@@ -345,7 +405,7 @@ def test_changed_night_light_reruns_only_that_years_emissions(test_run):
     jobs = planned_jobs(out)
     assert jobs == {"align_annual": 1, "emissions": 1, "emissions_map": 1, "zonal": 1, "zonal_levels": 1,
                     "tables": 3, "budget_map": 2, "analysis": 1, "hotspots": 1, "centre_of_gravity": 1,
-                    "run_metadata": 1, "all": 1}, out[-3000:]
+                    "econometrics": 1, "mgwr": 2, "run_metadata": 1, "all": 1}, out[-3000:]
     assert "results/grid/2019/emissions.tif" in out
     assert "results/grid/2020/emissions" not in re.sub(r"input: .*", "", out)
     snakemake(wf, "--touch", "--cores", "2", "--configfile", "config/test.yaml")
@@ -357,5 +417,16 @@ def test_changed_absorption_coefficient_reruns_only_the_absorption_tables(test_r
     out = snakemake(wf, "-n", "--cores", "2", "--configfile", "config/test.yaml", "override.yaml").stdout
     jobs = planned_jobs(out)
     # the absorption tables feed the compensation (and the landuse sequestration source) of every level
-    assert jobs == {"landuse_absorption": 2, "tables": 3, "budget_map": 2, "analysis": 1, "run_metadata": 1,
-                    "all": 1}, out[-3000:]
+    assert jobs == {"landuse_absorption": 2, "tables": 3, "budget_map": 2, "analysis": 1, "econometrics": 1,
+                    "mgwr": 2, "run_metadata": 1, "all": 1}, out[-3000:]
+
+
+@pytest.mark.parametrize("override, expected", [
+    ("econometrics:\n  draws: 500\n", {"econometrics": 1}),
+    ("econometrics:\n  mgwr:\n    kernel: gaussian\n", {"mgwr": 2}),
+])
+def test_changed_econometrics_setting_reruns_only_its_rule(test_run, override, expected):
+    wf, _ = test_run
+    (wf / "override.yaml").write_text(override)
+    out = snakemake(wf, "-n", "--cores", "2", "--configfile", "config/test.yaml", "override.yaml").stdout
+    assert planned_jobs(out) == {**expected, "run_metadata": 1, "all": 1}, out[-3000:]

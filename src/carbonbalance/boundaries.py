@@ -113,3 +113,17 @@ def unit_table(gdf: pd.DataFrame, levels: list[Level]) -> pd.DataFrame:
         t["name"] = t[lv.name_column] if lv.name_column else t["unit_id"]
         rows.append(t[["unit_id", "level", "name"] + [p.id for p in levels[i + 1:]]])
     return pd.concat(rows, ignore_index=True)
+
+
+def level_units(finest, level_id: str, keep: list[str] | tuple = ()):
+    """The units of one level: the finest units dissolved by ``level_id``.
+
+    Returns a GeoDataFrame with ``unit_id`` (str), the ``keep`` columns that are constant
+    within a unit (e.g. a parent id or a group) and the geometry, sorted by ``unit_id``.
+    """
+    cols = [c for c in dict.fromkeys([level_id, *keep]) if c in finest.columns]
+    gdf = finest[cols + ["geometry"]].dissolve(by=level_id).reset_index().rename(columns={level_id: "unit_id"})
+    gdf["unit_id"] = gdf["unit_id"].astype(str)
+    if level_id in keep:
+        gdf[level_id] = gdf["unit_id"]
+    return gdf.sort_values("unit_id").reset_index(drop=True)

@@ -440,6 +440,11 @@ def _statistics(gdf, f, years, path_of, seed) -> pd.DataFrame:
     base_int = {cid: rng.uniform(0.35, 0.85) for cid in ids}           # tce per 10^4 yuan
     sec = {cid: rng.uniform(0.28, 0.52) for cid in ids}
     thermal = {cid: rng.uniform(0.55, 0.92) for cid in ids}
+    # year-to-year structure change, so that the panel models have within-unit variation
+    drift = np.random.default_rng([seed, 98])
+    sec_trend = {cid: drift.normal(0.0, 0.012) for cid in ids}         # share points per year
+    int_decline = {cid: drift.uniform(0.92, 1.0) for cid in ids}       # energy intensity ratio per year
+    thermal_trend = {cid: drift.normal(-0.01, 0.01) for cid in ids}
     for yi, year in enumerate(years):
         with rasterio.open(path_of("population", year)) as src:
             pop = src.read(1, masked=True).filled(0).astype("float64")
@@ -451,13 +456,16 @@ def _statistics(gdf, f, years, path_of, seed) -> pd.DataFrame:
         for i, cid in enumerate(ids):
             p = max(county_pop[i], 500.0)  # the tiny district has few pixel centres: a small town
             urban_rate = float(np.clip(0.38 + 0.45 * urb[i], 0.3, 0.95))
-            gdp = p * base_gdp_pc[cid] * (1 + 0.5 * urb[i]) * (1.06 ** yi)
-            energy = gdp * base_int[cid] * (0.97 ** yi)
-            co2 = energy * 2.45 * (0.8 + 0.25 * thermal[cid])
+            gdp = p * base_gdp_pc[cid] * (1 + 0.5 * urb[i]) * (1.06 ** yi) * np.exp(drift.normal(0, 0.03))
+            secondary = float(np.clip(sec[cid] + sec_trend[cid] * yi + drift.normal(0, 0.008), 0.15, 0.65))
+            thermal_share = float(np.clip(thermal[cid] + thermal_trend[cid] * yi + drift.normal(0, 0.01), 0.3, 0.98))
+            energy = gdp * base_int[cid] * int_decline[cid] ** yi * (1 + 0.6 * (secondary - sec[cid])) \
+                * np.exp(drift.normal(0, 0.02))
+            co2 = energy * 2.45 * (0.8 + 0.25 * thermal_share)
             rows.append(dict(unit_id=cid, level="county", year=year, population=p, gdp_10k_yuan=gdp,
                              energy_tce=energy, co2_emissions_t=co2,
                              engel_coefficient=float(np.clip(0.36 - 0.08 * urb[i] + rng.normal(0, 0.01), 0.2, 0.5)),
-                             secondary_industry_share=sec[cid], thermal_power_share=thermal[cid],
+                             secondary_industry_share=secondary, thermal_power_share=thermal_share,
                              urbanisation_rate=urban_rate))
     county = pd.DataFrame(rows)
     county = county.merge(gdf[["county_id", "city_id", "province_id"]], left_on="unit_id",

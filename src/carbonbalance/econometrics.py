@@ -368,7 +368,7 @@ def _table(names, est, vcov) -> pd.DataFrame:
                          "p_value": 2 * stats.norm.sf(np.abs(z))})
 
 
-def _chi2_row(test, stat, df) -> dict:
+def chi2_row(test, stat, df) -> dict:
     return {"test": test, "statistic": float(stat), "df": int(df), "p_value": float(stats.chi2.sf(stat, df))}
 
 
@@ -517,9 +517,9 @@ def _lm_tests(p: Panel, yd, wyd, Xo, effects, d: _Dims, sp: _Spatial) -> pd.Data
     lag_score = float(e @ wyd) / s2
     err_score = float(e @ we) / s2
     ttw = d.T * tw
-    rows = [_chi2_row("LM lag", lag_score**2 / J, 1), _chi2_row("LM error", err_score**2 / ttw, 1),
-            _chi2_row("robust LM lag", (lag_score - err_score) ** 2 / (J - ttw), 1),
-            _chi2_row("robust LM error", (err_score - ttw / J * lag_score) ** 2 / (ttw * (1 - ttw / J)), 1)]
+    rows = [chi2_row("LM lag", lag_score**2 / J, 1), chi2_row("LM error", err_score**2 / ttw, 1),
+            chi2_row("robust LM lag", (lag_score - err_score) ** 2 / (J - ttw), 1),
+            chi2_row("robust LM error", (err_score - ttw / J * lag_score) ** 2 / (ttw * (1 - ttw / J)), 1)]
     return pd.DataFrame(rows)
 
 
@@ -538,8 +538,8 @@ def _wald_sdm(coef: pd.DataFrame, vcov: np.ndarray, xnames: list[str]) -> pd.Dat
     jac[:, it] = np.eye(k)
     jac[:, ir] = beta
     sem = float(r @ np.linalg.solve(jac @ vcov @ jac.T, r))
-    return pd.DataFrame([_chi2_row("Wald SDM -> SLM (theta = 0)", slm, k),
-                         _chi2_row("Wald SDM -> SEM (theta + rho*beta = 0)", sem, k)])
+    return pd.DataFrame([chi2_row("Wald SDM -> SLM (theta = 0)", slm, k),
+                         chi2_row("Wald SDM -> SEM (theta + rho*beta = 0)", sem, k)])
 
 
 # ----------------------------------------------------------------------------- effects
@@ -661,7 +661,7 @@ def mgwr_coordinates(gdf) -> tuple[np.ndarray, bool]:
 
 def mgwr(gdf, y: str, x: list[str], standardize: bool = True, kernel: str = "bisquare", fixed: bool = False,
          criterion: str = "AICc", n_jobs: int = 1, coords: np.ndarray | None = None,
-         spherical: bool = False, id_column: str = "unit_id") -> MGWRResult:
+         spherical: bool = False, id_column: str = "unit_id", bw_min: float | None = None) -> MGWRResult:
     """Multiscale GWR of ``y`` on ``x`` over the units of ``gdf`` with the PySAL ``mgwr`` package.
 
     Variables are standardised (mean 0, sd 1) before the fit by default, as MGWR's
@@ -669,6 +669,9 @@ def mgwr(gdf, y: str, x: list[str], standardize: bool = True, kernel: str = "bis
     coefficients are then in standard deviations of y per standard deviation of x.
     Coordinates are the units' representative points in km (or lon/lat with
     ``spherical`` distances for a geographic CRS) unless ``coords`` is given.
+    ``bw_min`` is the smallest bandwidth searched; by default mgwr's 40 + 2 k neighbours,
+    or n / 4 (at least k + 3) when there are too few units for that (a province's
+    prefectures, the demo's counties).
     """
     from mgwr.gwr import MGWR
     from mgwr.sel_bw import Sel_BW
@@ -696,7 +699,19 @@ def mgwr(gdf, y: str, x: list[str], standardize: bool = True, kernel: str = "bis
         Y = (Y - Y.mean()) / Y.std()  # noqa: N806
         X = (X - X.mean(axis=0)) / X.std(axis=0)  # noqa: N806
     selector = Sel_BW(coords, Y, X, multi=True, kernel=kernel, fixed=fixed, spherical=spherical, n_jobs=n_jobs)
-    selector.search(criterion=criterion)
+    search = {"criterion": criterion}
+    if not fixed:
+        k = len(x) + 1
+        lo = bw_min if bw_min is not None else (40 + 2 * k if 40 + 2 * k < n - 1 else max(k + 3, n // 4))
+        if not k + 2 <= lo < n:
+            raise ConfigError(f"mgwr: bw_min {lo} must be between {k + 2} and {n - 1} neighbours for {n} units")
+        # mgwr searches its starting GWR bandwidth without these bounds: give it one
+        init = Sel_BW(coords, Y, X, kernel=kernel, fixed=fixed, spherical=spherical, n_jobs=n_jobs)
+        search |= {"multi_bw_min": [lo], "multi_bw_max": [n],
+                   "init_multi": init.search(criterion=criterion, bw_min=lo, bw_max=n)}
+    elif bw_min is not None:
+        search |= {"bw_min": bw_min, "multi_bw_min": [bw_min]}
+    selector.search(**search)
     res = MGWR(coords, Y, X, selector, kernel=kernel, fixed=fixed, spherical=spherical, n_jobs=n_jobs).fit()
     names = ["intercept", *x]
     bws = pd.Series(np.asarray(selector.bw[0], dtype="float64"), index=names, name="bandwidth")

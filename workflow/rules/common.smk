@@ -80,6 +80,9 @@ def stage_metadata():
     files += [f"results/meta/zonal_{y}.json" for y in years()]
     files += [f"results/meta/tables_{lvl}.json" for lvl in table_levels()]
     files += [f"results/meta/analysis_{lvl}.json" for lvl in config["analysis"]["levels"]]
+    files += [f"results/meta/econometrics_{lvl}.json" for lvl in config["econometrics"]["levels"]]
+    if config["econometrics"]["mgwr"]["enabled"]:
+        files += [f"results/meta/mgwr_{lvl}_{y}.json" for lvl in config["econometrics"]["levels"] for y in years()]
     files += ["results/meta/unit_labels.json", "results/meta/energy_accounting.json",
               "results/meta/coverage.json", "results/meta/zonal_levels.json"]
     return files
@@ -100,7 +103,17 @@ def all_targets():
         targets += [f"results/tables/{name}_{lvl}.csv" for name in ("budget", "compensation", "lmdi")]
     targets += [f"results/figures/budget_{y}.png" for y in years()]
     targets += analysis_targets()
+    targets += econometrics_targets()
     return targets
+
+
+def check_config_levels():
+    """Levels named by the analysis and econometrics sections must be boundaries levels."""
+    known = table_levels()
+    for section in ("analysis", "econometrics"):
+        bad = [lvl for lvl in config[section]["levels"] if lvl not in known]
+        if bad:
+            raise WorkflowError(f"{section}.levels: {bad} are not boundaries levels ({known})")
 
 
 def check_user_inputs():
@@ -153,6 +166,15 @@ def parent_id(level):
 def level_id(level):
     """Id column of a boundaries level."""
     return {lvl["name"]: lvl["id"] for lvl in config["boundaries"]["levels"]}[level]
+
+
+def econometrics_targets():
+    out = []
+    for lvl in config["econometrics"]["levels"]:
+        out += [f"results/analysis/sdm_{lvl}.csv", f"results/figures/sdm_effects_{lvl}.png"]
+        if config["econometrics"]["mgwr"]["enabled"]:
+            out += [f"results/figures/mgwr_{lvl}_{y}.png" for y in years()]
+    return out
 
 
 def analysis_targets():

@@ -9,6 +9,7 @@ import pandas as pd  # noqa: E402
 
 from carbonbalance import spatial  # noqa: E402
 from carbonbalance.analysis import unit_tables  # noqa: E402
+from carbonbalance.boundaries import level_units  # noqa: E402
 from carbonbalance.analysis_plots import kde_and_dagum, moran_and_lisa  # noqa: E402
 from carbonbalance.store import atomic_output, write_json  # noqa: E402
 
@@ -17,11 +18,7 @@ cfg = sm.params.analysis
 budget = pd.read_parquet(sm.input.budget)
 finest = gpd.read_file(sm.input.units)
 lid, group = sm.params.level_id, sm.params.group_column
-cols = [c for c in dict.fromkeys([lid, group]) if c in finest.columns]
-gdf = finest[cols + ["geometry"]].dissolve(by=lid).reset_index().rename(columns={lid: "unit_id"})
-gdf["unit_id"] = gdf["unit_id"].astype(str)
-if group == lid:
-    gdf[group] = gdf["unit_id"]
+gdf = level_units(finest, lid, keep=[group])
 tables = unit_tables(gdf, budget, list(cfg["variables"]), cfg, group if group in gdf.columns else None)
 for name, table in tables.items():
     with atomic_output(sm.output[name]) as tmp:

@@ -1,0 +1,33 @@
+"""MGWR of one level and year: bandwidths, coefficient summary, local coefficients, maps (rule mgwr)."""
+
+from _helpers import setup
+
+log = setup(snakemake)  # noqa: F821
+
+import geopandas as gpd  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from carbonbalance.analysis_plots import mgwr_maps  # noqa: E402
+from carbonbalance.boundaries import level_units  # noqa: E402
+from carbonbalance.econometrics_tables import model_frame, mgwr_year, panel_frame  # noqa: E402
+from carbonbalance.store import atomic_output, write_json  # noqa: E402
+
+sm = snakemake  # noqa: F821
+level, year = sm.wildcards.level, int(sm.wildcards.year)
+y, x, cfg = sm.params.y, list(sm.params.x), sm.params.cfg
+gdf = level_units(gpd.read_file(sm.input.units), sm.params.level_id)
+frame = panel_frame(pd.read_parquet(sm.input.budget), pd.read_parquet(sm.input.statistics),
+                    pd.read_parquet(sm.input.zonal), level)
+data = model_frame(frame[frame["year"] == year], y, x)
+summary, local, res = mgwr_year(gdf, data, year, y, x, cfg, n_jobs=sm.threads)
+log.info("MGWR %s %d: AICc %.2f, R2 %.3f\n%s", level, year, res.aicc, res.r2, summary.to_string(index=False))
+with atomic_output(sm.output.summary) as tmp:
+    summary.to_csv(tmp, index=False)
+with atomic_output(sm.output.local) as tmp:
+    local.to_csv(tmp, index=False)
+with atomic_output(sm.output.figure) as tmp:
+    mgwr_maps(gdf, local, summary, f"MGWR local coefficients of {y}, {level} {year}"
+              + (" (standardised)" if res.standardized else "") + "; hatched: not significant", tmp)
+write_json(sm.output.meta, {"mgwr": {f"{level}_{year}": {
+    "y": y, "x": x, "bandwidths": res.bandwidths.to_dict(), "aicc": res.aicc, "r2": res.r2,
+    "kernel": cfg["kernel"], "fixed": cfg["fixed"], "standardized": res.standardized}}})
