@@ -338,3 +338,45 @@ def test_mgwr_errors_name_the_problem():
     g.loc[3, "y"] = np.nan
     with pytest.raises(InputError, match=r"\('c3', 'y'\)"):
         em.mgwr(g, "y", ["x1"])
+
+
+def test_symmetrizer_gives_the_same_spectrum(demo_counties):
+    """Row-standardised symmetric weights take the symmetric eigen path; KNN does not."""
+    gdf, W, _ = demo_counties  # noqa: N806
+    from scipy import sparse
+
+    for w in (spatial.weights(gdf, kind="queen"), spatial.weights(gdf, kind="inverse_distance", power=2)):
+        mat = sparse.csr_matrix(w.full()[0])
+        d = em.symmetrizer(mat)
+        assert d is not None and (d > 0).all()
+        fast = np.sort(em._Spatial.of(mat).eig.real)
+        np.testing.assert_allclose(fast, np.sort(np.linalg.eigvals(mat.toarray()).real), atol=1e-10)
+    knn = sparse.csr_matrix(spatial.weights(gdf, kind="knn", k=3).full()[0])
+    assert em.symmetrizer(knn) is None
+    assert em._Spatial.of(knn).row_standardised
+
+
+def test_sdm_with_asymmetric_knn_weights_equals_spreg():
+    """KNN weights are not similar to a symmetric matrix: complex spectrum, general path."""
+    pts = np.random.default_rng(2).uniform(0, 100, size=(60, 2))
+    w = libpysal.weights.KNN.from_array(pts, k=4)
+    w.transform = "r"
+    ws = libpysal.weights.W({str(k): [str(j) for j in v] for k, v in w.neighbors.items()},
+                            {str(k): list(v) for k, v in w.weights.items()}, silence_warnings=True)
+    ws.transform = "r"
+    W = w.full()[0]  # noqa: N806
+    assert np.iscomplexobj(np.linalg.eigvals(W)) and np.abs(np.linalg.eigvals(W).imag).max() > 1e-3
+    df = simulate(W, 8, np.array([1.0, -0.5]), np.array([0.3, 0.2]), 0.4, seed=3, time_fx=False)
+    r = em.spatial_panel(df, "y", ["x1", "x2"], ws, "unit", "year", model="sdm", effects="unit", draws=200)
+    y, X = _spreg_arrays(df)  # noqa: N806
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = spreg.ML_LagFE(y, X, w, slx_lags=1, spat_impacts=None)
+    np.testing.assert_allclose(r.coefficients["estimate"], ref.betas.ravel(), rtol=1e-4)
+    np.testing.assert_allclose(r.coefficients["std_error"], ref.std_err, rtol=1e-4)
+    p = r.params
+    truth = true_effects(W, p[["x1", "x2"]].to_numpy(), p[["W*x1", "W*x2"]].to_numpy(), p["rho"])
+    eff = r.effects.set_index("covariate")
+    for name, (direct, indirect, total) in truth.items():
+        assert eff.loc[name, "direct"] == pytest.approx(direct, rel=1e-8)
+        assert eff.loc[name, "indirect"] == pytest.approx(indirect, rel=1e-8)
