@@ -61,41 +61,30 @@ def _spreg_arrays(df):
     return df[["y"]].to_numpy(), df[["x1", "x2"]].to_numpy()
 
 
-def test_slm_with_unit_effects_equals_spreg_panel_fe_lag(lattice_panel):
-    w, ws, df = lattice_panel
-    r = em.spatial_panel(df, "y", ["x1", "x2"], ws, "unit", "year", model="slm", effects="unit")
+def spreg_fit(cls, df, w, **kw):
     y, X = _spreg_arrays(df)  # noqa: N806
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ref = spreg.Panel_FE_Lag(y, X, w)
-    ours = r.coefficients["estimate"].to_numpy()
-    np.testing.assert_allclose(ours, ref.betas.ravel(), rtol=1e-4)
-    np.testing.assert_allclose(r.coefficients["std_error"], ref.std_err, rtol=1e-4)
-    assert r.sigma2 == pytest.approx(float(np.squeeze(ref.sig2)), rel=1e-6)
+        return getattr(spreg, cls)(y, X, w, **kw)
 
 
-def test_sem_with_unit_effects_equals_spreg_panel_fe_error(lattice_panel):
+@pytest.mark.parametrize("model, reference, kw, terms", [
+    ("slm", "Panel_FE_Lag", {}, ["x1", "x2", "rho"]),
+    ("sem", "Panel_FE_Error", {}, ["x1", "x2", "lambda"]),
+    ("sdm", "ML_LagFE", {"slx_lags": 1, "spat_impacts": None}, ["x1", "x2", "W*x1", "W*x2", "rho"]),
+])
+def test_unit_effects_models_equal_spreg(lattice_panel, model, reference, kw, terms):
+    """SLM = spreg.Panel_FE_Lag, SEM = spreg.Panel_FE_Error, SDM = spreg.ML_LagFE with WX."""
     w, ws, df = lattice_panel
-    r = em.spatial_panel(df, "y", ["x1", "x2"], ws, "unit", "year", model="sem", effects="unit")
-    y, X = _spreg_arrays(df)  # noqa: N806
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ref = spreg.Panel_FE_Error(y, X, w)
+    r = em.spatial_panel(df, "y", ["x1", "x2"], ws, "unit", "year", model=model, effects="unit")
+    ref = spreg_fit(reference, df, w, **kw)
+    assert list(r.coefficients["term"]) == terms
     np.testing.assert_allclose(r.coefficients["estimate"], ref.betas.ravel(), rtol=1e-4)
     np.testing.assert_allclose(r.coefficients["std_error"], ref.std_err, rtol=1e-4)
-
-
-def test_sdm_with_unit_effects_equals_spreg_ml_lagfe_with_slx(lattice_panel):
-    w, ws, df = lattice_panel
-    r = em.spatial_panel(df, "y", ["x1", "x2"], ws, "unit", "year", model="sdm", effects="unit")
-    y, X = _spreg_arrays(df)  # noqa: N806
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ref = spreg.ML_LagFE(y, X, w, slx_lags=1, spat_impacts=None)
-    assert list(r.coefficients["term"]) == ["x1", "x2", "W*x1", "W*x2", "rho"]
-    np.testing.assert_allclose(r.coefficients["estimate"], ref.betas.ravel(), rtol=1e-4)
-    np.testing.assert_allclose(r.coefficients["std_error"], ref.std_err, rtol=1e-4)
-    assert r.log_likelihood == pytest.approx(float(np.squeeze(ref.logll)), rel=1e-6)
+    if model != "sem":
+        assert r.sigma2 == pytest.approx(float(np.squeeze(ref.sig2)), rel=1e-6)
+    if model == "sdm":
+        assert r.log_likelihood == pytest.approx(float(np.squeeze(ref.logll)), rel=1e-6)
 
 
 def test_lm_tests_equal_spreg_on_the_pooled_panel(lattice_panel):
@@ -146,6 +135,16 @@ def true_effects(W, beta, theta, rho):  # noqa: N803
         total = S.sum() / n
         out[f"x{j + 1}"] = (direct, total - direct, total)
     return out
+
+
+def assert_effects_at_estimates(r, W):  # noqa: N803
+    """The reported effects equal S_k = (I − ρW)⁻¹(Iβ_k + Wθ_k) by explicit inversion."""
+    p = r.params
+    truth = true_effects(W, p[["x1", "x2"]].to_numpy(), p[["W*x1", "W*x2"]].to_numpy(), p["rho"])
+    eff = r.effects.set_index("covariate")
+    for name, values in truth.items():
+        for label, value in zip(("direct", "indirect", "total"), values):
+            assert eff.loc[name, label] == pytest.approx(value, rel=1e-8), (name, label)
 
 
 @pytest.mark.parametrize("lee_yu", [False, True])
@@ -213,12 +212,7 @@ def test_effects_with_a_non_row_standardised_w(demo_counties):
     df = simulate(dense, 6, np.array([1.0, 0.5]), np.array([0.2, -0.1]), 0.3, seed=8)
     r = em.spatial_panel(df, "y", ["x1", "x2"], pd.DataFrame(dense, index=ids, columns=ids), "unit", "year",
                          model="sdm", effects="unit", draws=100)
-    p = r.params
-    truth = true_effects(dense, p[["x1", "x2"]].to_numpy(), p[["W*x1", "W*x2"]].to_numpy(), p["rho"])
-    eff = r.effects.set_index("covariate")
-    for name, (direct, indirect, total) in truth.items():
-        assert eff.loc[name, "direct"] == pytest.approx(direct, rel=1e-8)
-        assert eff.loc[name, "total"] == pytest.approx(total, rel=1e-8)
+    assert_effects_at_estimates(r, dense)
     with pytest.raises(ConfigError, match="row-standardised"):
         em.spatial_panel(df, "y", ["x1", "x2"], pd.DataFrame(dense, index=ids, columns=ids), "unit", "year",
                          model="slm", effects="twoways", lee_yu=True)
@@ -368,15 +362,7 @@ def test_sdm_with_asymmetric_knn_weights_equals_spreg():
     assert np.iscomplexobj(np.linalg.eigvals(W)) and np.abs(np.linalg.eigvals(W).imag).max() > 1e-3
     df = simulate(W, 8, np.array([1.0, -0.5]), np.array([0.3, 0.2]), 0.4, seed=3, time_fx=False)
     r = em.spatial_panel(df, "y", ["x1", "x2"], ws, "unit", "year", model="sdm", effects="unit", draws=200)
-    y, X = _spreg_arrays(df)  # noqa: N806
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ref = spreg.ML_LagFE(y, X, w, slx_lags=1, spat_impacts=None)
+    ref = spreg_fit("ML_LagFE", df, w, slx_lags=1, spat_impacts=None)
     np.testing.assert_allclose(r.coefficients["estimate"], ref.betas.ravel(), rtol=1e-4)
     np.testing.assert_allclose(r.coefficients["std_error"], ref.std_err, rtol=1e-4)
-    p = r.params
-    truth = true_effects(W, p[["x1", "x2"]].to_numpy(), p[["W*x1", "W*x2"]].to_numpy(), p["rho"])
-    eff = r.effects.set_index("covariate")
-    for name, (direct, indirect, total) in truth.items():
-        assert eff.loc[name, "direct"] == pytest.approx(direct, rel=1e-8)
-        assert eff.loc[name, "indirect"] == pytest.approx(indirect, rel=1e-8)
+    assert_effects_at_estimates(r, W)
