@@ -197,9 +197,8 @@ def check_econometrics(wf):
     from carbonbalance.boundaries import level_units
     from carbonbalance.econometrics_tables import model_frame, panel_frame, unit_weights
 
-    cfg = yaml.safe_load((wf / "workflow/schemas/config.schema.yaml").read_text())
-    defaults = cfg["properties"]["econometrics"]["properties"]
-    y, x = defaults["y"]["default"], defaults["x"]["default"]
+    cfg = json.loads((wf / "results/run_metadata.json").read_text())["config"]["econometrics"]
+    y, x = cfg["y"], cfg["x"]
     coef = pd.read_csv(wf / "results/analysis/sdm_county.csv")
     assert set(coef.loc[coef.run == "main", "model"]) == {"ols", "slm", "sem", "sdm"}
     assert set(coef["run"]) == {"main", "winsorized_0.01_0.99", "w_inverse_distance^2"}
