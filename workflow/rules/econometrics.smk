@@ -64,7 +64,9 @@ rule mgwr:
         "logs/mgwr/{level}_{year}.log",
     benchmark:
         "logs/benchmarks/mgwr_{level}_{year}.tsv"
-    threads: 2
+    # mgwr uses one process below 500 units; for China's counties give it more with
+    # --set-threads mgwr=8 (the bandwidth searches then run on 8 processes)
+    threads: 1
     resources:
         mem_mb=3000,
         runtime=60,
