@@ -48,12 +48,8 @@ def unit_weights(gdf, cfg: dict):
     """Row-standardised libpysal W of ``gdf`` (column ``unit_id``) with the unit ids as ids."""
     w = spatial.weights(gdf, kind=cfg.get("kind", "queen"), islands=cfg.get("islands", "nearest"),
                         k=cfg.get("k"), power=cfg.get("power"))
-    ids = gdf["unit_id"].astype(str).tolist()
-    import libpysal
-
-    neighbors = {ids[i]: [ids[j] for j in w.neighbors[i]] for i in w.neighbors}
-    weights = {ids[i]: list(w.weights[i]) for i in w.weights}
-    return libpysal.weights.W(neighbors, weights, id_order=ids, silence_warnings=True)
+    w.remap_ids(gdf["unit_id"].astype(str).tolist())
+    return w
 
 
 def weights_label(cfg: dict) -> str:
