@@ -71,7 +71,8 @@ def main() -> None:
     from exactextract.raster import NumPyRasterSource
 
     from carbonbalance.grid import CHINA_ALBERS, GridSpec
-    from carbonbalance.zonal import build_coverage, wkb_features, zonal_sums
+    from carbonbalance.assignment import build_coverage, wkb_features
+    from carbonbalance.zonal import zonal_sums
 
     gdf = counties(args.limit).to_crs(CHINA_ALBERS)
     grid = GridSpec.from_bounds(CHINA_ALBERS, args.resolution, gdf.total_bounds, chunk=512)

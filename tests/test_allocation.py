@@ -137,3 +137,59 @@ def test_benchmark_script_runs_small():
     assert re.fullmatch(r"emissions_speedup_vs_naive=\d+\.\d\d", proc.stdout.strip().splitlines()[-1])
     err = float(re.search(r"worst unit total error (\S+) ", proc.stdout).group(1))
     assert err < 1e-9
+
+
+def test_border_cell_is_split_between_the_units_covering_it_by_hand():
+    """Exact assignment: cell 1 is 25 % A and 75 % B; each piece weighs light x fraction."""
+    labels = np.array([[0, -1, 1]], dtype="int16")
+    light = np.array([[1.0, 2.0, 3.0]])
+    pieces = (np.array([1, 1]), np.array([0, 1]), np.array([0.25, 0.75]))
+    grid, rec = allocate(labels, {"light": light}, [10.0, 9.0], pieces=pieces)
+    # A: 10 over 1 + 0.25·2 = 1.5 light; B: 9 over 0.75·2 + 3 = 4.5 light
+    np.testing.assert_allclose(grid, [[10 / 1.5, 10 / 1.5 * 0.5 + 2.0 * 1.5, 2.0 * 3.0]], rtol=1e-15)
+    np.testing.assert_allclose(rec["unit_sums"], [10.0, 9.0], rtol=1e-15)
+    assert rec["cells_outside_units"] == 0 and rec["cells_per_unit"] == {"0": 1.25, "1": 1.75}
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**31), ny=st.integers(1, 30), nx=st.integers(1, 30), n=st.integers(1, 8),
+       chunk=st.sampled_from([4, 16, 64]), lazy=st.booleans())
+def test_pieces_and_lookup_conserve_totals_at_every_level(seed, ny, nx, n, chunk, lazy):
+    """Finest units (labels and pieces of shared or partly outside cells) mapped to coarser
+    units: every coarse total comes back from the grid and from the per-unit sums (1e-9),
+    the per-unit sums nest, and nothing lands outside."""
+    import dask.array as da
+
+    rng = np.random.default_rng(seed)
+    full = rng.integers(-1, n, (ny, nx)).astype("int16")
+    shared = rng.random((ny, nx)) < 0.3
+    full[shared] = -1
+    cells, units, fracs = [], [], []
+    for c in np.flatnonzero(shared):
+        k = int(rng.integers(1, 4))
+        f = rng.dirichlet(np.ones(k + 1))[:k]  # the rest of the cell lies outside every unit
+        cells += [c] * k
+        units += list(rng.choice(n, size=k, replace=False) if k <= n else rng.integers(0, n, k))
+        fracs += list(f)
+    order = np.argsort(cells, kind="stable")
+    pieces = (np.array(cells, dtype="int64")[order], np.array(units, dtype="int32")[order],
+              np.array(fracs)[order])
+    n_coarse = max(1, n // 2)
+    lookup = rng.integers(0, n_coarse, n)
+    light = rng.gamma(0.5, 10, (ny, nx)) * (rng.random((ny, nx)) > 0.4)
+    area = np.full((ny, nx), 1e6)
+    present = np.zeros(n_coarse, dtype=bool)
+    present[lookup[np.unique(np.concatenate([full[full >= 0], pieces[1]]).astype(int))]] = True
+    totals = np.where(present, rng.uniform(0, 1e7, n_coarse), np.nan)
+    weights = {"light": light, "area": area}
+    if lazy:
+        weights = {k: da.from_array(v, chunks=chunk) for k, v in weights.items()}
+    grid, rec = allocate(full, weights, totals, chunk=chunk, lookup=lookup, pieces=pieces)
+    sums = rec["unit_sums"]
+    assert np.all(grid >= 0) and np.all(sums >= 0)
+    outside = (full < 0) & ~np.isin(np.arange(ny * nx), pieces[0]).reshape(ny, nx)
+    assert np.all(grid[outside] == 0)
+    assert grid.sum() == pytest.approx(np.nansum(totals), rel=1e-9)
+    for u in np.flatnonzero(present):
+        assert sums[lookup == u].sum() == pytest.approx(totals[u], rel=1e-9)
+    assert rec["cells_outside_units"] == int(outside.sum())

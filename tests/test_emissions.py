@@ -1,5 +1,5 @@
-"""Emissions stage (SPEC §4): allocation on stores, Peng2023 county formula, multisource
-categories, bad totals and shares, unit labels, and the Jiangxi2024 accounting."""
+"""Emissions stage (SPEC §4): allocation on stores in both assignment modes, Peng2023 county
+formula, multisource categories, bad totals and shares, and the Jiangxi2024 accounting."""
 
 import json
 
@@ -15,8 +15,9 @@ from carbonbalance.accounting import (ABSORPTION_CLASSES, absorption, absorption
 from carbonbalance.emissions import EmissionParams, run_emissions_year
 from carbonbalance.errors import ConfigError, InputError
 from carbonbalance.ingest import write_cell_area
+from carbonbalance.assignment import build_coverage, level_lookup, read_coverage, relabel, write_coverage
 from carbonbalance.store import create_store, write_block
-from carbonbalance.unit_raster import level_lookup, read_unit_labels, relabel, write_unit_labels
+from carbonbalance.zonal import zonal_sums
 
 LEVELS = {"county": "county_id", "province": "province_id"}
 LANDUSE_CLASSES = {"11": "rural", "21": "rural", "41": "rural", "51": "urban", "52": "rural", "53": "industrial",
@@ -57,8 +58,9 @@ def world(tmp_path, small_grid):
         write_block(paths[var], var, data, slice(None), slice(None))
     paths["cell_area"] = tmp_path / "cell_area.zarr"
     write_cell_area(g, paths["cell_area"])
-    paths["labels"] = tmp_path / "unit_labels.zarr"
-    rec = write_unit_labels(gdf, g, LEVELS, paths["labels"])
+    paths["assignment"] = tmp_path / "unit_assignment.zarr"
+    cov, rec = build_coverage(gdf, g, "county_id")
+    write_coverage(cov, g, paths["assignment"], rec, levels=LEVELS)
     stats = pd.DataFrame({"unit_id": ["W", "E", "W0", "W1", "W2", "E0", "E1", "E2"],
                           "level": ["province"] * 2 + ["county"] * 6, "year": 2020,
                           "co2_tco2": [3.0e6, 5.0e6, 1e6, 1e6, 1e6, 2e6, 2.5e6, 0.5e6]})
@@ -66,35 +68,41 @@ def world(tmp_path, small_grid):
             "landuse": landuse, "labels_record": rec, "tmp": tmp_path}
 
 
-def _run(world, cfg, stats=None, name="out"):
+def _run(world, cfg, stats=None, name="out", mode="centre"):
     params = EmissionParams.from_config(cfg)
     keys = ["total"] + (["urban", "industrial", "rural"] if params.method == "multisource" else [])
     outputs = {k: world["tmp"] / name / f"emissions_{k}.tif" for k in keys}
+    outputs["units"] = world["tmp"] / name / "emissions.parquet"
     p = world["paths"]
     paths = {"light": p["nightlight"], "population": p["population"], "area": p["cell_area"], "landuse": p["landuse"]}
     units = pd.DataFrame(world["gdf"].drop(columns="geometry"))
     rec = run_emissions_year(paths, world["grid"], params, world["stats"] if stats is None else stats, units,
-                             p["labels"], 2020, outputs, landuse_classes=LANDUSE_CLASSES, threads=2)
+                             p["assignment"], 2020, outputs, mode=mode, landuse_classes=LANDUSE_CLASSES, threads=2)
     grids = {}
     for k, path in outputs.items():
+        if k == "units":
+            continue
         with rasterio.open(path) as src:
             assert src.dtypes[0] == "float64" and src.tags(1)["units"] == "t CO2 per cell"
-            assert src.tags()["method"] == params.method
+            assert src.tags()["method"] == params.method and src.tags()["assignment"] == mode
             grids[k] = src.read(1)
+    rec["table"] = pd.read_parquet(outputs["units"]).set_index("unit_id")
     return grids, rec, outputs
 
 
 def _labels(world, level):
-    lab, attrs = read_unit_labels(world["paths"]["labels"])
+    """Centre labels (with the borrowed cell) of ``level`` and the level's unit ids."""
+    cov = read_coverage(world["paths"]["assignment"])
     units = pd.DataFrame(world["gdf"].drop(columns="geometry"))
-    lookup, ids = level_lookup(units, attrs["level_id"], LEVELS[level], attrs["unit_ids"])
-    return relabel(lab, lookup), ids
+    lookup, ids = level_lookup(units, "county_id", LEVELS[level], cov.unit_ids)
+    return relabel(cov.centre, lookup), ids
 
 
-def test_unit_labels_give_tiny_units_a_cell_and_nest(world):
+def test_assignment_gives_tiny_units_a_cell_and_nests(world):
     rec = world["labels_record"]
-    assert list(rec["units_at_representative_point"]) == ["E2"]
-    assert rec["units_at_representative_point"]["E2"]["taken_from"] == "E0"
+    assert rec["units_without_cell_centre"] == ["E2"] and list(rec["units_at_borrowed_cell"]) == ["E2"]
+    assert rec["units_at_borrowed_cell"]["E2"]["taken_from"] == "E0"
+    assert rec["units_at_borrowed_cell"]["E2"]["fraction"] == pytest.approx(0.09, rel=1e-6)  # exactextract: float32
     county, cids = _labels(world, "county")
     province, pids = _labels(world, "province")
     assert (county == cids.index("E2")).sum() == 1
@@ -104,22 +112,36 @@ def test_unit_labels_give_tiny_units_a_cell_and_nest(world):
         assert set(np.unique(province[county == c])) == {pids.index(parent)}
 
 
-def test_nightlight_stage_conserves_totals_and_gives_peng2023_county_shares(world):
-    grids, rec, _ = _run(world, {"method": "nightlight"})
-    total = grids["total"]
-    province, pids = _labels(world, "province")
-    county, cids = _labels(world, "county")
-    totals = {"W": 3.0e6, "E": 5.0e6}
-    for p, pid in enumerate(pids):
-        assert total[province == p].sum() == pytest.approx(totals[pid], rel=1e-9)
+@pytest.mark.parametrize("mode", ["centre", "exact"])
+def test_nightlight_stage_conserves_totals_and_gives_peng2023_county_shares(world, mode):
+    grids, rec, _ = _run(world, {"method": "nightlight"}, mode=mode)
+    total, table = grids["total"], rec["table"]
+    cov = read_coverage(world["paths"]["assignment"])
+    ids = np.array(cov.unit_ids)
+    province_of = world["gdf"].set_index("county_id").loc[ids, "province_id"].to_numpy()
+    # DN_it summed over the county's cells (pieces weighted by their covered fraction)
+    light, _ = zonal_sums(cov, np.nan_to_num(world["light"]).astype("float64"), mode)
+    for pid, t in {"W": 3.0e6, "E": 5.0e6}.items():
+        mine = province_of == pid
+        # Peng2023: C_it = C_t · DN_it / Σ_j DN_jt, and the counties add up to the total
+        np.testing.assert_allclose(table.loc[ids[mine], "emissions_tco2"], t * light[mine] / light[mine].sum(),
+                                   rtol=1e-9)
+        assert table.loc[ids[mine], "emissions_tco2"].sum() == pytest.approx(t, rel=1e-12)
+    assert total.sum() == pytest.approx(8.0e6, rel=1e-12)
     assert rec["max_relative_error_of_unit_sums"] < 1e-12 and rec["n_fallback_units"] == 0
     assert np.all(total >= 0) and total[5, 5] == 0
-    light = np.nan_to_num(world["light"])
-    for c, cid in enumerate(cids):  # C_it = C_t · DN_it / Σ_j DN_jt
-        p = province[county == c][0]
-        direct = totals[pids[p]] * light[county == c].sum(dtype="float64") / light[province == p].sum(dtype="float64")
-        assert total[county == c].sum() == pytest.approx(direct, rel=1e-9, abs=1e-6)
-    assert total[county == cids.index("E1")].sum() == 0  # dark county: nothing at province level
+    assert table.loc["E1", "emissions_tco2"] == 0  # dark county: nothing at province level
+    assert table.loc["E2", "emissions_tco2"] > 0   # the tiny district keeps its share in both modes
+    county, cids = _labels(world, "county")
+    if mode == "centre":  # the grid summed by the labels is the table
+        for c, cid in enumerate(cids):
+            assert total[county == c].sum() == pytest.approx(table.loc[cid, "emissions_tco2"], rel=1e-12)
+    else:  # the cell shared by E0 and E2 holds both parts; the tiny district gets its share f of the cell
+        cell = world["labels_record"]["units_at_borrowed_cell"]["E2"]
+        dn, f = float(world["light"][cell["row"], cell["col"]]), cell["fraction"]
+        per_dn = 5.0e6 / light[province_of == "E"].sum()
+        assert table.loc["E2", "emissions_tco2"] == pytest.approx(per_dn * f * dn, rel=1e-9)
+        assert total[cell["row"], cell["col"]] == pytest.approx(per_dn * dn, rel=1e-6)  # fractions: float32
 
 
 def test_county_totals_fall_back_to_population_for_the_dark_county(world):
@@ -233,15 +255,25 @@ def test_jiangxi2024_land_use_change_absorption():
         absorption({"wetland": 1.0})
 
 
-def test_landuse_areas_match_a_direct_count_and_levels_nest(world):
-    lab, attrs = read_unit_labels(world["paths"]["labels"])
+@pytest.mark.parametrize("mode", ["centre", "exact"])
+def test_landuse_areas_use_the_assignment_of_area_km2_and_levels_nest(world, mode):
+    cov = read_coverage(world["paths"]["assignment"])
+    attrs = {"unit_ids": cov.unit_ids}
     classes = {"11": "cultivated", "41": "water", "51": None, "53": None}
     area = np.full(world["grid"].shape, 1e6)
-    areas = landuse_areas(lab, world["landuse"], area, classes, len(attrs["unit_ids"]), chunk=16, threads=2)
-    lu = world["landuse"]
-    for u in range(len(attrs["unit_ids"])):
-        assert areas[u, ABSORPTION_CLASSES.index("cultivated")] == ((lab == u) & (lu == 11)).sum() * 100.0
-        assert areas[u, ABSORPTION_CLASSES.index("water")] == ((lab == u) & (lu == 41)).sum() * 100.0
+    lu = np.where(np.isnan(world["landuse"]), 51.0, world["landuse"])
+    areas = landuse_areas(cov, mode, lu, area, classes, threads=2)
+    if mode == "centre":
+        lab = cov.centre
+        for u in range(len(attrs["unit_ids"])):
+            assert areas[u, ABSORPTION_CLASSES.index("cultivated")] == ((lab == u) & (lu == 11)).sum() * 100.0
+            assert areas[u, ABSORPTION_CLASSES.index("water")] == ((lab == u) & (lu == 41)).sum() * 100.0
+    # with every code in a class, the class areas add up to the zonal area of the same assignment
+    every = {"11": "cultivated", "41": "water", "51": "unused", "53": "unused"}
+    by_class = landuse_areas(cov, mode, lu, area, every)
+    area_km2 = zonal_sums(cov, area, mode)[0] * 1e-6
+    np.testing.assert_allclose(by_class.sum(axis=1), area_km2 * 100.0, rtol=1e-12)
+    assert by_class[cov.unit_ids.index("E2")].sum() > 0  # the tiny district has land in both modes
     finest = world["gdf"].set_index("county_id").loc[attrs["unit_ids"]].reset_index()
     t = absorption_table(areas, finest, list(LEVELS.items()), year=2020)
     by = t.set_index(["level", "unit_id"])
@@ -251,5 +283,5 @@ def test_landuse_areas_match_a_direct_count_and_levels_nest(world):
     assert by.loc[("province", "W"), "absorption_tc"] == pytest.approx(
         cult * 0.13 + by.loc[("province", "W"), "area_water_hm2"] * 0.253, rel=1e-12)
     with pytest.raises(InputError, match=r"class code\(s\) \[21, 52\]|class code\(s\) \[21\]"):
-        landuse_areas(lab, np.where(lu == 11, 21.0, lu), area, classes, len(attrs["unit_ids"]))
+        landuse_areas(cov, mode, np.where(lu == 11, 21.0, lu), area, classes)
     json.dumps(t.to_dict("records"))  # plain types, ready for the tables stage

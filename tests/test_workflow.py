@@ -43,8 +43,8 @@ def test_dry_run_is_clean(tmp_path, configfile):
     assert jobs["demo_inputs"] == 1 and jobs["run_metadata"] == 1
     assert jobs["casa"] == n_years and jobs["casa_map"] == n_years
     assert jobs["emissions"] == jobs["emissions_map"] == jobs["landuse_absorption"] == n_years
-    assert jobs["unit_labels"] == 1 and jobs["energy_accounting"] == 1
-    assert jobs["coverage"] == 1 and jobs["zonal"] == n_years and jobs["zonal_levels"] == 1
+    assert jobs["unit_assignment"] == 1 and jobs["energy_accounting"] == 1
+    assert jobs["zonal"] == n_years and jobs["zonal_levels"] == 1
     assert jobs["tables"] == 3 and jobs["budget_map"] == n_years
     assert jobs["analysis"] == 1 and jobs["centre_of_gravity"] == 1 and jobs["hotspots"] == n_years
     assert jobs["econometrics"] == 1 and jobs["mgwr"] == n_years
@@ -138,6 +138,7 @@ def test_end_to_end_outputs(test_run):
         assert casa["plausibility"]["annual_npp_gt_max_cells"] == 0
     check_emission_outputs(wf, meta)
     check_zonal_outputs(wf)
+    check_numbers_add_up(wf, "exact")
     check_budget_tables(wf)
     check_analysis(wf)
     check_econometrics(wf)
@@ -276,13 +277,14 @@ def check_budget_tables(wf):
 
 def check_zonal_outputs(wf):
     """Levels nest exactly; the county table agrees with exactextract (exact mode, the default)
-    and the centre mode with rasterstats on the demo; the tiny district is covered only exactly."""
+    and the centre labels with rasterstats on the demo but for the tiny district's borrowed cell."""
     import geopandas as gpd
     import pandas as pd
     from exactextract import exact_extract
     from rasterstats import zonal_stats
 
-    from carbonbalance.zonal import read_coverage, zonal_sums
+    from carbonbalance.assignment import read_coverage
+    from carbonbalance.zonal import zonal_sums
 
     tables = {lvl: pd.read_parquet(wf / f"results/zonal/{lvl}.parquet") for lvl in ("county", "city", "province",
                                                                                       "region")}
@@ -301,32 +303,27 @@ def check_zonal_outputs(wf):
     c20 = county[county["year"] == 2020].set_index("unit_id")
     np.testing.assert_allclose(c20.loc[ref.index, "npp_cellsum_gc_m2"], ref["sum"], rtol=1e-6)
     np.testing.assert_allclose(c20.loc[ref.index, "npp_mean_gc_m2"], ref["mean"], rtol=1e-6)
-    cov = read_coverage(wf / "results/zonal/coverage.zarr")
+    cov = read_coverage(wf / "results/aligned/unit_assignment.zarr")
     with rasterio.open(npp) as src:
         values = src.read(1)
     s, c = zonal_sums(cov, values, "centre")
     zs = zonal_stats(units.set_index("county_id").loc[cov.unit_ids].geometry, str(npp), stats=["sum", "mean", "count"])
-    np.testing.assert_allclose(s, [z["sum"] or 0.0 for z in zs], rtol=1e-6)
-    np.testing.assert_allclose(c, [z["count"] for z in zs])
-    has = c > 0
+    borrowed = cov.attrs["units_at_borrowed_cell"]
+    assert len(borrowed) == 1
+    (t, b), = borrowed.items()
+    same = ~np.isin(cov.unit_ids, [t, b["taken_from"]])  # rasterstats' labels but for the borrowed cell
+    np.testing.assert_allclose(s[same], np.array([z["sum"] or 0.0 for z in zs])[same], rtol=1e-6)
+    np.testing.assert_allclose(c[same], np.array([z["count"] for z in zs])[same])
+    has = same & (c > 0)
     np.testing.assert_allclose((s[has] / c[has]), np.array([z["mean"] for z in zs], dtype=float)[has], rtol=1e-6)
-    tiny = json.loads((wf / "results/run_metadata.json").read_text())["stages"]["coverage"]
-    assert len(tiny["units_without_cell_centre"]) == 1
-    t = tiny["units_without_cell_centre"][0]
-    assert c[cov.unit_ids.index(t)] == 0 and c20.loc[t, "n_cells"] > 0 and c20.loc[t, "emissions_tco2"] > 0
+    assert c[cov.unit_ids.index(t)] == 1 and c20.loc[t, "n_cells"] > 0 and c20.loc[t, "emissions_tco2"] > 0
 
 
 def check_emission_outputs(wf, meta):
-    """Province totals conserved on the grid, categories add up, accounting tables nest."""
+    """Totals conserved on the grid, categories add up, accounting tables nest."""
     import pandas as pd
 
-    from carbonbalance.unit_raster import read_unit_labels
-
     stats = pd.read_parquet(wf / "results/tables/statistics.parquet")
-    units = pd.read_parquet(wf / "results/boundaries/units.parquet")
-    labels, attrs = read_unit_labels(wf / "results/aligned/unit_labels.zarr")
-    county_province = units[units["level"] == "county"].set_index("unit_id")["province_id"]
-    province_of_cell = np.array([county_province[i] for i in attrs["unit_ids"]] + [""])[labels]
     for year in (2019, 2020):
         grids = {}
         for k in ("", "_urban", "_industrial", "_rural"):
@@ -335,11 +332,10 @@ def check_emission_outputs(wf, meta):
                 grids[k] = src.read(1)
         np.testing.assert_allclose(grids[""], grids["_urban"] + grids["_industrial"] + grids["_rural"], rtol=1e-12)
         prov = stats[(stats["level"] == "province") & (stats["year"] == year)]
-        for pid, total in zip(prov["unit_id"], prov["co2_tco2"]):
-            assert grids[""][province_of_cell == pid].sum() == pytest.approx(total, rel=1e-9)
-        assert np.all(grids[""][labels < 0] == 0)
+        assert grids[""].sum() == pytest.approx(prov["co2_tco2"].sum(), rel=1e-9)
         rec = meta["stages"]["emissions"][str(year)]
         assert rec["method"] == "multisource" and rec["max_relative_error_of_unit_sums"] < 1e-9
+        assert rec["assignment"] == "exact"
         assert (wf / f"results/figures/emissions_{year}.png").stat().st_size > 20_000
         ab = pd.read_parquet(wf / f"results/tables/landuse_absorption_{year}.parquet")
         assert set(ab["level"]) == {"county", "city", "province"}
@@ -349,6 +345,69 @@ def check_emission_outputs(wf, meta):
     assert len(energy) == len(stats)
     np.testing.assert_allclose(energy["emission_tc"], energy["energy_tce"] * 1.87
                                + energy["population_persons"] * 0.079, rtol=1e-12)
+
+
+def check_numbers_add_up(wf, mode):
+    """Issue 14: emissions of every unit of the totals level equal the statistics total (1e-9);
+    every extensive column nests (counties = city = province = region); the land-use areas of
+    the absorption use the assignment of area_km2; the tiny county keeps its allocated share."""
+    import pandas as pd
+
+    stats = pd.read_parquet(wf / "results/tables/statistics.parquet")
+    zonal = {lvl: pd.read_parquet(wf / f"results/zonal/{lvl}.parquet") for lvl in ("county", "city", "province",
+                                                                                    "region")}
+    prov = stats[stats["level"] == "province"].set_index(["unit_id", "year"])["co2_tco2"]
+    got = zonal["province"].set_index(["unit_id", "year"]).loc[prov.index, "emissions_tco2"]
+    np.testing.assert_allclose(got, prov, rtol=1e-9)
+    county = zonal["county"]
+    extensive = [c for c in county.columns if c.endswith(("_tco2", "_tc", "_km2", "_persons", "_nw_cm2_sr"))
+                 or "_cellsum" in c or c.endswith("_n_cells") or c == "n_cells"]
+    assert {"emissions_tco2", "emissions_rural_tco2", "sequestration_tco2", "npp_tc", "area_km2"} <= set(extensive)
+    for lvl, parent in (("city", "city_id"), ("province", "province_id")):
+        by = county.groupby([parent, "year"])[extensive].sum()
+        np.testing.assert_allclose(zonal[lvl].set_index(["unit_id", "year"]).loc[by.index, extensive], by,
+                                   rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(zonal["region"].set_index("year")[extensive], county.groupby("year")[extensive].sum(),
+                               rtol=1e-12)
+    for year in (2019, 2020):
+        ab = pd.read_parquet(wf / f"results/tables/landuse_absorption_{year}.parquet")
+        ab = ab[ab["level"] == "county"].set_index("unit_id")
+        c = county[county["year"] == year].set_index("unit_id")
+        hm2 = ab[[col for col in ab.columns if col.startswith("area_")]].sum(axis=1)
+        # every demo land-use code but built-up land (51-53) has an absorption class
+        other = c[[f"landuse_{k}_km2" for k in (11, 12, 21, 31, 41, 61)]].sum(axis=1)
+        np.testing.assert_allclose(hm2.loc[c.index], other * 100.0, rtol=1e-9)
+    def meta(name):
+        return json.loads((wf / f"results/meta/{name}.json").read_text())
+
+    assignment = meta("unit_assignment")["unit_assignment"]
+    tiny = assignment["units_without_cell_centre"]
+    assert len(tiny) == 1 and list(assignment["units_at_borrowed_cell"]) == tiny
+    t = county[county["unit_id"] == tiny[0]]
+    assert (t["emissions_tco2"] > 0).all() and (t["n_cells"] > 0).all()
+    budget = pd.read_csv(wf / "results/tables/budget_county.csv", dtype={"unit_id": str})
+    np.testing.assert_allclose(budget.set_index(["unit_id", "year"]).loc[t.set_index(["unit_id", "year"]).index,
+                                                                         "ce_tco2"], t["emissions_tco2"], rtol=1e-12)
+    for year in (2019, 2020):
+        assert meta(f"emissions_{year}")["emissions"][str(year)]["assignment"] == mode
+        assert meta(f"zonal_{year}")["zonal"][str(year)]["mode"] == mode
+        assert meta(f"landuse_absorption_{year}")["landuse_absorption"][str(year)]["assignment"] == mode
+
+
+def test_centre_mode_numbers_add_up(test_run, tmp_path):
+    """zonal.mode: centre reruns the allocation, the zonal sums, the land-use areas and the
+    budget tables only, and the numbers add up there too (the tiny county included)."""
+    import shutil
+
+    wf = tmp_path / "centre"
+    shutil.copytree(test_run[0], wf, symlinks=True)
+    (wf / "centre.yaml").write_text("zonal:\n  mode: centre\n")
+    targets = [f"results/tables/budget_{lvl}.csv" for lvl in ("county", "city", "province")]
+    args = [*targets, "--cores", "2", "--configfile", "config/test.yaml", "centre.yaml"]
+    jobs = planned_jobs(snakemake(wf, "-n", *args).stdout)
+    assert jobs == {"emissions": 2, "landuse_absorption": 2, "zonal": 2, "zonal_levels": 1, "tables": 3}, jobs
+    snakemake(wf, *args)
+    check_numbers_add_up(wf, "centre")
 
 
 def test_report_bundles_the_casa_maps(test_run):

@@ -1,5 +1,5 @@
-"""Zonal statistics (SPEC §5): exact mode vs exactextract, centre mode vs rasterstats,
-nesting of levels, units without a cell centre, and the stored coverage."""
+"""Zonal statistics (SPEC §5) on the unit assignment: exact mode vs exactextract, centre mode
+vs rasterstats, nesting of levels, units without a cell centre, and the stored assignment."""
 
 import geopandas as gpd
 import numpy as np
@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, Polygon
 
+from carbonbalance.assignment import build_coverage, read_coverage, write_coverage
 from carbonbalance.errors import InputError
-from carbonbalance.zonal import (aggregate_levels, build_coverage, read_coverage, write_coverage, zonal_class_sums,
-                                 zonal_sums)
+from carbonbalance.zonal import aggregate_levels, zonal_class_sums, zonal_sums
 
 
 @pytest.fixture
@@ -55,18 +55,31 @@ def test_exact_mode_equals_exactextract(irregular):
     assert rec["units_without_cell_centre"] == ["T"] and s[4] > 0
 
 
-def test_centre_mode_equals_rasterstats(irregular):
+def test_centre_mode_equals_rasterstats_with_one_borrowed_cell(irregular):
+    """Centre labels are rasterstats' (all_touched=False), except that the district without a
+    cell centre has the cell holding most of its area, taken from the unit that held it."""
     from rasterstats import zonal_stats
 
     grid, gdf, values = irregular
-    cov, _ = build_coverage(gdf, grid, "county_id")
+    cov, rec = build_coverage(gdf, grid, "county_id")
     s, c = zonal_sums(cov, values, "centre", rows_per_band=5)
     zs = zonal_stats(gdf.to_crs(grid.crs), np.where(np.isnan(values), -9999.0, values), affine=grid.transform,
                      nodata=-9999.0, stats=["sum", "mean", "count"])
-    np.testing.assert_allclose(s, [z["sum"] or 0.0 for z in zs], rtol=1e-9)
-    np.testing.assert_allclose(c, [z["count"] for z in zs])
-    np.testing.assert_allclose((s / np.where(c > 0, c, np.nan))[:4], [z["mean"] for z in zs][:4], rtol=1e-9)
-    assert c[4] == 0 and s[4] == 0  # the district holds no cell centre
+    ref_s = np.array([z["sum"] or 0.0 for z in zs])
+    ref_c = np.array([z["count"] for z in zs], dtype=float)
+    b = rec["units_at_borrowed_cell"]["T"]
+    assert b["taken_from"] == "A" and list(rec["units_at_borrowed_cell"]) == ["T"]
+    # the borrowed cell is the district's largest piece
+    mine = cov.unit == 4
+    assert b["fraction"] == pytest.approx(cov.fraction[mine].max()) and cov.centre[b["row"], b["col"]] == 4
+    v = values[b["row"], b["col"]]
+    moved = 0.0 if np.isnan(v) else v
+    ref_s[4], ref_s[0] = ref_s[4] + moved, ref_s[0] - moved
+    ref_c[4], ref_c[0] = ref_c[4] + np.isfinite(v), ref_c[0] - np.isfinite(v)
+    np.testing.assert_allclose(s, ref_s, rtol=1e-9)
+    np.testing.assert_allclose(c, ref_c)
+    np.testing.assert_allclose((s / np.where(c > 0, c, np.nan))[1:4], [z["mean"] for z in zs][1:4], rtol=1e-9)
+    assert (cov.centre == 4).sum() == 1
 
 
 def test_weighted_sums_class_areas_and_stored_coverage(irregular, tmp_path):

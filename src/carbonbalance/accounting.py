@@ -4,7 +4,10 @@ Energy accounting: ``Ce = E · σ`` (E energy use in t standard coal), ``Cp = P 
 (human respiration, θ = 0.079 t C per person per year), ``Cz = Ce + Cp``.  σ = 1.87 is
 the factor as printed; Jiangxi2024 add Ce and Cp directly, so σ is read in the mass unit
 of θ (t C per t standard coal) unless ``sigma_unit`` says it is CO2.  Both are reported
-in t C and in t CO2 (× 44/12), never mixed.
+in t C and in t CO2 (× 44/12), never mixed.  Read as t C per t standard coal, 1.87 is
+about 2.5 times the physical factor (coal 0.75, oil 0.59, gas 0.44 t C per t standard
+coal): a σ outside the plausible range of its declared unit is warned about and
+recorded (:func:`sigma_check`).
 
 Land-use coefficient absorption: ``CA = Σ_k area_k[hm²] · |λ_k|`` with λ in t C hm⁻² a⁻¹
 (cultivated −0.13, forest −5.77, grassland −0.022, water −0.253, unused −0.005 as
@@ -20,12 +23,16 @@ import pandas as pd
 
 from carbonbalance.classes import class_lookup, classify
 from carbonbalance.errors import ConfigError, InputError
-from carbonbalance.parallel import block_slices, read_block, run_blocks
+from carbonbalance.parallel import read_block
 
 log = logging.getLogger(__name__)
 
 C_TO_CO2 = 44.0 / 12.0
 SIGMA_UNITS = {"t C per t standard coal": 1.0, "t CO2 per t standard coal": 12.0 / 44.0}
+#: physically plausible σ per declared unit: from natural gas (0.44 t C/tce) to coal (0.75)
+#: with a margin, i.e. 0.40-0.80 t C or 1.47-2.93 t CO2 per t standard coal
+SIGMA_PLAUSIBLE = {"t C per t standard coal": (0.40, 0.80), "t CO2 per t standard coal": (0.40 * 44 / 12,
+                                                                                         0.80 * 44 / 12)}
 ABSORPTION_CLASSES = ("cultivated", "forest", "grassland", "water", "unused")
 #: Jiangxi2024 coefficients, t C per hm² per year (negative = absorption)
 LAMBDA_TC_PER_HM2 = {"cultivated": -0.13, "forest": -5.77, "grassland": -0.022, "water": -0.253, "unused": -0.005}
@@ -47,6 +54,19 @@ def energy_emissions(energy_tce, population, sigma: float = 1.87, sigma_unit: st
             "emission_tco2": cz * C_TO_CO2}
 
 
+def sigma_check(sigma: float, sigma_unit: str) -> dict:
+    """Record of σ against the plausible range of its unit; logs a warning when outside."""
+    lo, hi = SIGMA_PLAUSIBLE[sigma_unit]
+    rec = {"sigma": float(sigma), "sigma_unit": sigma_unit, "plausible_range": [lo, hi],
+           "plausible": bool(lo <= sigma <= hi)}
+    if not rec["plausible"]:
+        rec["warning"] = (f"emissions.energy.sigma = {sigma:g} {sigma_unit} is outside the physically plausible "
+                          f"range {lo:.2f}-{hi:.2f} (natural gas to coal); as printed by Jiangxi2024 it inflates "
+                          f"Ce against sequestration. Check emissions.energy.sigma_unit.")
+        log.warning(rec["warning"])
+    return rec
+
+
 def energy_accounting(stats: pd.DataFrame, cfg: dict | None = None) -> pd.DataFrame:
     """Per unit and year of the statistics table: Ce, Cp and Cz (t C and t CO2).
 
@@ -63,6 +83,8 @@ def energy_accounting(stats: pd.DataFrame, cfg: dict | None = None) -> pd.DataFr
                            theta_tc_per_person=float(cfg.get("theta_tc_per_person", 0.079)))
     for k, v in res.items():
         out[k] = v
+    out.attrs["sigma_check"] = sigma_check(float(cfg.get("sigma", 1.87)),
+                                           cfg.get("sigma_unit", "t C per t standard coal"))
     gaps = out["emission_tc"].isna()
     if gaps.any():
         log.warning("energy accounting: %d unit-year(s) without energy use or population: %s", int(gaps.sum()),
@@ -90,27 +112,28 @@ def absorption(areas_hm2: dict, lam: dict | None = None) -> float:
     return float(sum(a * abs(lam[k]) for k, a in areas_hm2.items()))
 
 
-def landuse_areas(labels, landuse, cell_area_m2, classes: dict, n_units: int, chunk: int = 1024,
-                  threads: int = 1) -> np.ndarray:
-    """(n_units, n_classes) area in hm² of every absorption class inside every unit.
+def landuse_areas(cov, mode: str, landuse, cell_area_m2, classes: dict, threads: int = 1) -> np.ndarray:
+    """(n_units, n_classes) area in hm² of every absorption class inside every finest unit.
 
-    labels (ny, nx) unit index (-1 outside); landuse codes and cell areas (m²) as numpy
-    or dask arrays; ``classes`` maps land-use codes to absorption classes (null = none).
+    cov, mode : the run's unit assignment (:mod:`carbonbalance.assignment`) and its mode, the
+    same as the zonal ``area_km2``; landuse codes and cell areas (m²) as numpy or dask
+    arrays; ``classes`` maps land-use codes to absorption classes (null = none).
     """
+    from carbonbalance.zonal import zonal_class_sums
+
     codes, idx = class_lookup(classes, ABSORPTION_CLASSES, "emissions.absorption.classes")
-    K = len(ABSORPTION_CLASSES)
+    nx = np.shape(landuse)[1]
 
-    def block(b):
-        rows, cols = b
-        lb = np.asarray(labels[rows, cols]).ravel().astype("int64")
-        cl = classify(read_block(landuse, rows, cols), codes, idx, "landuse",
-                      "emissions.absorption.classes").ravel()
-        ar = read_block(cell_area_m2, rows, cols).ravel()
-        ok = (lb >= 0) & (cl >= 0)
-        return np.bincount(lb[ok] * K + cl[ok], weights=ar[ok] / M2_PER_HM2, minlength=n_units * K)
+    def read_classes(rows):
+        c = classify(read_block(landuse, rows, slice(0, nx)), codes, idx, "landuse", "emissions.absorption.classes")
+        c[c < 0] = -1
+        return c
 
-    parts = run_blocks(block, block_slices(np.shape(labels), (chunk, chunk)), threads=threads)
-    return np.sum(parts, axis=0).reshape(n_units, K)
+    def read_area(rows):
+        return read_block(cell_area_m2, rows, slice(0, nx))
+
+    m2 = zonal_class_sums(cov, read_classes, read_area, len(ABSORPTION_CLASSES), mode, threads=threads)
+    return m2 / M2_PER_HM2
 
 
 def absorption_table(areas_hm2: np.ndarray, finest: pd.DataFrame, levels: list, lam: dict | None = None,

@@ -4,14 +4,21 @@
 weight layer of the fallback chain (e.g. night light → population → cell area) whose
 sum over the unit's cells is positive.
 
-Units are a label raster (cell → unit index, -1 outside every unit).  With emission
+Cells belong to units by the run's one assignment (:mod:`carbonbalance.assignment`):
+a label raster of the finest units (cell → unit index, -1 none) mapped to the units
+that carry the totals by a lookup (e.g. county → province), and, in exact mode, the
+pieces (cell, finest unit, covered fraction f) of the cells that several units share or
+that lie partly outside: a piece weighs ``W_r · f``, so a border cell's emission is
+split between the units that cover it.  What is placed is also summed per finest unit,
+from the allocation itself, so that every unit with a total gets it back exactly at
+every level (:attr:`Allocation.unit_sums`).  With emission
 *categories* (the multisource method) a category raster (cell → category index, -1
 none) splits each unit into groups (unit, category); the total of category k of unit c
 goes to the cells of that group by the category's own chain.  A category whose cells
 carry no weight at all (e.g. no industrial land in a county) is spread over all cells of
 its unit by the same chain (``empty_category="unit"``) or is an error.
 
-Group g of a cell is ``(label + 1) · S + slot`` with S = number of categories + 1 and
+Group g of a cell is ``(unit + 1) · S + slot`` with S = number of categories + 1 and
 slot 0 = the cell has no category, slot k+1 = category k (without categories: slot 1).
 
 Passes, each a numba kernel per chunk driven by dask:
@@ -60,30 +67,33 @@ def _run_sum(w):
 
 
 @numba.njit(nogil=True, cache=True)
-def _row_groups(labels, cats, use_cats, n_slots, n_groups, i, gs):
-    """Groups of row i into gs (int32); out-of-range ones become group 0 (outside, nothing
-    allocated) and are counted."""
+def _row_groups(labels, lut, cats, use_cats, n_slots, n_groups, i, gs):
+    """Groups of row i into gs (int32): ``(lut[label + 1] + 1) · S + slot``.  Labels or
+    categories out of range make group 0 (outside, nothing allocated) and are counted."""
     lrow = labels[i]
+    nl = lut.shape[0]
     bad = 0
     if use_cats:
         crow = cats[i]
         for t in range(gs.shape[0]):
-            g = (lrow[t] + 1) * n_slots + crow[t] + 1
-            ok = 0 <= g < n_groups
-            gs[t] = g if ok else 0
+            lab = lrow[t] + 1
+            slot = crow[t] + 1
+            ok = 0 <= lab < nl and 0 <= slot < n_slots
+            gs[t] = (lut[lab] + 1) * n_slots + slot if ok else 0
             bad += 0 if ok else 1
     else:
         for t in range(gs.shape[0]):
-            g = (lrow[t] + 1) * n_slots + 1
-            ok = 0 <= g < n_groups
-            gs[t] = g if ok else 0
+            lab = lrow[t] + 1
+            ok = 0 <= lab < nl
+            gs[t] = (lut[lab] + 1) * n_slots + 1 if ok else 0
             bad += 0 if ok else 1
     return bad
 
 
 @numba.njit(nogil=True, cache=True)
-def _run_end(gs, a):
-    """End of the run of equal groups starting at ``a`` (checked 32 cells at a time)."""
+def run_end(gs, a):
+    """End of the run of equal values of the 1-d ``gs`` starting at ``a`` (checked 32 cells
+    at a time); shared with the zonal kernels."""
     g = gs[a]
     nx = gs.shape[0]
     b = a + 1
@@ -101,17 +111,29 @@ def _run_end(gs, a):
 
 
 @numba.njit(nogil=True, cache=True)
-def group_sums(labels, cats, use_cats, n_slots, w0, w1, w2, n_layers, need, use_need, n_groups):
+def _piece_group(prow, pcol, punit, k, cats, use_cats, n_slots, n_groups):
+    """Group of piece k, or -1 when its category is out of range."""
+    slot = cats[prow[k], pcol[k]] + 1 if use_cats else 1
+    g = (punit[k] + 1) * n_slots + slot
+    return g if (0 <= slot < n_slots and 0 <= g < n_groups) else -1
+
+
+@numba.njit(nogil=True, cache=True)
+def group_sums(labels, lut, cats, use_cats, n_slots, w0, w1, w2, n_layers, need, use_need, n_groups,
+               prow, pcol, punit, pfrac):
     """Per group: sums of the positive weights of layers 0..n_layers-1 and the cell count.
 
-    labels (ny, nx) int, -1 outside units; cats (ny, nx) int, -1 = no category, read only
+    labels (ny, nx) int, -1 outside units, mapped to the allocation's units by ``lut``
+    (``lut[label + 1]``, ``lut[0] = -1``); cats (ny, nx) int, -1 = no category, read only
     if ``use_cats``; w0..w2 (ny, nx) float; need (n_groups,) bool: with ``use_need`` only
     the cells of needed groups are counted (and their weights read).  Works on runs of
-    equal groups along rows, so that the weight sums are vectorised.
+    equal groups along rows, so that the weight sums are vectorised.  The pieces (local
+    row, col, allocation unit, fraction f; sorted by cell) of partly covered cells add
+    f · weight and f cells.
 
     Returns sums float64 (n_groups, 4) = [layer 0, layer 1, layer 2, cells], negative
-    int64 (3,) = negative weights inside units per layer, and the number of cells whose
-    label or category is out of range (they count as outside).
+    int64 (3,) = negative weights inside units per layer, and the number of cells or
+    pieces whose label or category is out of range (they count as outside).
     """
     sums = np.zeros((n_groups, 4))
     negative = np.zeros(3, dtype=np.int64)
@@ -119,10 +141,10 @@ def group_sums(labels, cats, use_cats, n_slots, w0, w1, w2, n_layers, need, use_
     nx = labels.shape[1]
     gs = np.empty(nx, dtype=np.int32)
     for i in range(labels.shape[0]):
-        bad += _row_groups(labels, cats, use_cats, n_slots, n_groups, i, gs)
+        bad += _row_groups(labels, lut, cats, use_cats, n_slots, n_groups, i, gs)
         a = 0
         while a < nx:
-            b = _run_end(gs, a)
+            b = run_end(gs, a)
             g = gs[a]
             if not use_need or need[g]:
                 inside = g >= n_slots
@@ -139,22 +161,46 @@ def group_sums(labels, cats, use_cats, n_slots, w0, w1, w2, n_layers, need, use_
                     sums[g, 2] += s
                     negative[2] += n if inside else 0
             a = b
+    last = -1
+    for k in range(prow.shape[0]):
+        g = _piece_group(prow, pcol, punit, k, cats, use_cats, n_slots, n_groups)
+        if g < 0:
+            bad += 1
+            continue
+        if use_need and not need[g]:
+            continue
+        r, c, f = prow[k], pcol[k], pfrac[k]
+        first = r * nx + c != last  # negative weights are counted once per cell
+        last = r * nx + c
+        sums[g, 3] += f
+        for q in range(n_layers):
+            x = np.float64(w0[r, c] if q == 0 else (w1[r, c] if q == 1 else w2[r, c]))
+            if x > 0.0:
+                sums[g, q] += f * x
+            elif x < 0.0 and first:
+                negative[q] += 1
     return sums, negative, bad
 
 
 @numba.njit(nogil=True, cache=True)
-def allocate_block(labels, cats, use_cats, n_slots, w0, w1, w2, n_layers, coef, out):
-    """out[k, i, j] = Σ_q coef[k, q, g] · max(w_q[i, j], 0) for the group g of cell (i, j).
+def allocate_block(labels, lut, cats, use_cats, n_slots, w0, w1, w2, n_layers, coef, out, usums,
+                   prow, pcol, punit, pfinest, pfrac):
+    """out[k, i, j] = Σ_q coef[k, q, g] · max(w_q[i, j], 0) for the group g of cell (i, j),
+    plus f times that for every piece of a partly covered cell; usums[k, u] += what is
+    placed in finest unit u (its label, or the piece's unit).
 
     coef (n_categories, 3, n_groups) float64 (zero for groups outside units; an
     out-of-range group reads group 0); NaN weights give 0; out (n_categories, ny, nx)
-    float64.  A gather and a multiply-add per cell and used layer, vectorised along rows.
+    float64; usums (n_categories, n_finest) float64.  A gather and a multiply-add per
+    cell and used layer, vectorised along rows.
     """
     n_groups = coef.shape[2]
     nx = labels.shape[1]
+    n_finest = usums.shape[1]
     gs = np.empty(nx, dtype=np.int32)
     for i in range(labels.shape[0]):
-        _row_groups(labels, cats, use_cats, n_slots, n_groups, i, gs)
+        _row_groups(labels, lut, cats, use_cats, n_slots, n_groups, i, gs)
+        lrow = labels[i]
         r0 = w0[i]
         r1 = w1[i]
         r2 = w2[i]
@@ -163,6 +209,7 @@ def allocate_block(labels, cats, use_cats, n_slots, w0, w1, w2, n_layers, coef, 
             c1 = coef[k, 1]
             c2 = coef[k, 2]
             o = out[k, i]
+            u = usums[k]
             for t in range(nx):
                 g = gs[t]
                 a = r0[t]
@@ -174,6 +221,26 @@ def allocate_block(labels, cats, use_cats, n_slots, w0, w1, w2, n_layers, coef, 
                     c = r2[t]
                     v += c2[g] * (c if c > 0.0 else 0.0)
                 o[t] = v
+                lab = lrow[t]
+                if 0 <= lab < n_finest:
+                    u[lab] += v
+    for p in range(prow.shape[0]):
+        g = _piece_group(prow, pcol, punit, p, cats, use_cats, n_slots, n_groups)
+        if g < 0:
+            continue
+        r, c, f = prow[p], pcol[p], pfrac[p]
+        a = w0[r, c]
+        b = w1[r, c]
+        d = w2[r, c]
+        for k in range(out.shape[0]):
+            v = coef[k, 0, g] * (a if a > 0.0 else 0.0)
+            if n_layers > 1:
+                v += coef[k, 1, g] * (b if b > 0.0 else 0.0)
+            if n_layers > 2:
+                v += coef[k, 2, g] * (d if d > 0.0 else 0.0)
+            v *= f
+            out[k, r, c] += v
+            usums[k, pfinest[p]] += v
 
 
 # --------------------------------------------------------------------------- driver
@@ -208,6 +275,44 @@ class Plan:
         return [q for q in range(len(self.layers)) if np.any(self.coef[:, q])]
 
 
+@dataclass
+class _Pieces:
+    """The pieces of partly covered cells, grouped by block: local row and column, finest
+    unit, allocation unit, fraction, and per block the range of its pieces."""
+
+    row: np.ndarray
+    col: np.ndarray
+    finest: np.ndarray
+    unit: np.ndarray
+    fraction: np.ndarray
+    bounds: np.ndarray
+    n_cells: int  # distinct cells with pieces
+
+    def block(self, idx: int) -> tuple:
+        a, b = self.bounds[idx], self.bounds[idx + 1]
+        return self.row[a:b], self.col[a:b], self.unit[a:b], self.finest[a:b], self.fraction[a:b]
+
+
+def _group_pieces(pieces, shape, block, blocks) -> _Pieces:
+    """Sort the pieces (cell, finest unit, fraction) by block and cell (see :class:`_Pieces`)."""
+    cell, unit, frac = (np.zeros(0, "int64"), np.zeros(0, "int32"), np.zeros(0)) if pieces is None else pieces
+    cell = np.asarray(cell, dtype="int64")
+    ny, nx = shape
+    if cell.size and (cell.min() < 0 or cell.max() >= ny * nx):
+        raise InputError(f"unit assignment: piece cells outside the {ny} x {nx} grid")
+    r, c = cell // nx, cell % nx
+    bh, bw = block
+    nbx = -(-nx // bw)
+    b = (r // bh) * nbx + (c // bw)
+    order = np.lexsort((cell, b))
+    bounds = np.searchsorted(b[order], np.arange(len(blocks) + 1))
+    r, c = r[order], c[order]
+    return _Pieces(row=(r % bh).astype("int32"), col=(c % bw).astype("int32"),
+                   finest=np.asarray(unit, dtype="int32")[order], unit=np.asarray(unit, dtype="int32")[order],
+                   fraction=np.asarray(frac, dtype="float64")[order], bounds=bounds,
+                   n_cells=int(np.unique(cell).size))
+
+
 class Allocation:
     """Allocate totals of units (and categories) to cells by weight layers with fallbacks.
 
@@ -216,13 +321,18 @@ class Allocation:
     chains : per category, the layer names in fallback order, e.g.
              ``[["light", "population", "area"]]`` (one category, no category raster)
     categories : (ny, nx) int array of category index (-1 none), required with >1 chain
-    unit_names, category_names : for messages and the record
+    unit_names, category_names : names of the units of the totals and of the categories,
+             for messages and the record
+    lookup : (n_finest,) int, the unit of the totals of each label (e.g. the province of
+             each county); None = the labels are those units
+    pieces : (cell, label, fraction) of the partly covered cells (exact mode): flat cell
+             index, unit index as in ``labels`` and covered fraction
     chunk : block edge of the dask passes (numpy inputs are viewed, dask ones rechunked)
     """
 
     def __init__(self, labels, layers: dict, chains: list[list[str]], categories=None,
                  unit_names=None, category_names=None, chunk: int = 1024, threads: int = 1,
-                 empty_category: str = "unit", negative_weights: str = "error"):
+                 empty_category: str = "unit", negative_weights: str = "error", lookup=None, pieces=None):
         if len(chains) > 1 and categories is None:
             raise ValueError(f"{len(chains)} category chains need a category raster")
         if empty_category not in ("unit", "error"):
@@ -251,8 +361,10 @@ class Allocation:
             if a is not None and tuple(np.shape(a)) != self.shape:
                 raise InputError(f"{name}: shape {tuple(np.shape(a))} differs from the labels' {self.shape}")
         arrays = [labels, categories] + list(self.layers.values())
-        self.blocks = block_slices(self.shape, _block_shape([a for a in arrays if a is not None], chunk,
-                                                            self.shape))
+        self.block = _block_shape([a for a in arrays if a is not None], chunk, self.shape)
+        self.blocks = block_slices(self.shape, self.block)
+        self.lookup = None if lookup is None else np.asarray(lookup, dtype="int64")
+        self.pieces = _group_pieces(pieces, self.shape, self.block, self.blocks)
         self.unit_names = None if unit_names is None else [str(u) for u in unit_names]
         if category_names is None:
             category_names = ["all cells"] if self.n_cat == 1 else [f"category {k}" for k in range(self.n_cat)]
@@ -261,14 +373,17 @@ class Allocation:
         self.empty_category = empty_category
         self.negative_weights = negative_weights
         self.block_groups = None  # per block, the groups it has cells of (first pass)
+        self.lut = None           # label + 1 -> unit of the totals (set by plan)
+        self.unit_sums = None     # (n_categories, n_labels) placed per label unit (set by fill_blocks)
 
     # ------------------------------------------------------------------ passes
-    def _read(self, rows: slice, cols: slice, names: list[str]) -> tuple:
-        """Labels, categories and up to three layers of one block (unused slots repeat the first)."""
+    def _read(self, idx: int, rows: slice, cols: slice, names: list[str]) -> tuple:
+        """Labels, categories, up to three layers (unused slots repeat the first) and the
+        pieces of one block."""
         lb = read_block(self.labels, rows, cols)
         cb = read_block(self.categories, rows, cols) if self.use_cats else _DUMMY_CATS
         ws = [read_block(self.layers[n], rows, cols) for n in names]
-        return lb, cb, *(ws + [ws[0]] * (MAX_LAYERS - len(ws)))
+        return lb, cb, *(ws + [ws[0]] * (MAX_LAYERS - len(ws))), self.pieces.block(idx)
 
     def _sums(self, names: list[str], n_groups: int, need=None) -> tuple[np.ndarray, np.ndarray, int]:
         k, S, use_cats, use_need = len(names), self.n_slots, self.use_cats, need is not None
@@ -278,8 +393,9 @@ class Allocation:
             idx, (rows, cols) = item
             if use_need and not need[self.block_groups[idx]].any():
                 return None  # no cell of a unit that falls back: nothing to read
-            lb, cb, w0, w1, w2 = self._read(rows, cols, names)
-            return group_sums(lb, cb, use_cats, S, w0, w1, w2, k, need_arr, use_need, n_groups)
+            lb, cb, w0, w1, w2, (pr, pc, pu, _, pf) = self._read(idx, rows, cols, names)
+            return group_sums(lb, self.lut, cb, use_cats, S, w0, w1, w2, k, need_arr, use_need, n_groups,
+                              pr, pc, pu, pf)
 
         parts = run_blocks(block, enumerate(self.blocks), threads=self.threads,
                            label=f"weight sums ({', '.join(names)})" if len(self.blocks) >= 50 else None)
@@ -292,6 +408,17 @@ class Allocation:
 
     def _unit(self, u: int) -> str:
         return self.unit_names[u] if self.unit_names is not None else str(u)
+
+    def _set_lookup(self, n: int) -> None:
+        """``lut[label + 1]`` = unit of the totals (-1 for label -1); pieces get their unit too."""
+        lookup = np.arange(n) if self.lookup is None else self.lookup
+        if lookup.size and (lookup.min() < 0 or lookup.max() >= n):
+            raise ValueError(f"lookup maps labels to units outside 0..{n - 1}")
+        self.lut = np.concatenate([[-1], lookup]).astype("int64")
+        p = self.pieces
+        if p.finest.size and p.finest.max() >= lookup.size:
+            raise InputError(f"unit assignment: piece unit {int(p.finest.max())} outside 0..{lookup.size - 1}")
+        p.unit = lookup[p.finest].astype("int32") if p.finest.size else p.finest
 
     def plan(self, totals) -> Plan:
         """Pick each group's layer and factor: totals (n_units,) or (n_units, n_categories), t.
@@ -313,6 +440,7 @@ class Allocation:
             raise InputError("negative total(s): " + ", ".join(
                 f"unit {self._unit(u)}" + ("" if C == 1 else f" {self.category_names[k]}") + f" = {T[u, k]:g}"
                 for u, k in neg[:10]))
+        self._set_lookup(n)
         S = self.n_slots
         G = (n + 1) * S
         names = self.names
@@ -320,8 +448,8 @@ class Allocation:
         sums = np.zeros((G, len(names) + 1))
         s1, negative, bad = self._sums([names[q] for q in first], G)
         if bad:
-            raise InputError(f"{bad} cell(s) have a unit label outside 0..{n - 1} or a category outside "
-                             f"0..{C - 1}")
+            raise InputError(f"{bad} cell(s) have a unit label outside 0..{len(self.lut) - 2} or a category "
+                             f"outside 0..{C - 1}")
         for col, q in enumerate(first):
             sums[:, q] = s1[:, col]
         cells = s1[:, 3]
@@ -384,7 +512,7 @@ class Allocation:
     def _stranded(self, mask, k, cells, group, where) -> str:
         units = np.flatnonzero(mask)[:10]
         cat = "" if self.n_cat == 1 else f"{self.category_names[k]} "
-        desc = ", ".join(f"{self._unit(u)} ({int(cells[group[u, k]])} {cat}cells)" for u in units)
+        desc = ", ".join(f"{self._unit(u)} ({cells[group[u, k]]:.6g} {cat}cells)" for u in units)
         chain = " -> ".join(self.names[q] for q in self.chains[k])
         return f"unit(s) {desc} have a {cat}total but no cell {where} with a positive weight ({chain})"
 
@@ -394,9 +522,9 @@ class Allocation:
         for u, k in zip(*np.nonzero(has & ((chosen != np.array([c[0] for c in self.chains])) | spread))):
             how = self.names[chosen[u, k]] + (" over all cells of the unit" if spread[u, k] else "")
             fallbacks.setdefault(self._unit(u), {})[self.category_names[k]] = how
-            log.warning("unit %s, %s: %s weights sum to zero over its %d cell(s); allocated by %s",
+            log.warning("unit %s, %s: %s weights sum to zero over its %.6g cell(s); allocated by %s",
                         self._unit(u), self.category_names[k], self.names[self.chains[k][0]],
-                        int(cells[group[u, k]]), how)
+                        cells[group[u, k]], how)
         weight_used = {self.category_names[k]: {self.names[q]: int(((chosen[:, k] == q) & has[:, k]).sum())
                                                  for q in self.chains[k]} for k in range(C)}
         unit_cells = cells.reshape(n + 1, self.n_slots)[1:].sum(axis=1)
@@ -406,18 +534,20 @@ class Allocation:
                 "weight_used": weight_used, "fallback_units": fallbacks,
                 "n_fallback_units": len(fallbacks),
                 "negative_weights_zeroed": {k: v for k, v in self.negative_counts.items() if v},
-                "cells_per_unit": {self._unit(u): int(unit_cells[u]) for u in range(n)},
-                "cells_outside_units": int(cells[:self.n_slots].sum())}
+                "cells_per_unit": {self._unit(u): round(float(unit_cells[u]), 6) for u in range(n)},
+                "cells_outside_units": int(round(cells[:self.n_slots].sum())) - self.pieces.n_cells}
 
-    def fill_blocks(self, plan: Plan, sink=None, out: np.ndarray | None = None, label: str | None = None) -> None:
+    def fill_blocks(self, plan: Plan, sink=None, out: np.ndarray | None = None, label: str | None = None) -> np.ndarray:
         """Compute the allocation block by block: into ``out`` (n_categories, ny, nx) float64
         in place, and/or hand each block to ``sink(rows, cols, values)``.
 
         values is (n_categories, h, w) float64; sink is called from worker threads (it must
         be thread-safe, e.g. lock a file).  Blocks without cells inside units are zeros and
-        read nothing.
+        read nothing.  Returns (and keeps as :attr:`unit_sums`) what was placed per label
+        unit and category, (n_categories, n_labels) float64.
         """
         S, use_cats, C = plan.n_slots, self.use_cats, self.n_cat
+        n_labels = len(self.lut) - 1
         layer_used = np.any(plan.coef != 0, axis=0)  # (layers, groups)
         kernels = {}  # the coefficients of each combination of used layers
 
@@ -432,19 +562,25 @@ class Allocation:
                 values = out[:, rows, cols]
             else:
                 values = np.empty((C, rows.stop - rows.start, cols.stop - cols.start))
+            usums = np.zeros((C, n_labels))
             used = layers_of(idx)  # only the layers the groups of this block allocate by are read
             if used:
                 if used not in kernels:
                     q = list(used) + [used[0]] * (MAX_LAYERS - len(used))
                     kernels[used] = np.ascontiguousarray(plan.coef[:, q])
-                lb, cb, w0, w1, w2 = self._read(rows, cols, [plan.layers[q] for q in used])
-                allocate_block(lb, cb, use_cats, S, w0, w1, w2, len(used), kernels[used], values)
+                lb, cb, w0, w1, w2, (pr, pc, pu, pn, pf) = self._read(idx, rows, cols,
+                                                                       [plan.layers[q] for q in used])
+                allocate_block(lb, self.lut, cb, use_cats, S, w0, w1, w2, len(used), kernels[used], values,
+                               usums, pr, pc, pu, pn, pf)
             else:
                 values[...] = 0.0
             if sink is not None:
                 sink(rows, cols, values)
+            return usums
 
-        run_blocks(block, enumerate(self.blocks), threads=self.threads, label=label)
+        parts = run_blocks(block, enumerate(self.blocks), threads=self.threads, label=label)
+        self.unit_sums = np.sum(parts, axis=0) if parts else np.zeros((C, n_labels))
+        return self.unit_sums
 
     def into(self, plan: Plan, out: np.ndarray | None = None) -> np.ndarray:
         """The allocation as an in-memory (n_categories, ny, nx) float64 array."""
@@ -459,16 +595,20 @@ class Allocation:
 
 def allocate(labels, weights: dict, totals, chains: list[list[str]] | None = None, categories=None,
              unit_names=None, category_names=None, chunk: int = 1024, threads: int = 1,
-             empty_category: str = "unit", negative_weights: str = "error") -> tuple[np.ndarray, dict]:
+             empty_category: str = "unit", negative_weights: str = "error", lookup=None,
+             pieces=None) -> tuple[np.ndarray, dict]:
     """Allocate ``totals`` over the cells of each unit; returns (grid, record).
 
     Without ``chains`` the weights dict is the one fallback chain in its order.  The grid
-    is (ny, nx) for one category and (n_categories, ny, nx) otherwise, float64.
+    is (ny, nx) for one category and (n_categories, ny, nx) otherwise, float64.  The record
+    holds ``unit_sums``: what was placed per label unit, (n_labels,) or (n_categories, n_labels).
     """
     chains = chains if chains is not None else [list(weights)]
     alloc = Allocation(labels, weights, chains, categories=categories, unit_names=unit_names,
                        category_names=category_names, chunk=chunk, threads=threads,
-                       empty_category=empty_category, negative_weights=negative_weights)
+                       empty_category=empty_category, negative_weights=negative_weights, lookup=lookup,
+                       pieces=pieces)
     p = alloc.plan(totals)
     grid = alloc.into(p)
-    return (grid[0] if len(chains) == 1 else grid), p.record
+    record = dict(p.record, unit_sums=alloc.unit_sums[0] if len(chains) == 1 else alloc.unit_sums)
+    return (grid[0] if len(chains) == 1 else grid), record

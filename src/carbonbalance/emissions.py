@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -207,25 +206,25 @@ def _open_layer(path, var: str, grid: GridSpec, chunk: int):
 
 
 def run_emissions_year(paths: dict, grid: GridSpec, params: EmissionParams, stats: pd.DataFrame,
-                       units: pd.DataFrame, labels_path, year: int, outputs: dict,
+                       units: pd.DataFrame, assignment_path, year: int, outputs: dict, mode: str = "exact",
                        landuse_classes: dict | None = None, threads: int = 1) -> dict:
-    """Allocate one year's totals to the grid and write the COGs atomically.
+    """Allocate one year's totals to the grid, write the COGs and the per-unit table atomically.
 
     paths : {"light", "population", "area", "landuse" (multisource)}: aligned store paths
     units : the finest-level table with every level's id column (units.gpkg attributes)
-    labels_path : the finest-level label store (rule unit_labels)
-    outputs : {"total": COG path} and for multisource {"urban", "industrial", "rural"}
+    assignment_path : the run's unit assignment store (rule unit_assignment), used in ``mode``
+    outputs : {"total": COG path} and for multisource {"urban", "industrial", "rural"}, and
+              {"units": parquet path}: what was placed in every finest unit, t CO2
     Returns the provenance record.
     """
-    from carbonbalance.unit_raster import level_lookup, read_unit_labels, relabel
+    from carbonbalance.assignment import level_lookup, read_coverage
 
-    finest_labels, attrs = read_unit_labels(labels_path)
-    if finest_labels.shape != grid.shape:
-        raise InputError(f"{labels_path}: label grid {finest_labels.shape} differs from the run's grid {grid.shape}")
-    finest_ids = [str(i) for i in attrs["unit_ids"]]
-    level_id = _level_id(params.totals_level, attrs)
-    lookup, level_ids = level_lookup(units, attrs["level_id"], level_id, finest_ids)
-    labels = relabel(finest_labels, lookup)
+    cov = read_coverage(assignment_path)
+    if cov.shape != grid.shape:
+        raise InputError(f"{assignment_path}: assignment grid {cov.shape} differs from the run's grid {grid.shape}")
+    finest_ids = [str(i) for i in cov.unit_ids]
+    level_id = _level_id(params.totals_level, cov.attrs)
+    lookup, level_ids = level_lookup(units, cov.attrs["level_id"], level_id, finest_ids)
     totals = unit_totals(stats, level_ids, params.totals_level, params.total_variable, year,
                          complete=params.totals_complete)
     T = category_totals(params, totals, stats, level_ids, year)
@@ -236,15 +235,13 @@ def run_emissions_year(paths: dict, grid: GridSpec, params: EmissionParams, stat
     if params.method == "multisource":
         codes, idx = landuse_categories(landuse_classes or {})
         cats = category_raster(_open_layer(paths["landuse"], "landuse", grid, chunk), codes, idx)
-    alloc = Allocation(labels, layers, params.chains, categories=cats, unit_names=level_ids,
+    alloc = Allocation(cov.labels(mode), layers, params.chains, categories=cats, unit_names=level_ids,
                        category_names=params.category_names, chunk=chunk, threads=threads,
-                       empty_category=params.empty_category, negative_weights=params.negative_weights)
+                       empty_category=params.empty_category, negative_weights=params.negative_weights,
+                       lookup=lookup, pieces=cov.pieces(mode))
     plan = alloc.plan(T)
     names = params.category_names
     keys = ["total"] + ([] if params.method == "nightlight" else list(CATEGORIES))
-    n_level = len(level_ids)
-    unit_sums = np.zeros((len(names), n_level))
-    lock = threading.Lock()
     with contextlib.ExitStack() as stack:
         tmp = {k: stack.enter_context(atomic_output(outputs[k])) for k in keys}
         writers = {}
@@ -253,29 +250,40 @@ def run_emissions_year(paths: dict, grid: GridSpec, params: EmissionParams, stat
                     if k == "total" else f"{k} CO2 emissions ({params.method}, Zhu2026 categories)")
             writers[k] = GeoTiffBlockWriter(tmp[k].parent / f"{k}.stage.tif", grid, dtype="float64", nodata=None,
                                             tags={"units": UNITS, "year": year, "long_name": desc,
-                                                  "method": params.method, "totals_level": params.totals_level},
+                                                  "method": params.method, "totals_level": params.totals_level,
+                                                  "assignment": mode},
                                             description=desc)
 
         def sink(rows, cols, values):
-            lb = labels[rows, cols].ravel().astype("int64")
-            inside = lb >= 0
-            part = np.stack([np.bincount(lb[inside], weights=v.ravel()[inside], minlength=n_level)
-                             for v in values])
             total = values[0] if len(values) == 1 else values.sum(axis=0)
             blocks = {"total": total} | {k: values[i] for i, k in enumerate(names) if k in writers and k != "total"}
             for k, b in blocks.items():
                 writers[k][rows, cols] = b
-            with lock:
-                unit_sums[:] += part
 
         try:
-            alloc.fill_blocks(plan, sink=sink, label=f"emissions {year}")
+            finest_sums = alloc.fill_blocks(plan, sink=sink, label=f"emissions {year}")
         finally:
             for w in writers.values():
                 w.close()
         for k in keys:
             to_cog(tmp[k].parent / f"{k}.stage.tif", tmp[k], threads=threads)
-    return _record(params, plan.record, T, unit_sums, level_ids, year)
+    table = unit_table(finest_sums, finest_ids, names, year)
+    with atomic_output(outputs["units"]) as t:
+        table.to_parquet(t, index=False)
+    unit_sums = np.stack([np.bincount(lookup, weights=s, minlength=len(level_ids)) for s in finest_sums])
+    return _record(params, plan.record, T, unit_sums, level_ids, year, mode)
+
+
+def unit_table(finest_sums: np.ndarray, finest_ids: list[str], category_names: list[str], year: int) -> pd.DataFrame:
+    """What the allocation placed in every finest unit: ``emissions_tco2`` and, with
+    categories, ``emissions_<category>_tco2`` (t CO2; aggregated per unit from the allocation
+    itself, so that the units of the totals get them back exactly)."""
+    table = pd.DataFrame({"unit_id": finest_ids, "year": int(year)})
+    table["emissions_tco2"] = finest_sums.sum(axis=0)
+    if category_names != ["total"]:
+        for k, name in enumerate(category_names):
+            table[f"emissions_{name}_tco2"] = finest_sums[k]
+    return table
 
 
 def _level_id(level: str, attrs: dict) -> str:
@@ -286,11 +294,11 @@ def _level_id(level: str, attrs: dict) -> str:
 
 
 def _record(params: EmissionParams, alloc_record: dict, T: np.ndarray, unit_sums: np.ndarray,
-            level_ids: list[str], year: int) -> dict:
+            level_ids: list[str], year: int, mode: str) -> dict:
     has = np.isfinite(T) & (T > 0)
     rel = np.zeros_like(T)
     rel[has] = np.abs(unit_sums.T[has] - T[has]) / T[has]
-    rec = {"year": int(year), "method": params.method, "totals_level": params.totals_level,
+    rec = {"year": int(year), "method": params.method, "totals_level": params.totals_level, "assignment": mode,
            "total_variable": params.total_variable, "units": UNITS,
            "chains": alloc_record["chains"], "weight_used": alloc_record["weight_used"],
            "n_units": len(level_ids), "n_units_with_total": alloc_record["n_units_with_total"],

@@ -1,7 +1,9 @@
 """The layers of one year summarised per finest unit (rule ``zonal``), and their columns.
 
-Every column carries its unit in its name.  Sums of masses are plain sums (t CO2,
-persons); densities (g C m⁻² yr⁻¹) are turned into masses with the cell areas
+Every column carries its unit in its name.  Emissions are what the allocation placed in
+each unit (its per-unit table, from the same assignment), never re-summed from the grid,
+so that every unit with a total gets it back exactly.  Other sums of masses are plain
+sums (t CO2, persons); densities (g C m⁻² yr⁻¹) are turned into masses with the cell areas
 (t C = Σ f · X · area · 1e-6) and also averaged; NDVI, temperature and precipitation are
 averaged over the unit (annual mean NDVI, mean annual temperature, mean annual
 precipitation).  Means are kept with their sum and valid-cell count so that coarser
@@ -59,6 +61,18 @@ def store_reader(path, var: str, how: str | None = None):
     return read
 
 
+def emission_columns(path, unit_ids: list[str], year: int) -> dict:
+    """{column: values in the order of ``unit_ids``} of the allocation's per-unit table."""
+    from carbonbalance.errors import InputError
+
+    t = pd.read_parquet(path)
+    t = t[t["year"] == int(year)].set_index(t["unit_id"].astype(str))
+    missing = sorted(set(unit_ids) - set(t.index))
+    if missing:
+        raise InputError(f"{path}: no emissions for unit(s) {missing[:10]} in {year}; rerun the emissions rule")
+    return {c: t.loc[unit_ids, c].to_numpy(dtype="float64") for c in t.columns if c.startswith("emissions_")}
+
+
 def mean_columns(stems: list[tuple[str, str]]) -> dict:
     """{mean column: (sum column, count column)} of the averaged layers, from (stem, unit suffix)."""
     return {f"{s}_mean{u}": (f"{s}_cellsum{u}", f"{s}_n_cells") for s, u in stems}
@@ -78,9 +92,10 @@ def zonal_year(cov: Coverage, paths: dict, year: int, mode: str = "exact", landu
                threads: int = 1) -> tuple[pd.DataFrame, dict]:
     """One row per finest unit with every statistic of ``year``; returns (table, mean columns).
 
-    paths : {"area": cell-area store, "emissions": {name: tif}, "casa": dir with npp/rh/nep.tif,
-             "sequestration": tif, "nightlight", "population", "landuse": stores,
-             "ndvi", "temperature", "precipitation": monthly stores}; missing keys are skipped
+    paths : {"area": cell-area store, "emissions": the emissions rule's per-unit table,
+             "casa": dir with npp/rh/nep.tif, "sequestration": tif, "nightlight", "population",
+             "landuse": stores, "ndvi", "temperature", "precipitation": monthly stores};
+             missing keys are skipped
     """
     out = {"unit_id": cov.unit_ids, "year": int(year)}
     area = store_reader(paths["area"], "cell_area_m2")
@@ -92,8 +107,9 @@ def zonal_year(cov: Coverage, paths: dict, year: int, mode: str = "exact", landu
 
     s, c = put_sum("area_km2", area, scale=1e-6)
     out["n_cells"] = c
-    for name, path in (paths.get("emissions") or {}).items():
-        put_sum("emissions_tco2" if name == "total" else f"emissions_{name}_tco2", tif_reader(path))
+    if paths.get("emissions"):
+        for col, values in emission_columns(paths["emissions"], cov.unit_ids, year).items():
+            out[col] = values
     if "sequestration" in paths:
         put_sum("sequestration_tco2", tif_reader(paths["sequestration"]))
     stems = []

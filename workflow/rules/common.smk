@@ -83,8 +83,8 @@ def stage_metadata():
     files += [f"results/meta/econometrics_{lvl}.json" for lvl in config["econometrics"]["levels"]]
     if config["econometrics"]["mgwr"]["enabled"]:
         files += [f"results/meta/mgwr_{lvl}_{y}.json" for lvl in config["econometrics"]["levels"] for y in years()]
-    files += ["results/meta/unit_labels.json", "results/meta/energy_accounting.json",
-              "results/meta/coverage.json", "results/meta/zonal_levels.json"]
+    files += ["results/meta/unit_assignment.json", "results/meta/energy_accounting.json",
+              "results/meta/zonal_levels.json"]
     return files
 
 
@@ -142,8 +142,8 @@ def zonal_levels():
 def zonal_inputs(wildcards):
     """Every layer of one year that the zonal rule summarises."""
     y = wildcards.year
-    inputs = {"coverage": "results/zonal/coverage.zarr", "area": "results/aligned/cell_area.zarr"}
-    inputs |= {f"emissions_{k}": f"results/grid/{y}/{name}" for k, name in emission_outputs().items()}
+    inputs = {"assignment": "results/aligned/unit_assignment.zarr", "area": "results/aligned/cell_area.zarr",
+              "emissions": f"results/zonal/{y}/emissions.parquet"}
     inputs |= {name.split(".")[0]: f"results/grid/{y}/{name}"
                for name in ("npp.tif", "rh.tif", "nep.tif", "sequestration_tco2.tif")}
     inputs |= {var: aligned(var, y) for var in ("nightlight", "population", "landuse", "ndvi", "temperature",
@@ -156,11 +156,14 @@ def table_levels():
     return [lvl["name"] for lvl in config["boundaries"]["levels"]]
 
 
-def parent_id(level):
-    """Id column of the level above ``level`` (None for the coarsest)."""
+def parent_level(level):
+    """[name, id column] of the level above ``level`` (None for the coarsest)."""
     names = table_levels()
     k = names.index(level)
-    return config["boundaries"]["levels"][k + 1]["id"] if k + 1 < len(names) else None
+    if k + 1 >= len(names):
+        return None
+    above = config["boundaries"]["levels"][k + 1]
+    return [above["name"], above["id"]]
 
 
 def level_id(level):

@@ -1,31 +1,6 @@
 # Emission downscaling to the grid and unit-level carbon accounting (SPEC §4).
 
 
-rule unit_labels:
-    message:
-        "Rasterising the finest units onto the grid (cell centres)"
-    input:
-        grid="results/aligned/grid.json",
-        units="results/boundaries/units.gpkg",
-    output:
-        labels=directory("results/aligned/unit_labels.zarr"),
-        meta="results/meta/unit_labels.json",
-    params:
-        levels=config["boundaries"]["levels"],
-    log:
-        "logs/unit_labels.log",
-    benchmark:
-        "logs/benchmarks/unit_labels.tsv"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    conda:
-        ENV
-    script:
-        "../scripts/unit_labels.py"
-
-
 rule emissions:
     message:
         "Allocating the {wildcards.year} emission totals to the grid ({params.emissions[method]})"
@@ -33,7 +8,7 @@ rule emissions:
         unpack(
             lambda w: {
                 "grid": "results/aligned/grid.json",
-                "labels": "results/aligned/unit_labels.zarr",
+                "assignment": "results/aligned/unit_assignment.zarr",
                 "units": "results/boundaries/units.gpkg",
                 "statistics": "results/tables/statistics.parquet",
             }
@@ -53,9 +28,11 @@ rule emissions:
         ),
     output:
         **{k: f"results/grid/{{year}}/{name}" for k, name in emission_outputs().items()},
+        units="results/zonal/{year}/emissions.parquet",
         meta="results/meta/emissions_{year}.json",
     params:
         emissions=emission_params(),
+        mode=config["zonal"]["mode"],
         landuse_classes=(
             config["landuse_classes"]
             if config["emissions"]["method"] == "multisource"
@@ -138,7 +115,7 @@ rule landuse_absorption:
     message:
         "Land-use coefficient absorption per unit for {wildcards.year} (Jiangxi2024)"
     input:
-        labels="results/aligned/unit_labels.zarr",
+        assignment="results/aligned/unit_assignment.zarr",
         units="results/boundaries/units.gpkg",
         landuse=lambda w: aligned("landuse", w.year),
         area="results/aligned/cell_area.zarr",
@@ -148,6 +125,7 @@ rule landuse_absorption:
     params:
         absorption=config["emissions"]["absorption"],
         levels=config["boundaries"]["levels"],
+        mode=config["zonal"]["mode"],
     log:
         "logs/landuse_absorption/{year}.log",
     benchmark:

@@ -17,7 +17,7 @@ rule tables:
         meta="results/meta/tables_{level}.json",
     params:
         tables=config["tables"],
-        parent=lambda w: parent_id(w.level),
+        parent=lambda w: parent_level(w.level),
         years=years(),
     wildcard_constraints:
         level="|".join(table_levels()),

@@ -1,35 +1,9 @@
-# Zonal statistics per unit and level (SPEC §5): coverage built once, applied per year.
-
-
-rule coverage:
-    message:
-        "Cell-centre labels and exact coverage fractions of the finest units"
-    input:
-        grid="results/aligned/grid.json",
-        units="results/boundaries/units.gpkg",
-    output:
-        coverage=directory("results/zonal/coverage.zarr"),
-        meta="results/meta/coverage.json",
-    params:
-        finest=config["boundaries"]["levels"][0]["id"],
-    log:
-        "logs/coverage.log",
-    benchmark:
-        "logs/benchmarks/coverage.tsv"
-    threads: 1
-    resources:
-        # benchmarks/zonal.py: China's ~2,870 counties at 1 km, one exactextract pass
-        mem_mb=4000,
-        runtime=20,
-    conda:
-        ENV
-    script:
-        "../scripts/zonal_coverage.py"
+# Zonal statistics per unit and level (SPEC §5) on the run's unit assignment, per year.
 
 
 rule zonal:
     message:
-        "Zonal statistics of {wildcards.year} per finest unit ({params.mode} coverage)"
+        "Zonal statistics of {wildcards.year} per finest unit ({params.mode} assignment)"
     input:
         unpack(zonal_inputs),
     output:

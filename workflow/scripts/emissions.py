@@ -18,6 +18,6 @@ paths = {k: sm.input[k] for k in ("light", "population", "area", "landuse") if k
 outputs = {k: sm.output[k] for k in sm.output.keys() if k != "meta"}
 units = gpd.read_file(sm.input.units, ignore_geometry=True)
 record = run_emissions_year(paths, GridSpec.from_json(sm.input.grid), params, pd.read_parquet(sm.input.statistics),
-                            units, sm.input.labels, year, outputs, landuse_classes=sm.params.landuse_classes,
-                            threads=sm.threads)
+                            units, sm.input.assignment, year, outputs, mode=sm.params.mode,
+                            landuse_classes=sm.params.landuse_classes, threads=sm.threads)
 write_json(sm.output.meta, {"emissions": {str(year): record}})

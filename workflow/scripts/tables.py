@@ -12,7 +12,8 @@ from carbonbalance.tables import run_tables  # noqa: E402
 sm = snakemake  # noqa: F821
 level = sm.wildcards.level
 absorption = pd.concat([pd.read_parquet(p) for p in sm.input.absorption], ignore_index=True)
-out = run_tables(level, sm.params.parent, pd.read_parquet(sm.input.zonal), pd.read_parquet(sm.input.statistics),
+parent = tuple(sm.params.parent) if sm.params.parent else None
+out = run_tables(level, parent, pd.read_parquet(sm.input.zonal), pd.read_parquet(sm.input.statistics),
                  pd.read_parquet(sm.input.energy), absorption, sm.params.tables, list(sm.params.years))
 for key, path in (("budget", sm.output.budget), ("compensation", sm.output.compensation), ("lmdi", sm.output.lmdi)):
     with atomic_output(path) as tmp:
