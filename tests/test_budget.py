@@ -26,7 +26,7 @@ def test_indices_by_hand():
     t = balance_indices(table([60.0, 40.0], [20.0, 30.0], [500.0, 500.0]))
     np.testing.assert_allclose(t["cb_tco2"], [40, 10])
     np.testing.assert_allclose(t["cbi"], [3.0, 40 / 30])
-    np.testing.assert_allclose(t["cii"], [40, 10])
+    np.testing.assert_allclose(t["cii_tco2"], [40, 10])
     np.testing.assert_allclose(t["ecc"], [0.5 / 0.6, 0.5 / 0.4])
     np.testing.assert_allclose(t["esc"], [0.4 / 0.6, 0.6 / 0.4])
     np.testing.assert_allclose(t["ce_mean_region_tco2"], [50, 50])
@@ -45,11 +45,21 @@ def test_cbi_missing_with_a_note_when_cs_not_positive_and_parent_reference():
     np.testing.assert_allclose(t.loc[2:, "esc"], [(5 / 20) / 0.5, (15 / 20) / 0.5])
 
 
-def test_index_errors_name_the_unit_and_column():
-    with pytest.raises(InputError, match=r"gdp_1e4yuan missing or negative for unit\(s\) \[\{'unit_id': 'u1'"):
-        balance_indices(table([1.0, 2.0], [1.0, 1.0], [1.0, np.nan]))
-    with pytest.raises(InputError, match=r"ce_tco2 zero, negative or missing for unit\(s\) \[\{'unit_id': 'u0'"):
-        balance_indices(table([0.0, 2.0], [1.0, 1.0], [1.0, 1.0]))
+def test_one_unit_without_ce_or_gdp_never_stops_the_indices():
+    """CE missing or <= 0: the row stays, CBI/ECC/ESC missing with the reason; the region
+    totals use the units whose CE is known; a missing GDP leaves only ECC missing."""
+    t = balance_indices(table([60.0, np.nan, 0.0, 40.0], [20.0, 5.0, 2.0, 30.0], [500.0, 300.0, 100.0, 400.0]))
+    assert t["note"][1] == "CE missing: CBI, ECC and ESC undefined"
+    assert t["note"][2] == "CE <= 0: CBI, ECC and ESC undefined"
+    assert t[["cbi", "ecc", "esc"]].iloc[1:3].isna().all().all()
+    # R = units 0, 2, 3 (CE known): CE 100, CS 52, G 1000
+    np.testing.assert_allclose(t.loc[[0, 3], "ecc"], [0.5 / 0.6, 0.4 / 0.4])
+    np.testing.assert_allclose(t.loc[[0, 3], "esc"], [(20 / 52) / 0.6, (30 / 52) / 0.4])
+    np.testing.assert_allclose(t["ce_mean_region_tco2"], 100 / 3)
+    assert t.attrs["excluded"] == {"ce_missing": 1, "ce_not_positive": 1, "gdp_missing_or_negative": 0}
+    g = balance_indices(table([1.0, 2.0], [1.0, 1.0], [1.0, np.nan]))
+    assert np.isnan(g["ecc"][1]) and g["ecc"][0] == pytest.approx(1.0 / (1 / 3))  # G_R = 1 (the known GDP)
+    assert g["note"][1] == "GDP missing or negative: ECC undefined" and np.isfinite(g["esc"][1])
 
 
 def zone_table(**cols):
@@ -162,7 +172,7 @@ def test_compensation_on_four_units_by_hand():
     p = CompensationParams.from_config({"price_min_yuan_per_t": 20, "price_max_yuan_per_t": 80,
                                         "exchange_rate_yuan_per_usd": 7.0, "gdp_pc_ratio": 1.2})
     assert p.alpha == 82.5  # 1/4 (80 + 20 + 70 + 105) x 1.2
-    out = compensation(t0, t1, p, 100.0).set_index("unit_id")
+    out = compensation(t0, t1.rename(columns={"ce_tco2": "ce_tco2"}), p, 100.0).set_index("unit_id")
     np.testing.assert_allclose(out["l_tco2"], [100, 160, -10, 150])
     np.testing.assert_allclose(out["p_tco2"], [50, 120, 100, 80])
     # g0 = 10, 10, 5, 15; g1 = 10, 7.5, 6, 10; regional g 10 -> 500/60
@@ -185,8 +195,12 @@ def test_compensation_on_four_units_by_hand():
                                - np.array([-50, 20, 0, -20]), rtol=1e-12)
     en = np.array([0.3, 0.3, 0.4, 0.35])
     np.testing.assert_allclose(v["gamma"], np.array([11, 24, 10, 15]) / 60 / (1 + np.exp(-(1 / en - 3))))
-    with pytest.raises(InputError, match=r"engel_coefficient missing in the end year for unit\(s\) \['b'\]"):
-        compensation(t0, t1.assign(engel_coefficient=[0.3, np.nan, 0.4, 0.3]), p, 100.0)
+    # a unit without a value a step needs gets no compensation, with the reason; the others are unchanged
+    gap = compensation(t0, t1.assign(engel_coefficient=[0.3, np.nan, 0.4, 0.35]), p, 100.0).set_index("unit_id")
+    assert gap.loc["b", "class"] == "not computed" and gap.loc["b", "reason"] == "Engel coefficient missing"
+    assert np.isnan(gap.loc["b", "m_1e4yuan"])
+    with pytest.raises(InputError, match="no column 'ecc' for the end year"):
+        compensation(t0, t1.drop(columns="ecc"), p, 100.0)
     with pytest.raises(ConfigError, match="tables.compensation.intensity"):
         CompensationParams.from_config({"intensity": "spatial"})
 
@@ -218,7 +232,7 @@ def test_tables_sources(ce_source, cs_source, ce, cs):
 
     zonal, stats, absorption = _stage_inputs()
     cfg = {"emission_source": ce_source, "sequestration_source": cs_source}
-    out = run_tables("county", "province_id", zonal, stats, None, absorption, cfg, [2019, 2020])
+    out = run_tables("county", ("province", "province_id"), zonal, stats, None, absorption, cfg, [2019, 2020])
     b = out["budget"][out["budget"]["year"] == 2019]
     np.testing.assert_allclose(b["ce_tco2"], ce, rtol=1e-12)
     np.testing.assert_allclose(b["cs_tco2"], cs, rtol=1e-12)
@@ -230,13 +244,164 @@ def test_tables_reference_parent_and_bad_source():
     from carbonbalance.tables import run_tables
 
     zonal, stats, absorption = _stage_inputs()
-    out = run_tables("county", "province_id", zonal, stats, None, absorption, {"reference": "parent"}, [2019, 2020])
+    out = run_tables("county", ("province", "province_id"), zonal, stats, None, absorption, {"reference": "parent"},
+                     [2019, 2020])
     b = out["budget"].set_index(["unit_id", "year"])
     assert b.loc[("c", 2019), "ecc"] == pytest.approx(1.0) and b.loc[("c", 2019), "esc"] == pytest.approx(1.0)
     assert b.loc[("a", 2019), "ecc"] == pytest.approx((5 / 15) / (10 / 30))
     assert out["record"]["reference"] == "province_id"
     with pytest.raises(ConfigError, match="tables.emission_source"):
         run_tables("county", None, zonal, stats, None, absorption, {"emission_source": "cead"}, [2019])
-    with pytest.raises(InputError, match=r"gdp_1e4yuan missing or negative for unit\(s\) \[\{'unit_id': 'b'"):
-        run_tables("county", None, zonal, stats.assign(gdp_1e4yuan=[5.0, np.nan, 20, 6, 11, 22]), None,
-                   absorption, {}, [2019, 2020])
+    out = run_tables("county", None, zonal, stats.assign(gdp_1e4yuan=[5.0, np.nan, 20, 6, 11, 22]), None,
+                     absorption, {}, [2019, 2020])
+    assert out["budget"].set_index(["unit_id", "year"]).loc[("b", 2019), "note"] == \
+        "GDP missing or negative: ECC undefined"
+    comp = out["compensation"].set_index("unit_id")
+    assert comp.loc["b", "class"] == "not computed" and comp.loc["b", "reason"] == "GDP missing or <= 0"
+
+
+# ------------------------------------------------------------------ reporting mass unit (Jiangxi2024)
+
+def _jiangxi():
+    """Three cities of one province whose totals are Jiangxi's in 2020: 98.085 Mt standard coal,
+    45.19 M persons (Jiangxi2024: Ce 183.42, Cp 3.57, Cz 186.99 Mt C)."""
+    cities = ["c1", "c2", "c3"]
+    rows = []
+    for year, f in ((2019, 0.97), (2020, 1.0)):
+        for c, e_share, pop, gdp in zip(cities, (0.5, 0.3, 0.2), (20e6, 15e6, 10.19e6), (1.2e8, 0.8e8, 0.6e8)):
+            rows.append({"unit_id": c, "level": "city", "year": year, "energy_tce": 98.085e6 * e_share * f,
+                         "population_persons": pop, "gdp_1e4yuan": gdp * f, "engel_coefficient": 0.30})
+        rows.append({"unit_id": "360000", "level": "province", "year": year, "energy_tce": 98.085e6 * f,
+                     "population_persons": 45.19e6, "gdp_1e4yuan": 2.6e8 * f, "engel_coefficient": 0.28})
+    stats = pd.DataFrame(rows)
+    zonal = []
+    for lvl, ids, parent in (("city", cities, "360000"), ("province", ["360000"], None)):
+        for year in (2019, 2020):
+            for k, u in enumerate(ids):
+                zonal.append({"unit_id": u, "name": u.upper(), "year": year, "area_km2": 5e4 / len(ids),
+                              "emissions_tco2": 1e6, "sequestration_tco2": 2e6, "nep_tc": 1e5, "npp_tc": 2e5,
+                              **({"province_id": parent} if parent else {}), "level": lvl})
+    zonal = pd.DataFrame(zonal)
+    absorption = pd.DataFrame([{"unit_id": u, "level": lvl, "year": y, "absorption_tc": 4e6 * (k + 1),
+                                "absorption_tco2": 4e6 * (k + 1) * 44 / 12}
+                               for lvl, ids in (("city", cities), ("province", ["360000"]))
+                               for k, u in enumerate(ids) for y in (2019, 2020)])
+    cfg = {"emission_source": "energy", "sequestration_source": "landuse", "mass_unit": "t C",
+           "reference": "parent", "zoning": {"schemes": ["jiangxi2024"]},
+           "compensation": {"engel_source": "reference"}}
+    return stats, zonal, absorption, cfg
+
+
+def test_jiangxi2024_in_t_c_reproduces_the_papers_2020_numbers():
+    from carbonbalance.accounting import energy_accounting
+    from carbonbalance.tables import run_tables
+
+    stats, zonal, absorption, cfg = _jiangxi()
+    energy = energy_accounting(stats)
+    prov20 = energy[(energy["level"] == "province") & (energy["year"] == 2020)].iloc[0]
+    assert (prov20["energy_emission_tc"] / 1e6, prov20["respiration_emission_tc"] / 1e6,
+            prov20["emission_tc"] / 1e6) == pytest.approx((183.42, 3.57, 186.99), abs=0.005)
+    assert energy.attrs["sigma_check"]["plausible"] is False  # 1.87 t C per t standard coal: warned
+    out = {}
+    for unit in ("t C", "t CO2"):
+        for lvl, parent in (("province", None), ("city", ("province", "province_id"))):
+            z = zonal[zonal["level"] == lvl].drop(columns="level")
+            out[unit, lvl] = run_tables(lvl, parent, z, stats, energy, absorption, {**cfg, "mass_unit": unit},
+                                        [2019, 2020])
+    prov = out["t C", "province"]["budget"].set_index("year")
+    assert prov.loc[2020, "ce_tc"] / 1e6 == pytest.approx(186.99, abs=0.005)  # Cz in the paper's own unit
+    city = out["t C", "city"]["budget"]
+    assert city.loc[city["year"] == 2020, "ce_tc"].sum() / 1e6 == pytest.approx(186.99, abs=0.005)
+    for key in ("budget", "compensation"):
+        tc, tco2 = out["t C", "city"][key], out["t CO2", "city"][key]
+        mass = [c for c in tc.columns if "_tc" in c and not c.startswith("alpha_yuan_per_")]
+        assert not [c for c in tc.columns if "tco2" in c] and len(mass) >= (5 if key == "budget" else 8), mass
+        for col in mass:  # every mass column is the t CO2 one times 12/44 (C and CO2 never mix)
+            np.testing.assert_allclose(tc[col], tco2[col.replace("_tc", "_tco2")] * 12 / 44, rtol=1e-12)
+        for col in [c for c in tc.columns if c in ("cbi", "ecc", "esc", "zone_jiangxi2024", "class", "k", "gamma")]:
+            assert tc[col].equals(tco2[col]) or np.allclose(tc[col], tco2[col], rtol=1e-12)
+    comp = out["t C", "city"]["compensation"]
+    # the carbon price is read per t of the reporting unit, as the paper applies it to t C
+    assert (comp["alpha_yuan_per_tc"] == out["t CO2", "city"]["compensation"]["alpha_yuan_per_tco2"]).all()
+    np.testing.assert_allclose(comp["m_1e4yuan"], out["t CO2", "city"]["compensation"]["m_1e4yuan"] * 12 / 44,
+                               rtol=1e-12)
+    assert (comp["engel_coefficient_used"] == 0.28).all()  # one provincial value, as the paper
+    rec = out["t C", "city"]["record"]
+    assert rec["mass_unit"] == "t C" and rec["compensation"]["engel_reference"] == {"2020": "province statistics"}
+
+
+def test_sigma_outside_the_plausible_range_of_its_unit_is_warned(caplog):
+    from carbonbalance.accounting import sigma_check
+
+    assert sigma_check(0.68, "t C per t standard coal")["plausible"]
+    assert sigma_check(1.87, "t CO2 per t standard coal")["plausible"]  # ≈ 0.51 t C: gas-heavy, plausible
+    rec = sigma_check(1.87, "t C per t standard coal")
+    assert not rec["plausible"] and "outside the physically plausible range 0.40-0.80" in rec["warning"]
+    assert "emissions.energy.sigma" in caplog.text
+
+
+# ------------------------------------------------------------------ compensation choices
+
+def _two_regions():
+    t0 = pd.DataFrame({"ce_tco2": [100.0, 200, 50, 150], "gdp_1e4yuan": [10.0, 20, 10, 10]}, index=list("abcd"))
+    t1 = pd.DataFrame({"ce_tco2": [110.0, 180, 60, 150], "gdp_1e4yuan": [11.0, 24, 10, 15],
+                       "ca_tco2": [10.0, 20, 70, 0], "ecc": [0.5, 1.2, 1.0, 0.8],
+                       "engel_coefficient": [0.3, 0.3, 0.4, 0.35]}, index=list("abcd"))
+    t0.index.name = t1.index.name = "unit_id"
+    return t0, t1, pd.Series(["P", "P", "Q", "Q"], index=list("abcd"))
+
+
+def test_compensation_per_parent_region_equals_each_region_alone():
+    """With reference: parent, g_R, K, mean g and D are per parent: the whole level computed
+    with regions equals each region computed on its own."""
+    from carbonbalance.compensation import CompensationParams, compensation
+
+    t0, t1, region = _two_regions()
+    p = CompensationParams.from_config({"high_payer_break": 1e9})  # all payers low: the class does not pool
+    d = pd.Series({"P": 150.0, "Q": 90.0})
+    both = compensation(t0, t1, p, region.map(d), region=region).set_index("unit_id")
+    for r, units in (("P", ["a", "b"]), ("Q", ["c", "d"])):
+        alone = compensation(t0.loc[units], t1.loc[units], p, d[r]).set_index("unit_id")
+        cols = [c for c in alone.columns if c not in ("region",)]
+        pd.testing.assert_frame_equal(both.loc[units, cols], alone[cols], check_exact=False, rtol=1e-12)
+    assert both.loc["a", "k"] == pytest.approx(11 / 35) and both.loc["c", "k"] == pytest.approx(10 / 25)
+    assert both.loc["a", "p_tco2"] == pytest.approx(0.5 * 150.0)
+
+
+def test_payer_break_median_mean_or_number():
+    from carbonbalance.compensation import CompensationParams, compensation
+
+    t0, t1, _ = _two_regions()
+    m = compensation(t0, t1, CompensationParams(), 100.0).set_index("unit_id")["m_1e4yuan"]
+    payers = m[m > 0]
+    for brk, value in (("median", payers.median()), ("mean", payers.mean()), (0.5, 0.5)):
+        c = compensation(t0, t1, CompensationParams.from_config({"high_payer_break": brk}), 100.0)
+        c = c.set_index("unit_id")
+        assert c["high_payer_break_1e4yuan"].iloc[0] == pytest.approx(value)
+        want = np.where(m <= 0, "receiver", np.where(m > value, "high payer", "low payer"))
+        assert c["class"].tolist() == want.tolist()
+    with pytest.raises(ConfigError, match="high_payer_break"):
+        CompensationParams.from_config({"high_payer_break": "mode"})
+
+
+def test_d_years_and_reference_engel_in_the_tables_stage():
+    from carbonbalance.tables import run_tables
+
+    zonal, stats, absorption = _stage_inputs()
+    base = {"reference": "parent", "compensation": {"d_years": [2019]}}
+    out = run_tables("county", ("province", "province_id"), zonal, stats, None, absorption, base, [2019, 2020])
+    comp = out["compensation"].set_index("unit_id")
+    # D per province over 2019 only: P = mean(10, 20), Q = 30
+    assert comp.loc["a", "d_tco2"] == pytest.approx(15.0) and comp.loc["c", "d_tco2"] == pytest.approx(30.0)
+    assert out["record"]["compensation"]["d_years"] == [2019]
+    with pytest.raises(ConfigError, match=r"d_years: \[2018\] are not years of the run"):
+        run_tables("county", None, zonal, stats, None, absorption, {"compensation": {"d_years": [2018]}},
+                   [2019, 2020])
+    # no province rows in the statistics: the reference Engel is the population-weighted mean
+    stats = stats.assign(engel_coefficient=[0.2, 0.5, 0.4] * 2)
+    out = run_tables("county", ("province", "province_id"), zonal, stats, None, absorption,
+                     {"reference": "parent", "compensation": {"engel_source": "reference"}}, [2019, 2020])
+    comp = out["compensation"].set_index("unit_id")
+    assert comp.loc["a", "engel_coefficient_used"] == pytest.approx((0.2 * 1e4 + 0.5 * 2e4) / 3e4)
+    assert comp.loc["c", "engel_coefficient_used"] == pytest.approx(0.4)
+    assert out["record"]["compensation"]["engel_reference"]["2020"] == "population-weighted mean of the units"

@@ -1,13 +1,21 @@
 """Carbon budget and balance indices per unit and year (SPEC §6).
 
 Within a reference region R (all units of the level in that year, or the units
-sharing a parent), with CE emissions and CS sequestration in t CO2 and G the GDP:
+sharing a parent), with CE emissions and CS sequestration in the reporting mass unit
+(t CO2 by default, t C for the Jiangxi2024 variant; the column suffix says which) and
+G the GDP:
 
 - ``cb = CE − CS`` (> 0 deficit/source, < 0 surplus/sink);
 - ``cbi = Q = CE / CS``, missing with a note where CS ≤ 0 (never ±inf);
 - ``cii = |CS − CE|``;
 - ``ecc = (G_i / G_R) / (CE_i / CE_R)``;
 - ``esc = (CS_i / CS_R) / (CE_i / CE_R)``, missing with a note where CS_R ≤ 0.
+
+One unit never stops the stage: a unit-year with CE ≤ 0 or missing keeps its row with
+CBI, ECC and ESC missing and the reason in ``note`` (as for CS ≤ 0), a missing GDP
+leaves ECC missing likewise.  The region totals CE_R, CS_R and G_R are sums over the
+units of the region whose CE is known (so that the shares compare the same units),
+each over the units where that quantity is known.
 """
 
 from __future__ import annotations
@@ -17,7 +25,15 @@ import pandas as pd
 
 from carbonbalance.errors import InputError
 
-INDEX_COLUMNS = ("ce_tco2", "cs_tco2", "cb_tco2", "cbi", "cii", "ecc", "esc")
+#: reporting mass units of the budget and compensation tables -> column suffix and factor from t CO2
+MASS_UNITS = {"t CO2": ("tco2", 1.0), "t C": ("tc", 12.0 / 44.0)}
+
+
+def mass_suffix(mass_unit: str) -> str:
+    """Column suffix of a reporting mass unit: ``tco2`` or ``tc``."""
+    if mass_unit not in MASS_UNITS:
+        raise InputError(f"tables.mass_unit: {mass_unit!r} is not one of {list(MASS_UNITS)}")
+    return MASS_UNITS[mass_unit][0]
 
 
 def _add_note(notes: pd.Series, mask, text: str) -> pd.Series:
@@ -33,44 +49,47 @@ def _add_note(notes: pd.Series, mask, text: str) -> pd.Series:
 
 def balance_indices(df: pd.DataFrame, ce: str = "ce_tco2", cs: str = "cs_tco2", gdp: str = "gdp_1e4yuan",
                     reference: str | None = None, source: str = "budget") -> pd.DataFrame:
-    """Add ``cb_tco2``, ``cbi``, ``cii``, ``ecc``, ``esc`` and ``note`` to a table of units.
+    """Add ``cb_<unit>``, ``cbi``, ``cii_<unit>``, ``ecc``, ``esc``, ``ce_mean_region_<unit>``
+    and ``note`` to a table of units (``<unit>`` the suffix of ``ce``, e.g. ``tco2``).
 
     df : one row per unit and year with ``unit_id``, ``year``, ``ce``, ``cs`` and ``gdp``
     reference : column grouping the units into reference regions (e.g. the parent id);
                 None = all units of the table in that year
-    Raises :class:`InputError` naming the unit and column for a missing GDP or for
-    emissions ≤ 0 (ECC and ESC divide by the unit's share of emissions).
+    ``attrs["excluded"]`` counts the unit-years without indices, by reason.
     """
     out = df.copy()
     for col in (ce, cs, gdp):
         if col not in out.columns:
             raise InputError(f"{source}: no column {col!r} (have {list(out.columns)})")
-    bad_gdp = out[gdp].isna() | ~np.isfinite(out[gdp].astype("float64")) | (out[gdp] < 0)
-    if bad_gdp.any():
-        rows = out.loc[bad_gdp, ["unit_id", "year"]].head(10).to_dict("records")
-        raise InputError(f"{source}: {gdp} missing or negative for unit(s) {rows} (needed by ECC)")
-    bad_ce = out[ce].isna() | (out[ce] <= 0)
-    if bad_ce.any():
-        rows = out.loc[bad_ce, ["unit_id", "year", ce]].head(10).to_dict("records")
-        raise InputError(f"{source}: {ce} zero, negative or missing for unit(s) {rows}; ECC and ESC divide by "
-                         f"the unit's share of emissions")
-    notes = out["note"].astype(str) if "note" in out.columns else pd.Series("", index=out.index)
-    e, s, g = (out[c].astype("float64") for c in (ce, cs, gdp))
-    out["cb_tco2"] = e - s
-    out["cii"] = (s - e).abs()
-    out["cbi"] = np.where(s > 0, e / s.where(s > 0), np.nan)
-    notes = _add_note(notes, s <= 0, "CBI undefined: CS <= 0")
-    keys = ["year"] + ([reference] if reference else [])
+    suffix = ce.rsplit("_", 1)[1] if "_" in ce else ""
+    tail = f"_{suffix}" if suffix else ""
     if reference and out[reference].isna().any():
         units = list(out.loc[out[reference].isna(), "unit_id"][:10])
         raise InputError(f"{source}: unit(s) {units} have no {reference!r} (the reference region)")
-    grp = out.groupby(keys, sort=False)
-    e_r, s_r, g_r = (grp[c].transform("sum").astype("float64") for c in (ce, cs, gdp))
-    share_e = e / e_r
-    out["ecc"] = np.where(g_r > 0, (g / g_r.where(g_r > 0)) / share_e, np.nan)
-    notes = _add_note(notes, g_r <= 0, "ECC undefined: regional GDP <= 0")
+    notes = out["note"].astype(str) if "note" in out.columns else pd.Series("", index=out.index)
+    e, s, g = (pd.to_numeric(out[c], errors="coerce").astype("float64") for c in (ce, cs, gdp))
+    e_missing = ~np.isfinite(e)
+    e_bad = e_missing | (e <= 0)
+    g_bad = ~np.isfinite(g) | (g < 0)
+    notes = _add_note(notes, e_missing, "CE missing: CBI, ECC and ESC undefined")
+    notes = _add_note(notes, ~e_missing & (e <= 0), "CE <= 0: CBI, ECC and ESC undefined")
+    notes = _add_note(notes, g_bad, "GDP missing or negative: ECC undefined")
+    out[f"cb{tail}"] = e - s
+    out[f"cii{tail}"] = (s - e).abs()
+    out["cbi"] = np.where((s > 0) & ~e_bad, e / s.where(s > 0), np.nan)
+    notes = _add_note(notes, s <= 0, "CBI undefined: CS <= 0")
+    keys = ["year"] + ([reference] if reference else [])
+    member = ~e_missing  # the units of the region whose CE is known
+    grp = pd.DataFrame({k: out[k] for k in keys}).assign(
+        e=e.where(member), s=s.where(member), g=g.where(member & ~g_bad)).groupby(keys, sort=False)
+    e_r, s_r, g_r = (grp[c].transform("sum").astype("float64") for c in ("e", "s", "g"))
+    share_e = (e / e_r).where(~e_bad & (e_r > 0))
+    out["ecc"] = np.where((g_r > 0) & ~g_bad, (g / g_r.where(g_r > 0)) / share_e, np.nan)
+    notes = _add_note(notes, (g_r <= 0) & ~e_bad, "ECC undefined: regional GDP <= 0")
     out["esc"] = np.where(s_r > 0, (s / s_r.where(s_r > 0)) / share_e, np.nan)
-    notes = _add_note(notes, s_r <= 0, "ESC undefined: regional CS <= 0")
-    out["ce_mean_region_tco2"] = grp[ce].transform("mean").astype("float64")
+    notes = _add_note(notes, (s_r <= 0) & ~e_bad, "ESC undefined: regional CS <= 0")
+    out[f"ce_mean_region{tail}"] = grp["e"].transform("mean").astype("float64")
     out["note"] = notes
+    out.attrs["excluded"] = {"ce_missing": int(e_missing.sum()), "ce_not_positive": int((~e_missing & (e <= 0)).sum()),
+                             "gdp_missing_or_negative": int(g_bad.sum())}
     return out

@@ -2,21 +2,28 @@
 
 Emission and sequestration sources are config choices:
 
-- CE: ``grid`` (zonal sums of the downscaled emission grid), ``statistics`` (the
-  statistics table's ``co2_tco2`` at the level) or ``energy`` (Jiangxi2024 energy
-  accounting, ``emission_tco2``);
+- CE: ``grid`` (what the allocation placed in each unit), ``statistics`` (the statistics
+  table's ``co2_tco2`` at the level) or ``energy`` (Jiangxi2024 energy accounting, Cz);
 - CS: ``casa`` (zonal sums of the CASA sequestration grid, NEP or NPP variant as
   configured there), ``nep`` (NEP mass × 44/12), ``npp_peng2023`` (NPP mass × 1.62/0.45)
-  or ``landuse`` (Jiangxi2024 land-use coefficient absorption, × 44/12).
+  or ``landuse`` (Jiangxi2024 land-use coefficient absorption).
+
+Budget and compensation masses are reported in one declared unit (``mass_unit``: t CO2 by
+default, t C for the Jiangxi2024 variant), written into every column name (``ce_tco2`` or
+``ce_tc``).  Sources are taken in that unit where they have it (the energy accounting and
+the absorption are in t C and t CO2); otherwise converted with 12/44 — C and CO2 never
+mix silently.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
-from carbonbalance.budget import balance_indices
+from carbonbalance.budget import MASS_UNITS, balance_indices, mass_suffix
 from carbonbalance.compensation import CompensationParams, compensation
 from carbonbalance.errors import ConfigError, InputError
 from carbonbalance.lmdi import lmdi_table
@@ -29,6 +36,51 @@ EMISSION_SOURCES = ("grid", "statistics", "energy")
 SEQUESTRATION_SOURCES = ("casa", "nep", "npp_peng2023", "landuse")
 
 
+@dataclass
+class TablesParams:
+    """The ``tables`` config section (defaults = the schema's)."""
+
+    emission_source: str = "grid"
+    sequestration_source: str = "casa"
+    mass_unit: str = "t CO2"
+    reference: str = "level"
+    schemes: list = field(default_factory=lambda: ["fan2024", "peng2023", "jiangxi2024"])
+    custom: dict = field(default_factory=dict)
+    base_year: int | None = None
+    compensation: CompensationParams = field(default_factory=CompensationParams)
+    periods: list = field(default_factory=list)
+
+    @classmethod
+    def from_config(cls, cfg: dict | None) -> TablesParams:
+        cfg = dict(cfg or {})
+        zoning = dict(cfg.pop("zoning", None) or {})
+        comp = dict(cfg.pop("compensation", None) or {})
+        lmdi = dict(cfg.pop("lmdi", None) or {})
+        known = {"emission_source", "sequestration_source", "mass_unit", "reference"}
+        unknown = sorted(set(cfg) - known)
+        if unknown:
+            raise ConfigError(f"tables: unknown key(s) {unknown}")
+        p = cls(**cfg, compensation=CompensationParams.from_config(comp), base_year=comp.get("base_year"),
+                periods=[tuple(x) for x in lmdi.get("periods") or []])
+        if "schemes" in zoning:
+            p.schemes = list(zoning["schemes"])
+        p.custom = dict(zoning.get("custom") or {})
+        if p.emission_source not in EMISSION_SOURCES:
+            raise ConfigError(f"tables.emission_source: {p.emission_source!r} is not one of {list(EMISSION_SOURCES)}")
+        if p.sequestration_source not in SEQUESTRATION_SOURCES:
+            raise ConfigError(f"tables.sequestration_source: {p.sequestration_source!r} is not one of "
+                              f"{list(SEQUESTRATION_SOURCES)}")
+        if p.mass_unit not in MASS_UNITS:
+            raise ConfigError(f"tables.mass_unit: {p.mass_unit!r} is not one of {list(MASS_UNITS)}")
+        if p.reference not in ("level", "parent"):
+            raise ConfigError(f"tables.reference: {p.reference!r} is not 'level' or 'parent'")
+        return p
+
+    @property
+    def suffix(self) -> str:
+        return mass_suffix(self.mass_unit)
+
+
 def _values(frame: pd.DataFrame, col: str, what: str, source: str) -> pd.DataFrame:
     if col not in frame.columns:
         raise InputError(f"{what} source {source!r}: no column {col!r}")
@@ -36,36 +88,44 @@ def _values(frame: pd.DataFrame, col: str, what: str, source: str) -> pd.DataFra
 
 
 def budget_base(level: str, zonal: pd.DataFrame, stats: pd.DataFrame, energy: pd.DataFrame | None,
-                absorption: pd.DataFrame | None, emission_source: str, sequestration_source: str) -> pd.DataFrame:
-    """Units of ``level`` per year with ``ce_tco2``, ``cs_tco2``, GDP, population, area, CA."""
-    if emission_source not in EMISSION_SOURCES:
-        raise ConfigError(f"tables.emission_source: {emission_source!r} is not one of {list(EMISSION_SOURCES)}")
-    if sequestration_source not in SEQUESTRATION_SOURCES:
-        raise ConfigError(f"tables.sequestration_source: {sequestration_source!r} is not one of "
-                          f"{list(SEQUESTRATION_SOURCES)}")
+                absorption: pd.DataFrame | None, emission_source: str, sequestration_source: str,
+                mass_unit: str = "t CO2") -> pd.DataFrame:
+    """Units of ``level`` per year with ``ce_<m>``, ``cs_<m>``, ``ca_<m>`` (m = the mass unit's
+    suffix), GDP, population and area."""
+    for key, value, allowed in (("emission_source", emission_source, EMISSION_SOURCES),
+                                ("sequestration_source", sequestration_source, SEQUESTRATION_SOURCES)):
+        if value not in allowed:
+            raise ConfigError(f"tables.{key}: {value!r} is not one of {list(allowed)}")
+    m = mass_suffix(mass_unit)
+    from_co2 = MASS_UNITS[mass_unit][1]  # t CO2 -> reporting unit
+    from_c = from_co2 * C_TO_CO2         # t C -> reporting unit
     base = zonal.copy()
     lvl_stats = stats[stats["level"] == level]
     if emission_source == "grid":
-        base["ce_tco2"] = base["emissions_tco2"]
+        base[f"ce_{m}"] = base["emissions_tco2"] * from_co2
+    elif emission_source == "statistics":
+        src = _values(lvl_stats, "co2_tco2", "emission", "statistics")
+        base = base.merge(src.rename(columns={"co2_tco2": "_ce"}), on=["unit_id", "year"], how="left")
+        base[f"ce_{m}"] = base.pop("_ce") * from_co2
     else:
-        src = lvl_stats if emission_source == "statistics" else energy[energy["level"] == level]
-        col = "co2_tco2" if emission_source == "statistics" else "emission_tco2"
-        base = base.merge(_values(src, col, "emission", emission_source).rename(columns={col: "ce_tco2"}),
-                          on=["unit_id", "year"], how="left")
+        col = "emission_tc" if m == "tc" else "emission_tco2"
+        src = _values(energy[energy["level"] == level], col, "emission", "energy")
+        base = base.merge(src.rename(columns={col: f"ce_{m}"}), on=["unit_id", "year"], how="left")
     ab = None
     if absorption is not None:
-        ab = absorption[absorption["level"] == level][["unit_id", "year", "absorption_tco2"]]
-        base = base.merge(ab.rename(columns={"absorption_tco2": "ca_tco2"}), on=["unit_id", "year"], how="left")
+        col = "absorption_tc" if m == "tc" else "absorption_tco2"
+        ab = absorption[absorption["level"] == level][["unit_id", "year", col]]
+        base = base.merge(ab.rename(columns={col: f"ca_{m}"}), on=["unit_id", "year"], how="left")
     if sequestration_source == "casa":
-        base["cs_tco2"] = base["sequestration_tco2"]
+        base[f"cs_{m}"] = base["sequestration_tco2"] * from_co2
     elif sequestration_source == "nep":
-        base["cs_tco2"] = base["nep_tc"] * C_TO_CO2
+        base[f"cs_{m}"] = base["nep_tc"] * from_c
     elif sequestration_source == "npp_peng2023":
-        base["cs_tco2"] = base["npp_tc"] * 1.62 / 0.45
+        base[f"cs_{m}"] = base["npp_tc"] * 1.62 / 0.45 * from_co2
     else:
         if ab is None:
             raise InputError("sequestration source 'landuse' needs the land-use absorption tables")
-        base["cs_tco2"] = base["ca_tco2"]
+        base[f"cs_{m}"] = base[f"ca_{m}"]
     # GDP, population and the Engel coefficient from the statistics (population there
     # replaces the gridded one: yearbook counts are what the indices are defined on)
     keep = [c for c in ("gdp_1e4yuan", "population_persons", "engel_coefficient") if c in lvl_stats.columns]
@@ -74,42 +134,92 @@ def budget_base(level: str, zonal: pd.DataFrame, stats: pd.DataFrame, energy: pd
     return base
 
 
-def budget_table(base: pd.DataFrame, schemes: dict, reference: str | None, id_columns: list[str]) -> pd.DataFrame:
+def budget_table(base: pd.DataFrame, schemes: dict, reference: str | None, id_columns: list[str],
+                 suffix: str = "tco2") -> pd.DataFrame:
     """The budget table: ids, year, CE, CS, CB, CBI, CII, ECC, ESC, one zone column per scheme, note."""
-    t = balance_indices(base, reference=reference, source="budget")
+    m = suffix
+    t = balance_indices(base, ce=f"ce_{m}", cs=f"cs_{m}", reference=reference, source="budget")
     for name, scheme in schemes.items():
         t[f"zone_{name}"] = classify(t, name, scheme)
-    cols = id_columns + ["year", "ce_tco2", "cs_tco2", "cb_tco2", "cbi", "cii", "ecc", "esc", "gdp_1e4yuan"]
-    cols += [f"zone_{n}" for n in schemes] + ["note"]
-    return t[cols + [c for c in ("ce_mean_region_tco2",) if c in t.columns]]
+    cols = id_columns + ["year", f"ce_{m}", f"cs_{m}", f"cb_{m}", "cbi", f"cii_{m}", "ecc", "esc", "gdp_1e4yuan"]
+    cols += [f"zone_{n}" for n in schemes] + ["note", f"ce_mean_region_{m}"]
+    out = t[cols].copy()
+    out.attrs["excluded"] = t.attrs["excluded"]
+    return out
 
 
-def compensation_table(budget: pd.DataFrame, base: pd.DataFrame, params: CompensationParams,
-                       base_year: int, id_columns: list[str]) -> pd.DataFrame:
+def reference_engel(base: pd.DataFrame, stats: pd.DataFrame, parent: tuple | None, reference: str | None,
+                    year: int) -> tuple[pd.Series, str]:
+    """The Engel coefficient of each unit's reference region in ``year`` and how it was found.
+
+    The statistics row of the region (the parent unit, or the one parent all units of the
+    level share) when it has one; otherwise the population-weighted mean of the units'
+    own coefficients over the region.
+    """
+    rows = base[base["year"] == year].set_index("unit_id")
+    if parent is not None and parent[1] in rows.columns and (reference or rows[parent[1]].nunique() == 1):
+        p_rows = stats[(stats["level"] == parent[0]) & (stats["year"] == year)].set_index("unit_id")
+        if "engel_coefficient" in p_rows.columns:
+            value = rows[parent[1]].astype(str).map(p_rows["engel_coefficient"])
+            if value.notna().all():
+                return value, f"{parent[0]} statistics"
+            log.warning("compensation: no %s Engel coefficient for %s in %s; population-weighted mean of the units",
+                        parent[0], sorted(set(rows.loc[value.isna(), parent[1]].astype(str)))[:10], year)
+    region = rows[reference].astype(str) if reference else pd.Series("all", index=rows.index)
+    w = rows["population_persons"].where(rows["engel_coefficient"].notna()) \
+        if "population_persons" in rows.columns else rows["engel_coefficient"].notna().astype(float)
+    num = (rows["engel_coefficient"] * w).groupby(region).transform("sum")
+    return num / w.groupby(region).transform("sum"), "population-weighted mean of the units"
+
+
+def compensation_table(budget: pd.DataFrame, base: pd.DataFrame, params: TablesParams, base_year: int,
+                       id_columns: list[str], stats: pd.DataFrame, parent: tuple | None,
+                       reference: str | None) -> tuple[pd.DataFrame, dict]:
     """Compensation of every later year against ``base_year`` (one block of rows per year)."""
-    extra = [c for c in ("gdp_1e4yuan", "engel_coefficient", "ca_tco2") if c not in budget.columns]
+    m, cp = params.suffix, params.compensation
+    extra = [c for c in ("gdp_1e4yuan", "engel_coefficient", f"ca_{m}", "population_persons")
+             if c not in budget.columns and c in base.columns]
     full = budget.merge(base[["unit_id", "year"] + extra], on=["unit_id", "year"], how="left")
-    d = float(full["ce_tco2"].mean())  # D: mean unit emissions over the configured years
+    region = full.set_index(["unit_id", "year"])[reference].astype(str) if reference else None
+    years = sorted(full["year"].unique())
+    d_years = cp.d_years or years
+    unknown = sorted(set(d_years) - set(years))
+    if unknown:
+        raise ConfigError(f"tables.compensation.d_years: {unknown} are not years of the run ({years})")
+    in_d = full[full["year"].isin(d_years)]
+    groups = in_d[reference].astype(str) if reference else pd.Series("all", index=in_d.index)
+    d_by_region = in_d[f"ce_{m}"].groupby(groups.to_numpy()).mean()  # D per reference region
+    record = {"d_years": [int(y) for y in d_years], f"d_{m}_by_region": {str(k): float(v)
+                                                                        for k, v in d_by_region.items()},
+              "engel_source": cp.engel_source, "high_payer_break": cp.high_payer_break,
+              "regions": "parent" if reference else "level"}
     t0 = full[full["year"] == base_year].set_index("unit_id")
     frames = []
-    for year in sorted(y for y in full["year"].unique() if y > base_year):
+    for year in [y for y in years if y > base_year]:
         t1 = full[full["year"] == year].set_index("unit_id")
-        c = compensation(t0, t1, params, d)
+        reg = region.xs(year, level="year") if region is not None else None
+        d = (reg if reg is not None else pd.Series("all", index=t1.index)).map(d_by_region)
+        engel = None
+        if cp.engel_source == "reference":
+            engel, how = reference_engel(full, stats, parent, reference, year)
+            record.setdefault("engel_reference", {})[str(year)] = how
+        c = compensation(t0, t1, cp, d, region=reg, suffix=m, engel=engel)
         c.insert(1, "year", int(year))
         c.insert(2, "base_year", int(base_year))
         frames.append(c)
     if not frames:
         log.warning("compensation: no year after the base year %s", base_year)
-        return pd.DataFrame(columns=id_columns + ["year", "base_year"])
+        return pd.DataFrame(columns=id_columns + ["year", "base_year"]), record
     out = pd.concat(frames, ignore_index=True)
+    record["not_computed"] = int((out["class"] == "not computed").sum())
     ids = budget[id_columns].drop_duplicates("unit_id")
-    return ids.merge(out, on="unit_id", how="right")
+    return ids.merge(out, on="unit_id", how="right"), record
 
 
-def lmdi_level_table(base: pd.DataFrame, periods: list, id_columns: list[str]) -> pd.DataFrame:
+def lmdi_level_table(base: pd.DataFrame, periods: list, id_columns: list[str], suffix: str = "tco2") -> pd.DataFrame:
     """LMDI of Q = CE/CS per unit (and the whole level as ``region``) for every period."""
-    panel = base.rename(columns={"ce_tco2": "c", "gdp_1e4yuan": "g", "population_persons": "p", "area_km2": "s",
-                                 "cs_tco2": "n"})
+    panel = base.rename(columns={f"ce_{suffix}": "c", "gdp_1e4yuan": "g", "population_persons": "p",
+                                 "area_km2": "s", f"cs_{suffix}": "n"})
     for col in ("c", "g", "p", "s", "n"):
         if col not in panel.columns:
             raise InputError(f"lmdi: missing input column for {col!r}")
@@ -121,33 +231,39 @@ def lmdi_level_table(base: pd.DataFrame, periods: list, id_columns: list[str]) -
     return out
 
 
-def run_tables(level: str, parent_id: str | None, zonal: pd.DataFrame, stats: pd.DataFrame,
-               energy: pd.DataFrame | None, absorption: pd.DataFrame | None, cfg: dict, years: list[int]) -> dict:
-    """All tables of one level: {"budget", "compensation", "lmdi"} DataFrames and a record."""
-    schemes = schemes_from_config(cfg.get("zoning", {}).get("schemes", ["fan2024", "peng2023", "jiangxi2024"]),
-                                  cfg.get("zoning", {}).get("custom"))
-    base = budget_base(level, zonal, stats, energy, absorption, cfg.get("emission_source", "grid"),
-                       cfg.get("sequestration_source", "casa"))
+def run_tables(level: str, parent: tuple | None, zonal: pd.DataFrame, stats: pd.DataFrame,
+               energy: pd.DataFrame | None, absorption: pd.DataFrame | None, cfg: dict | TablesParams,
+               years: list[int]) -> dict:
+    """All tables of one level: {"budget", "compensation", "lmdi"} DataFrames and a record.
+
+    parent : (level name, id column) of the level above, None for the coarsest
+    """
+    p = cfg if isinstance(cfg, TablesParams) else TablesParams.from_config(cfg)
+    schemes = schemes_from_config(p.schemes, p.custom)
+    base = budget_base(level, zonal, stats, energy, absorption, p.emission_source, p.sequestration_source,
+                       p.mass_unit)
     reference = None
-    if cfg.get("reference", "level") == "parent":
-        if parent_id is None:
+    if p.reference == "parent":
+        if parent is None:
             log.warning("tables %s: no parent level, the reference region is the whole level", level)
         else:
-            reference = parent_id
+            reference = parent[1]
     id_columns = [c for c in ["unit_id", "name"] + [c for c in zonal.columns if c.endswith("_id") and c != "unit_id"]
                   if c in base.columns]
-    budget = budget_table(base, schemes, reference, id_columns)
-    comp_cfg = dict(cfg.get("compensation") or {})
-    base_year = int(comp_cfg.pop("base_year", None) or min(years))
-    comp = compensation_table(budget, base, CompensationParams.from_config(comp_cfg), base_year, id_columns)
-    periods = cfg.get("lmdi", {}).get("periods") or [[min(years), max(years)]]
-    lmdi = lmdi_level_table(base, [tuple(p) for p in periods], id_columns)
+    budget = budget_table(base, schemes, reference, id_columns, p.suffix)
+    base_year = int(p.base_year or min(years))
+    comp, comp_record = compensation_table(budget, base, p, base_year, id_columns, stats, parent, reference)
+    periods = p.periods or [(min(years), max(years))]
+    lmdi = lmdi_level_table(base, periods, id_columns, p.suffix)
     zones = {n: budget[f"zone_{n}"].value_counts().to_dict() for n in schemes}
-    record = {"emission_source": cfg.get("emission_source", "grid"),
-              "sequestration_source": cfg.get("sequestration_source", "casa"),
-              "reference": reference or "level", "zones": zones, "lmdi_periods": periods,
-              "compensation_base_year": base_year,
+    excluded = budget.attrs["excluded"]
+    if any(excluded.values()):
+        log.warning("tables %s: unit-years without some indices: %s (see the note column)", level, excluded)
+    record = {"emission_source": p.emission_source, "sequestration_source": p.sequestration_source,
+              "mass_unit": p.mass_unit, "mass_columns_suffix": p.suffix,
+              "reference": reference or "level", "zones": zones, "lmdi_periods": [list(x) for x in periods],
+              "compensation_base_year": base_year, "compensation": comp_record,
               "units_with_notes": int((budget["note"] != "").sum()),
+              "unit_years_excluded_from_indices": excluded,
               "lmdi_not_decomposable": int((lmdi["reason"] != "").sum())}
     return {"budget": budget, "compensation": comp, "lmdi": lmdi, "record": record}
-

@@ -6,8 +6,9 @@ unit that matches no zone is ``unclassified`` (logged).  ``left`` and ``right`` 
 quantities of the budget table or numbers; ``op`` is one of ``>``, ``>=``, ``<``, ``<=``.
 Ties go to the "≥" side: the presets write the greater side with ``>=``.
 
-Quantities: ``ce`` and ``cs`` (t CO2), ``cb``, ``cii``, ``cbi`` (Q), ``ecc``, ``esc`` and
-``ce_mean`` (the mean CE of the units of the reference region).
+Quantities: ``ce`` and ``cs``, ``cb``, ``cii`` (in the table's reporting mass unit, t CO2
+or t C), ``cbi`` (Q), ``ecc``, ``esc`` and ``ce_mean`` (the mean CE of the units of the
+reference region).
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ from carbonbalance.errors import ConfigError
 log = logging.getLogger(__name__)
 
 UNCLASSIFIED = "unclassified"
-QUANTITIES = {"ce": "ce_tco2", "cs": "cs_tco2", "cb": "cb_tco2", "cii": "cii", "cbi": "cbi", "q": "cbi",
-              "ecc": "ecc", "esc": "esc", "ce_mean": "ce_mean_region_tco2"}
+#: quantity -> budget column; masses carry the reporting unit's suffix (``_tco2`` or ``_tc``)
+QUANTITIES = {"ce": "ce_", "cs": "cs_", "cb": "cb_", "cii": "cii_", "cbi": "cbi", "q": "cbi",
+              "ecc": "ecc", "esc": "esc", "ce_mean": "ce_mean_region_"}
+MASS_SUFFIXES = ("tco2", "tc")
 OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 
 PRESETS = {
@@ -95,9 +98,20 @@ def schemes_from_config(names: list[str], custom: dict | None = None) -> dict:
     return out
 
 
+def column(table: pd.DataFrame, quantity: str) -> str:
+    """The budget column of a zoning quantity (a mass in whichever reporting unit the table has)."""
+    col = QUANTITIES[quantity.lower()]
+    if not col.endswith("_"):
+        return col
+    for suffix in MASS_SUFFIXES:
+        if col + suffix in table.columns:
+            return col + suffix
+    raise KeyError(f"zoning: the table has no {col}<unit> column for {quantity!r}")
+
+
 def _term(table: pd.DataFrame, term) -> np.ndarray:
     if isinstance(term, str):
-        return table[QUANTITIES[term.lower()]].to_numpy(dtype="float64")
+        return table[column(table, term)].to_numpy(dtype="float64")
     return np.full(len(table), float(term))
 
 
