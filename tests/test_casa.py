@@ -151,6 +151,18 @@ def test_year_at_or_below_zero_has_no_et_and_no_water_stress():
     assert np.all(np.isfinite(r["npp"]))
 
 
+def test_ep_zero_takes_precedence_over_zero_precipitation():
+    """P = 0 and Ep0 = 0 in the same month: Ep = 0 wins, W_eps = 1 (not the 0.5 of P = 0)."""
+    t = [-8, -6, -3, 2, 8, 14, 18, 16, 9, 1, -4, -9]
+    p = [0.0, 12.0, 0.0, 0.0, 20.0, 40.0, 60.0, 50.0, 30.0, 10.0, 0.0, 0.0]
+    r = run_cell(NDVI_PEAK_JULY, t, p, SOL, "grass")
+    cold_dry = (np.array(t) <= 0) & (np.array(p) == 0)
+    warm_dry = (np.array(t) > 0) & (np.array(p) == 0)
+    assert cold_dry.sum() == 4 and warm_dry.sum() == 1
+    assert np.all(r["w_eps"][cold_dry] == 1.0) and np.all(r["ep0"][cold_dry] == 0)
+    assert np.all(r["w_eps"][warm_dry] == 0.5) and np.all(r["ep0"][warm_dry] > 0)
+
+
 def test_months_at_or_below_minus_ten_have_no_npp_but_respire():
     t = [-15, -10, -5, 5, 12, 18, 22, 20, 14, 6, -10.0001, -20]
     r = run_cell(NDVI_PEAK_JULY, t, P_WUHAN, SOL, "ENF")

@@ -76,7 +76,7 @@ def spreg_fit(cls, df, w, **kw):
 def test_unit_effects_models_equal_spreg(lattice_panel, model, reference, kw, terms):
     """SLM = spreg.Panel_FE_Lag, SEM = spreg.Panel_FE_Error, SDM = spreg.ML_LagFE with WX."""
     w, ws, df = lattice_panel
-    r = em.spatial_panel(df, "y", ["x1", "x2"], ws, "unit", "year", model=model, effects="unit")
+    r = em.spatial_panel(df, "y", ["x1", "x2"], ws, "unit", "year", model=model, effects="unit", lee_yu=False)
     ref = spreg_fit(reference, df, w, **kw)
     assert list(r.coefficients["term"]) == terms
     np.testing.assert_allclose(r.coefficients["estimate"], ref.betas.ravel(), rtol=1e-4)
@@ -186,6 +186,36 @@ def test_standard_errors_match_the_spread_over_replications(demo_counties):
     assert np.all(np.abs(est.mean(axis=0) - [1.0, 0.3]) < 3 * spread / np.sqrt(len(est)))
 
 
+def test_default_estimator_is_unbiased_at_the_studies_panel_size():
+    """N ≈ 30 regions (a real contiguity: 2 provinces × 3 cities × 5 counties of the demo, the
+    island linked), T = 17, two-way effects, ρ = 0.4, θ₁ = 0.4: with the default settings (Lee–Yu)
+    the mean estimates over 30 replications lie within 3 simulation SEs of the truth; the
+    direct approach is visibly biased on the same panels."""
+    gdf = make_boundaries(np.random.default_rng(8), n_provinces=2, cities_per_province=3, counties_per_city=5)
+    gdf = gdf.to_crs("+proj=aea +lat_1=25 +lat_2=47 +lat_0=0 +lon_0=105 +ellps=WGS84 +units=m +no_defs")
+    W = spatial.weights(gdf, kind="queen", islands="nearest").full()[0]  # noqa: N806
+    ids = [str(i) for i in range(len(gdf))]
+    wdf = pd.DataFrame(W, index=ids, columns=ids)
+    assert 30 <= len(gdf) <= 34
+    truth = {"x1": 1.0, "x2": -0.5, "W*x1": 0.4, "W*x2": 0.2, "rho": 0.4}
+    beta, theta = np.array([truth["x1"], truth["x2"]]), np.array([truth["W*x1"], truth["W*x2"]])
+    default, direct = [], []
+    for rep in range(30):
+        df = simulate(W, 17, beta, theta, truth["rho"], seed=900 + rep)
+        r = em.spatial_panel(df, "y", ["x1", "x2"], wdf, "unit", "year", model="sdm", effects="twoways", draws=100)
+        assert r.lee_yu
+        default.append(r.params[list(truth)].to_numpy())
+        d = em.spatial_panel(df, "y", ["x1", "x2"], wdf, "unit", "year", model="sdm", effects="twoways",
+                             lee_yu=False, draws=100)
+        direct.append(d.params[list(truth)].to_numpy())
+    default, direct = np.array(default), np.array(direct)
+    sim_se = default.std(axis=0, ddof=1) / np.sqrt(len(default))
+    bias = default.mean(axis=0) - np.array(list(truth.values()))
+    assert np.all(np.abs(bias) < 3 * sim_se), dict(zip(truth, bias / sim_se))
+    rho_direct = direct[:, -1]
+    assert truth["rho"] - rho_direct.mean() > 3 * rho_direct.std(ddof=1) / np.sqrt(len(direct))
+
+
 def test_slm_effects_equal_the_closed_form(demo_counties):
     gdf, W, wdf = demo_counties  # noqa: N806
     df = simulate(W, 8, np.array([2.0, -1.0]), np.zeros(2), 0.5, seed=4)
@@ -221,8 +251,9 @@ def test_effects_with_a_non_row_standardised_w(demo_counties):
 def test_lee_yu_corrects_sigma2_with_unit_effects_only(lattice_panel):
     """With unit effects only, Lee–Yu leaves ρ and β and scales σ² by T/(T − 1)."""
     _, ws, df = lattice_panel
-    a = em.spatial_panel(df, "y", ["x1", "x2"], ws, "unit", "year", model="slm", effects="unit")
-    b = em.spatial_panel(df, "y", ["x1", "x2"], ws, "unit", "year", model="slm", effects="unit", lee_yu=True)
+    a = em.spatial_panel(df, "y", ["x1", "x2"], ws, "unit", "year", model="slm", effects="unit", lee_yu=False)
+    b = em.spatial_panel(df, "y", ["x1", "x2"], ws, "unit", "year", model="slm", effects="unit")
+    assert b.lee_yu and b.summary()["estimator"].iloc[0] == "Lee-Yu transformation approach"  # the default
     np.testing.assert_allclose(a.params, b.params, rtol=1e-6)
     T = df["year"].nunique()  # noqa: N806
     assert b.sigma2 == pytest.approx(a.sigma2 * T / (T - 1), rel=1e-7)
@@ -361,7 +392,8 @@ def test_sdm_with_asymmetric_knn_weights_equals_spreg():
     W = w.full()[0]  # noqa: N806
     assert np.iscomplexobj(np.linalg.eigvals(W)) and np.abs(np.linalg.eigvals(W).imag).max() > 1e-3
     df = simulate(W, 8, np.array([1.0, -0.5]), np.array([0.3, 0.2]), 0.4, seed=3, time_fx=False)
-    r = em.spatial_panel(df, "y", ["x1", "x2"], ws, "unit", "year", model="sdm", effects="unit", draws=200)
+    r = em.spatial_panel(df, "y", ["x1", "x2"], ws, "unit", "year", model="sdm", effects="unit", draws=200,
+                         lee_yu=False)  # spreg's direct approach
     ref = spreg_fit("ML_LagFE", df, w, slx_lags=1, spat_impacts=None)
     np.testing.assert_allclose(r.coefficients["estimate"], ref.betas.ravel(), rtol=1e-4)
     np.testing.assert_allclose(r.coefficients["std_error"], ref.std_err, rtol=1e-4)

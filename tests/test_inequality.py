@@ -43,13 +43,61 @@ def test_dagum_errors():
 
 
 def test_kernel_density_epanechnikov_by_hand():
-    kd = kernel_density([0.0, 2.0], bandwidth=1.0, grid=[0.0, 0.5, 1.0, 3.5])
-    # K(u) = 3/4 (1 - u²): at 0 -> (0.75 + 0) / 2; at 0.5 -> 0.75·0.75/2; at 1 -> 0; at 3.5 -> 0
+    # default: unit-variance kernel K(u) = 3/(4√5)(1 − u²/5) on |u| < √5 (Stata's kdensity)
+    kd = kernel_density([0.0, 2.0], bandwidth=1.0, grid=[0.0, 1.0, 2.5, 4.3])
+    c = 0.75 / np.sqrt(5)
+    k = lambda u: c * (1 - u * u / 5) if abs(u) < np.sqrt(5) else 0.0  # noqa: E731
+    np.testing.assert_allclose(kd["density"], [(k(0) + k(2)) / 2, (k(1) + k(1)) / 2, (k(2.5) + k(0.5)) / 2,
+                                               (k(4.3) + k(2.3)) / 2], rtol=1e-15)
+    assert kd.attrs["scale"] == "unit_variance" and kd.attrs["bandwidth"] == 1.0
+    # the [-1, 1] kernel stays a switch: K(u) = 3/4 (1 - u²)
+    kd = kernel_density([0.0, 2.0], bandwidth=1.0, grid=[0.0, 0.5, 1.0, 3.5], scale="unit_support")
     np.testing.assert_allclose(kd["density"], [0.375, 0.28125, 0.0, 0.0])
     rng = np.random.default_rng(2)
     y = rng.normal(10, 2, 500)
-    kd = kernel_density(y)
-    assert np.trapezoid(kd["density"], kd["x"]) == pytest.approx(1.0, abs=2e-3)
+    for scale in ("unit_variance", "unit_support"):
+        kd = kernel_density(y, scale=scale)
+        assert np.trapezoid(kd["density"], kd["x"]) == pytest.approx(1.0, abs=2e-3)
     assert kd.attrs["bandwidth"] == pytest.approx(silverman_bandwidth(y))
-    h = 0.9 * min(y.std(ddof=1), np.subtract(*np.percentile(y, [75, 25])) / 1.34) * 500 ** -0.2
+    # Stata's rule: 0.9 min(sd, IQR/1.349) n^(-1/5)
+    h = 0.9 * min(y.std(ddof=1), np.subtract(*np.percentile(y, [75, 25])) / 1.349) * 500 ** -0.2
     assert silverman_bandwidth(y) == pytest.approx(h, rel=1e-12)
+
+
+def test_unit_variance_kernel_smooths_like_the_gaussian_and_sqrt5_more_than_unit_support():
+    """At one bandwidth the unit-variance Epanechnikov has the Gaussian's spread; the [-1, 1]
+    kernel needs √5 times the bandwidth to give the same curve."""
+    y = np.random.default_rng(4).gamma(2.0, 3.0, 60)
+    grid = np.linspace(-5, 40, 300)
+    a = kernel_density(y, bandwidth=2.0, grid=grid)["density"].to_numpy()
+    b = kernel_density(y, bandwidth=2.0 * np.sqrt(5), grid=grid, scale="unit_support")["density"].to_numpy()
+    np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+def test_gaussian_kernel_equals_scipy_gaussian_kde_with_the_same_bandwidth():
+    from scipy.stats import gaussian_kde
+
+    y = np.random.default_rng(9).lognormal(1.0, 0.6, 80)
+    h = silverman_bandwidth(y)
+    grid = np.linspace(-2, 15, 200)
+    ours = kernel_density(y, kernel="gaussian", grid=grid)
+    ref = gaussian_kde(y, bw_method=h / y.std(ddof=1))(grid)
+    np.testing.assert_allclose(ours["density"], ref, rtol=1e-10)
+    assert ours.attrs["bandwidth"] == pytest.approx(h, rel=1e-15)
+
+
+def test_reflection_at_a_lower_bound_keeps_the_mass_above_it():
+    """CII-like values near 0: without reflection the curve runs below 0; with the bound it
+    starts at 0, integrates to 1 and, by hand, doubles the kernel mirrored at L."""
+    y = np.array([0.2, 0.5, 1.0, 1.5, 3.0, 6.0])
+    free = kernel_density(y, bandwidth=1.0)
+    assert free["x"].min() < 0 and free.loc[free["x"] < 0, "density"].max() > 0.01
+    kd = kernel_density(y, bandwidth=1.0, lower=0.0, n_points=4001)
+    assert kd["x"].min() == 0.0 and (kd["density"] >= 0).all()
+    assert np.trapezoid(kd["density"], kd["x"]) == pytest.approx(1.0, abs=1e-4)
+    one = kernel_density([0.5], bandwidth=1.0, lower=0.0, grid=[-0.1, 0.0, 0.3])
+    c = 0.75 / np.sqrt(5)
+    k = lambda u: c * (1 - u * u / 5)  # noqa: E731
+    np.testing.assert_allclose(one["density"], [0.0, 2 * k(0.5), k(0.2) + k(0.8)], rtol=1e-15)
+    with pytest.raises(InputError, match=r"1 value\(s\) below the declared lower bound 0"):
+        kernel_density([-1.0, 2.0, 3.0], lower=0.0)

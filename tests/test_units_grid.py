@@ -32,6 +32,18 @@ def test_other_unit_conversions():
     assert to_canonical(np.array([0.1]), "precipitation", "m")[0] == pytest.approx(100.0)
 
 
+@pytest.mark.parametrize("year, days", [(2020, 29), (2019, 28)])
+def test_era5_per_day_accumulations_times_the_days_of_february(year, days):
+    """ERA5(-Land) monthly means are per-day accumulations: m day-1 of precipitation and
+    J m-2 day-1 of solar radiation, × the real number of days (February 2020: 29)."""
+    tp = to_canonical(np.array([0.003]), "precipitation", "m day-1", year, 2)[0]
+    assert tp == pytest.approx(3.0 * days, rel=1e-12)  # mm month-1
+    ssrd = to_canonical(np.array([1.5e7]), "radiation", "J m-2 day-1", year, 2)[0]
+    assert ssrd == pytest.approx(15.0 * days, rel=1e-12)  # MJ m-2 month-1
+    with pytest.raises(ConfigError, match="needs the year and month"):
+        to_canonical(np.array([1.0]), "radiation", "J m-2 day-1")
+
+
 def test_unknown_unit_names_variable_and_key():
     with pytest.raises(ConfigError, match=r"inputs\.radiation\.units: unknown unit 'cal cm-2'"):
         to_canonical(np.array([1.0]), "radiation", "cal cm-2", 2020, 1)

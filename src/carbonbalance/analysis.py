@@ -31,6 +31,8 @@ def unit_tables(gdf, budget: pd.DataFrame, variables: list[str], cfg: dict, grou
                          k=wcfg.get("k"), power=wcfg.get("power"), transform=None)
     ids = gdf["unit_id"].astype(str).tolist()
     perms, seed, alpha = int(cfg.get("permutations", 999)), cfg.get("seed", 1), float(cfg.get("alpha", 0.05))
+    kcfg = dict(cfg.get("kde") or {})
+    bounds = dict(kcfg.get("lower_bounds") or {})
     moran, lisa, gi, kde, dagum = [], [], [], [], []
     for var in variables:
         if var not in budget.columns:
@@ -49,8 +51,12 @@ def unit_tables(gdf, budget: pd.DataFrame, variables: list[str], cfg: dict, grou
             lisa.append(lm.reset_index().rename(columns={"index": "unit_id"}).assign(variable=var, year=int(year)))
             g = spatial.getis_ord(y.to_numpy(), wb)
             gi.append(g.assign(unit_id=ids, variable=var, year=int(year)))
-            k = inequality.kernel_density(y.to_numpy())
-            kde.append(k.assign(variable=var, year=int(year), bandwidth=k.attrs["bandwidth"]))
+            k = inequality.kernel_density(y.to_numpy(), kernel=kcfg.get("kernel", "epanechnikov"),
+                                          bandwidth=kcfg.get("bandwidth", "silverman"),
+                                          scale=kcfg.get("scale", "unit_variance"), lower=bounds.get(var))
+            kde.append(k.assign(variable=var, year=int(year), bandwidth=k.attrs["bandwidth"], kernel=k.attrs["kernel"],
+                                scale=k.attrs["scale"], lower_bound=np.nan if k.attrs["lower"] is None
+                                else k.attrs["lower"]))
             if group_column and (y > 0).all():
                 groups = gdf.set_index("unit_id")[group_column].reindex(ids).astype(str).to_numpy()
                 d = inequality.dagum_gini(y.to_numpy(), groups)

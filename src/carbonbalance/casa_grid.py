@@ -330,6 +330,12 @@ def _unpack(summ: np.ndarray) -> dict:
     return red
 
 
+#: precedence of the water-stress edge cases (SPEC §3), as the kernel applies them
+W_EPS_EDGE_CASES = ("Ep = 0 (T <= 0 all month, so Ep0 = 0) -> W_eps = 1, and this takes precedence over P = 0: "
+                    "a month with P = 0 and Ep0 = 0 gets W_eps = 1 (counted in ep_zero_w_eps_1); "
+                    "P = 0 with Ep0 > 0 -> E = 0, W_eps = 0.5 (counted in p_zero)")
+
+
 def _record(params: CasaParams, limits: dict, red: dict, year: int, monthly: list) -> dict:
     status = {casa.STATUS[k]: int(n) for k, n in enumerate(red["status"])}
     counters = dict(zip(ANNUAL_TERMS[5:], (int(round(float(x))) for x in red["counters"])))
@@ -357,6 +363,7 @@ def _record(params: CasaParams, limits: dict, red: dict, year: int, monthly: lis
         "cell_months": {"t_le_minus10": counters["n_cold_months"], "ep_zero_w_eps_1": counters["n_ep_zero_months"],
                         "p_zero": counters["n_p_zero_months"], "ndvi_missing_filled": counters["n_ndvi_filled_months"]},
         "plausibility": flags,
+        "w_eps_edge_cases": W_EPS_EDGE_CASES,
         "mean_annual_npp_g_c_m2_by_type": mean_npp,
         "max_annual_npp_g_c_m2": float(red["npp_max"]) if np.isfinite(red["npp_max"]) else None,
         "sum_annual_nep_g_c_m2_cells": float(red["nep_sum"]),

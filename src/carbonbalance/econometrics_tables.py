@@ -71,7 +71,9 @@ def run_panel_models(data: pd.DataFrame, gdf, y: str, x: list[str], cfg: dict) -
     ``tests`` (run, model, test, statistic, df, p_value: LM, Wald and LR) and ``fit``
     (run, model, n_obs, N, T, sigma2, log_likelihood, aic, bic, r2_within, corr2, weights).
     """
-    effects, lee_yu = cfg.get("effects", "twoways"), bool(cfg.get("lee_yu", False))
+    effects = cfg.get("effects", "twoways")
+    lee_yu = cfg.get("lee_yu", "auto")
+    lee_yu = em.default_lee_yu(effects) if lee_yu in (None, "auto") else bool(lee_yu)
     draws, seed = int(cfg.get("draws", 1000)), int(cfg.get("seed", 1))
     main_w_cfg = dict(cfg.get("weights") or {})
     w = unit_weights(gdf, main_w_cfg)

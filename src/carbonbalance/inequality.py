@@ -94,42 +94,72 @@ def dagum_gini(values, groups) -> DagumResult:
 
 
 def silverman_bandwidth(values) -> float:
-    """Silverman's rule of thumb: 0.9 · min(σ, IQR/1.34) · n^(−1/5)."""
+    """Silverman's rule of thumb as Stata's ``kdensity`` applies it: 0.9 · min(σ, IQR/1.349) · n^(−1/5)
+    (σ with n − 1)."""
     y = np.asarray(values, dtype="float64")
     y = y[np.isfinite(y)]
     if y.size < 2:
         raise InputError("kernel density: at least two finite values are needed")
     sd = y.std(ddof=1)
     iqr = np.subtract(*np.percentile(y, [75, 25]))
-    spread = min(sd, iqr / 1.34) if iqr > 0 else sd
+    spread = min(sd, iqr / 1.349) if iqr > 0 else sd
     if spread <= 0:
         raise InputError("kernel density: the values do not vary")
     return 0.9 * spread * y.size ** (-0.2)
 
 
-def kernel_density(values, kernel: str = "epanechnikov", bandwidth="silverman", grid=None,
-                   n_points: int = 256) -> pd.DataFrame:
-    """Kernel density estimate: DataFrame ``x``, ``density`` (attrs: kernel, bandwidth).
+KERNELS = ("epanechnikov", "gaussian")
+SCALES = ("unit_variance", "unit_support")
 
-    kernel : ``epanechnikov`` (K(u) = ¾(1 − u²) on |u| ≤ 1) or ``gaussian``
-    bandwidth : ``silverman`` or a number in the units of ``values``
-    grid : evaluation points (default: n_points from min − h to max + h, ± 3h for gaussian)
+
+def _kernel(u: np.ndarray, kernel: str, scale: str) -> np.ndarray:
+    """K(u) of the kernel; Epanechnikov on ±√5 with unit variance (Stata, MATLAB) or on ±1."""
+    if kernel == "gaussian":
+        return np.exp(-0.5 * u * u) / np.sqrt(2 * np.pi)
+    if scale == "unit_variance":
+        return np.where(np.abs(u) < np.sqrt(5.0), 0.75 / np.sqrt(5.0) * (1 - u * u / 5.0), 0.0)
+    return np.where(np.abs(u) <= 1, 0.75 * (1 - u * u), 0.0)
+
+
+def kernel_density(values, kernel: str = "epanechnikov", bandwidth="silverman", grid=None, n_points: int = 256,
+                   scale: str = "unit_variance", lower: float | None = None) -> pd.DataFrame:
+    """Kernel density estimate: DataFrame ``x``, ``density`` (attrs: kernel, scale, bandwidth, lower, n).
+
+    kernel : ``epanechnikov`` or ``gaussian``
+    scale : ``unit_variance`` (default; the Epanechnikov kernel scaled to unit variance,
+            K(u) = 3/(4√5)·(1 − u²/5) on |u| < √5, as Stata's ``kdensity`` and MATLAB's
+            ``ksdensity``) or ``unit_support`` (K(u) = ¾(1 − u²) on |u| ≤ 1, which smooths
+            √5 ≈ 2.2 times less at the same bandwidth)
+    bandwidth : ``silverman`` (:func:`silverman_bandwidth`) or a number in the units of ``values``
+    lower : a lower bound of the variable (e.g. 0 for emissions): the density is reflected
+            there, f(x) = (1/nh) Σ [K((x − y)/h) + K((x + y − 2L)/h)] for x ≥ L, so that it
+            integrates to one above L and does not run below it
+    grid : evaluation points (default: n_points from min − reach·h, or L, to max + reach·h)
     """
+    if kernel not in KERNELS:
+        raise InputError(f"kernel density: unknown kernel {kernel!r} (use {list(KERNELS)})")
+    if scale not in SCALES:
+        raise InputError(f"kernel density: unknown scale {scale!r} (use {list(SCALES)})")
     y = np.asarray(values, dtype="float64")
     y = y[np.isfinite(y)]
     h = silverman_bandwidth(y) if bandwidth == "silverman" else float(bandwidth)
     if not h > 0:
         raise InputError(f"kernel density: bandwidth must be positive, got {bandwidth!r}")
-    reach = {"epanechnikov": 1.0, "gaussian": 3.0}
-    if kernel not in reach:
-        raise InputError(f"kernel density: unknown kernel {kernel!r} (use {list(reach)})")
-    x = np.linspace(y.min() - reach[kernel] * h, y.max() + reach[kernel] * h, n_points) if grid is None \
-        else np.asarray(grid, dtype="float64")
-    u = (x[:, None] - y[None, :]) / h
-    if kernel == "epanechnikov":
-        k = np.where(np.abs(u) <= 1, 0.75 * (1 - u * u), 0.0)
+    if lower is not None and y.size and y.min() < lower:
+        raise InputError(f"kernel density: {int((y < lower).sum())} value(s) below the declared lower bound "
+                         f"{lower:g} (min {y.min():g}); fix the data or the bound (analysis.kde.lower_bounds)")
+    reach = 3.0 if kernel == "gaussian" else (np.sqrt(5.0) if scale == "unit_variance" else 1.0)
+    if grid is None:
+        start = y.min() - reach * h if lower is None else max(float(lower), y.min() - reach * h)
+        x = np.linspace(start, y.max() + reach * h, n_points)
     else:
-        k = np.exp(-0.5 * u * u) / np.sqrt(2 * np.pi)
-    out = pd.DataFrame({"x": x, "density": k.sum(axis=1) / (y.size * h)})
-    out.attrs.update(kernel=kernel, bandwidth=h, n=int(y.size))
+        x = np.asarray(grid, dtype="float64")
+    k = _kernel((x[:, None] - y[None, :]) / h, kernel, scale)
+    if lower is not None:
+        k = k + _kernel((x[:, None] - (2 * lower - y[None, :])) / h, kernel, scale)
+    density = k.sum(axis=1) / (y.size * h)
+    if lower is not None:
+        density = np.where(x < lower, 0.0, density)
+    out = pd.DataFrame({"x": x, "density": density})
+    out.attrs.update(kernel=kernel, scale=scale, bandwidth=h, lower=lower, n=int(y.size))
     return out

@@ -222,7 +222,7 @@ def weighted_centre(x, y, weights=None) -> tuple[float, float]:
 class Ellipse:
     cx: float
     cy: float
-    angle: float   # θ of SPEC §7, radians
+    angle: float   # θ of SPEC §7, radians: azimuth of the major axis clockwise from grid north
     sigma_x: float
     sigma_y: float
 
@@ -232,8 +232,13 @@ def standard_deviational_ellipse(x, y, weights=None) -> Ellipse:
 
     ``tan θ = [(Σw x'² − Σw y'²) + √((Σw x'² − Σw y'²)² + 4(Σw x'y')²)] / (2 Σw x'y')``,
     ``σx = √(Σw (x' cos θ − y' sin θ)² / Σw)``, ``σy = √(Σw (x' sin θ + y' cos θ)² / Σw)``.
-    The unweighted axes equal ``pointpats.centrography.ellipse(points, method="yuill",
-    crimestatCorr=False, degfreedCorr=False)`` (its angle is −θ).
+
+    θ is the azimuth of the major axis, clockwise from grid north, so that σy is the spread
+    along the major axis and σx across it (σy ≥ σx).  When Σw x'y' = 0 the formula's limit
+    is taken: θ = 90° if the x spread is the larger (the major axis runs east-west), else 0.
+    The axes equal ``pointpats.centrography.ellipse(points, weights, method="yuill",
+    crimestatCorr=False, degfreedCorr=False)``'s (major, minor) = (σy, σx); its angle is the
+    major axis' direction counter-clockwise from the x axis, π/2 − θ (mod π).
     """
     x, y = np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64")
     w = np.ones_like(x) if weights is None else np.asarray(weights, dtype="float64")
@@ -243,7 +248,10 @@ def standard_deviational_ellipse(x, y, weights=None) -> Ellipse:
     xp, yp = x - cx, y - cy
     a = np.sum(w * xp ** 2) - np.sum(w * yp ** 2)
     b = np.sum(w * xp * yp)
-    theta = np.arctan((a + np.sqrt(a * a + 4 * b * b)) / (2 * b)) if b != 0 else 0.0
+    if b != 0:
+        theta = np.arctan((a + np.sqrt(a * a + 4 * b * b)) / (2 * b))
+    else:  # the limit of the formula as Σw x'y' -> 0
+        theta = np.pi / 2 if a > 0 else 0.0
     sw = w.sum()
     sx = np.sqrt(np.sum(w * (xp * np.cos(theta) - yp * np.sin(theta)) ** 2) / sw)
     sy = np.sqrt(np.sum(w * (xp * np.sin(theta) + yp * np.cos(theta)) ** 2) / sw)

@@ -51,6 +51,8 @@ _CONVERSIONS: dict[str, dict[str, Callable]] = {
         "mm month-1": _IDENTITY, "mm": _IDENTITY, "kg m-2": _IDENTITY,
         "mm day-1": _per_month(1.0),
         "m": lambda v, year, month: v * 1000.0,
+        # ERA5(-Land) monthly means of daily accumulations: m per day x the days of the month
+        "m day-1": _per_month(1000.0),
     },
     "radiation": {
         "MJ m-2 month-1": _IDENTITY, "MJ m-2": _IDENTITY,
@@ -58,6 +60,8 @@ _CONVERSIONS: dict[str, dict[str, Callable]] = {
         "J m-2": lambda v, year, month: v / 1e6,
         "kJ m-2": lambda v, year, month: v / 1e3,
         "MJ m-2 day-1": _per_month(1.0),
+        # ERA5(-Land) monthly means of surface solar radiation downwards: J m-2 per day
+        "J m-2 day-1": _per_month(1e-6),
     },
     "population": {"persons": _IDENTITY},
     "landcover": {"class": _IDENTITY},
@@ -66,7 +70,7 @@ _CONVERSIONS: dict[str, dict[str, Callable]] = {
 
 
 #: declared units whose conversion depends on the length of the month
-_NEEDS_MONTH = ("W m-2", "mm day-1", "MJ m-2 day-1")
+_NEEDS_MONTH = ("W m-2", "mm day-1", "m day-1", "MJ m-2 day-1", "J m-2 day-1")
 
 
 def known_units(variable: str) -> list[str]:
@@ -84,7 +88,8 @@ def to_canonical(values: np.ndarray, variable: str, units: str, year: int | None
     """Convert ``values`` of ``variable`` given in ``units`` to the canonical unit.
 
     Monthly conversions that depend on the month length (W m⁻² → MJ m⁻² month⁻¹,
-    mm day⁻¹ → mm month⁻¹) need ``year`` and ``month``.
+    mm day⁻¹ or m day⁻¹ → mm month⁻¹, J m⁻² day⁻¹ → MJ m⁻² month⁻¹: × the real number of
+    days of the month) need ``year`` and ``month``.
     """
     if variable not in CANONICAL_UNITS:
         raise ConfigError(f"unknown input variable {variable!r}; expected one of {sorted(CANONICAL_UNITS)}")

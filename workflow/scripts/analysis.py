@@ -35,6 +35,8 @@ moran = tables["moran"]
 log.info("analysis %s:\n%s", sm.wildcards.level, moran.to_string(index=False))
 write_json(sm.output.meta, {"analysis": {sm.wildcards.level: {
     "weights": cfg["weights"], "group_column": group, "variables": list(cfg["variables"]),
+    "kde": {**cfg["kde"], "bandwidths": tables["kde"].groupby(["variable", "year"])["bandwidth"].first()
+            .rename("bandwidth").reset_index().to_dict("records")},
     "moran": moran.to_dict("records"),
     "lisa_clusters": tables["lisa"].groupby(["variable", "year"])["cluster"].value_counts().rename("n")
     .reset_index().to_dict("records")}}})
