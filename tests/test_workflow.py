@@ -108,6 +108,10 @@ def test_end_to_end_outputs(test_run):
     meta = json.loads((wf / "results/run_metadata.json").read_text())
     assert meta["versions"]["carbonbalance"] and meta["versions"]["GDAL"]
     assert meta["config"]["grid"]["resolution"] == 3000
+    changed = {d["key"]: d["this_run"] for d in meta["changed_defaults"]}
+    assert changed["econometrics.lee_yu"] == "auto" and changed["tables.mass_unit"] == "t CO2"
+    assert changed["analysis.kde.scale"] == "unit_variance" and changed["zonal.mode"] == "exact"
+    assert "precedence over P = 0" in meta["stages"]["casa"]["2020"]["w_eps_edge_cases"]
     align = meta["stages"]["align"]
     assert set(align) == {f"{v}/{y}" for v in ("ndvi", "temperature", "precipitation", "radiation", "landcover",
                                                 "landuse", "nightlight", "population") for y in (2019, 2020)}
@@ -175,6 +179,10 @@ def check_analysis(wf):
     dagum = pd.read_csv(wf / "results/analysis/county/dagum.csv")
     np.testing.assert_allclose(dagum["within"] + dagum["between"] + dagum["transvariation"], dagum["total"],
                                atol=1e-12)
+    kde = pd.read_csv(wf / "results/analysis/county/kde.csv")
+    ce = kde[kde["variable"] == "ce_tco2"]
+    assert (ce["x"] >= 0).all() and (ce["lower_bound"] == 0).all() and (ce["scale"] == "unit_variance").all()
+    assert kde.loc[kde["variable"] == "cs_tco2", "lower_bound"].isna().all()
     lisa = pd.read_csv(wf / "results/analysis/county/lisa.csv")
     assert set(lisa["cluster"]) <= {"HH", "HL", "LH", "LL", "ns"} and len(lisa) == 2 * 2 * len(units)
     grid = json.loads((wf / "results/aligned/grid.json").read_text())
@@ -227,6 +235,7 @@ def check_econometrics(wf):
     assert tests["p_value"].between(0, 1).all()
     fit = pd.read_csv(wf / "results/analysis/sdm_fit_county.csv")
     assert (fit["n_obs"] == 2 * len(units)).all() and (fit["T"] == 2).all()
+    assert set(fit.loc[fit["model"] != "ols", "estimator"]) == {"Lee-Yu transformation approach"}
     for year in (2019, 2020):
         summary = pd.read_csv(wf / f"results/analysis/mgwr_county_{year}.csv")
         assert summary["covariate"].tolist() == ["intercept", *x]
