@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 CORES  ?= 2
 
-.PHONY: demo test install install-test lint dry-run clean
+.PHONY: demo test run check-config install install-test lint dry-run clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,10 +23,20 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 demo: install
-	$(BIN)/snakemake --cores $(CORES) --configfile config/config.yaml
+	$(BIN)/snakemake --cores $(CORES) --configfile config/demo.yaml
 
 test: install-test
 	$(BIN)/python -m pytest -q
+
+# Your own data: make run CONFIG=my.yaml [CORES=8]. The config is checked first (YAML
+# syntax with file and line, then every key against the schema).
+run: install
+	@test -n "$(CONFIG)" || { echo "usage: make run CONFIG=my.yaml [CORES=8]"; exit 2; }
+	$(BIN)/carbonbalance check-config $(CONFIG)
+	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG)
+
+check-config: install
+	$(BIN)/carbonbalance check-config $(CONFIG)
 
 dry-run: install
 	$(BIN)/snakemake -n --cores $(CORES)

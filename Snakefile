@@ -1,21 +1,19 @@
 # carbonbalance: raw rasters and yearbook tables -> regional carbon budgets.
 # See README.md for usage and ../shared/SPEC.md (copied science reference) for the methods.
-from snakemake.utils import min_version, validate
+#
+# The configuration comes only from --configfile: a user's run starts from the schema
+# defaults (workflow/schemas/config.schema.yaml) and never from the demo's values. The
+# workflow profile (profiles/default) selects config/demo.yaml when no --configfile is
+# given; every output of a run goes below results/{run_name}/ and logs/{run_name}/.
+from snakemake.utils import min_version
 
 min_version("9.0")
-
-
-configfile: "config/config.yaml"
 
 
 include: "workflow/rules/common.smk"
 
 
-normalise_config(config)
-validate(config, "workflow/schemas/config.schema.yaml", set_default=True)
-check_config_levels()
-if not config["demo"]["enabled"]:
-    check_user_inputs()
+load_config(config, workflow.configfiles)
 
 
 report: "workflow/report/workflow.rst"

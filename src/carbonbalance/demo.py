@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -37,6 +38,7 @@ from rasterio.features import rasterize
 from rasterio.transform import from_origin
 from shapely import MultiPoint, Point, Polygon, voronoi_polygons
 
+from carbonbalance.errors import InputError
 from carbonbalance.grid import CHINA_ALBERS
 from carbonbalance.store import atomic_output
 
@@ -326,8 +328,19 @@ def _land_mask(geoms, transform, shape):
                      fill=0, dtype="uint8").astype(bool)
 
 
+def output_paths(inputs: dict, boundaries_path, statistics_path, years) -> list[str]:
+    """Every file :func:`generate` writes for these paths and years."""
+    out = [str(boundaries_path), str(statistics_path)]
+    for var, spec in inputs.items():
+        for year in years:
+            months = range(1, 13) if var in ("ndvi", "temperature", "precipitation", "radiation") else [None]
+            out += [spec["path"].format(year=int(year), month=m) if m else spec["path"].format(year=int(year))
+                    for m in months]
+    return out
+
+
 def generate(inputs: dict, boundaries_path, statistics_path, years, seed: int = 42,
-             zero_light_county: bool = True) -> dict:
+             zero_light_county: bool = True, root=None) -> dict:
     """Write the demo inputs; returns a summary (ids of the special counties, paths).
 
     Parameters
@@ -336,9 +349,22 @@ def generate(inputs: dict, boundaries_path, statistics_path, years, seed: int = 
         its files go (``{year}``, and ``{month}`` for monthly variables).
     boundaries_path, statistics_path : where the GeoPackage and the CSV go.
     years : the years to generate.
+    root : the demo's own folder (``demo.root``): every output must lie below it, no file
+        there that the generator did not create is overwritten, and every file written is
+        listed in its manifest (:mod:`carbonbalance.manifest`).  Default: the common
+        parent folder of the outputs.
     """
-    rng = np.random.default_rng(seed)
+    from carbonbalance import manifest
+
     years = [int(y) for y in years]
+    targets = output_paths(inputs, boundaries_path, statistics_path, years)
+    root = Path(root) if root is not None else Path(os.path.commonpath([Path(p).resolve().parent for p in targets]))
+    refusal = manifest.refusal(root, targets)
+    if refusal:
+        raise InputError(refusal)
+    for path in manifest.changed(root, targets):
+        log.warning("demo input %s changed since the generator wrote it; generating it again", path)
+    rng = np.random.default_rng(seed)
     gdf = make_boundaries(rng)
     inv = Transformer.from_crs(CHINA_ALBERS, "EPSG:4326", always_xy=True)
     cores_ll = {k: inv.transform(*v) for k, v in gdf.attrs["city_cores"].items()}
@@ -427,6 +453,7 @@ def generate(inputs: dict, boundaries_path, statistics_path, years, seed: int = 
         stats.to_csv(tmp, index=False)
     with atomic_output(boundaries_path) as tmp:
         gdf.to_file(tmp, driver="GPKG", layer="counties")
+    manifest.record(root, targets)
     return {"counties": int(len(gdf)), "island_county": island_id, "tiny_county": tiny_id,
             "dark_county": dark_id, "years": written, "bounds_lonlat": list(bounds)}
 

@@ -5,15 +5,15 @@ rule analysis:
     message:
         "Moran, LISA, Gi*, kernel density and Dagum Gini of the {wildcards.level} level"
     input:
-        budget="results/tables/budget_{level}.parquet",
-        units="results/boundaries/units.gpkg",
+        budget=R("tables/budget_{level}.parquet"),
+        units=R("boundaries/units.gpkg"),
     output:
-        **{name: f"results/analysis/{{level}}/{name}.csv" for name in ("moran", "lisa", "getis_ord", "kde", "dagum")},
-        moran_lisa=report("results/figures/moran_lisa_{level}.png", category="Spatial analysis",
+        **{name: R(f"analysis/{{level}}/{name}.csv") for name in ("moran", "lisa", "getis_ord", "kde", "dagum")},
+        moran_lisa=report(R("figures/moran_lisa_{level}.png"), category="Spatial analysis",
                           caption="../report/analysis.rst"),
-        kde_dagum=report("results/figures/kde_dagum_{level}.png", category="Spatial analysis",
+        kde_dagum=report(R("figures/kde_dagum_{level}.png"), category="Spatial analysis",
                          caption="../report/analysis.rst"),
-        meta="results/meta/analysis_{level}.json",
+        meta=R("meta/analysis_{level}.json"),
     params:
         analysis=config["analysis"],
         level_id=lambda w: level_id(w.level),
@@ -21,9 +21,9 @@ rule analysis:
     wildcard_constraints:
         level="|".join(table_levels()),
     log:
-        "logs/analysis/{level}.log",
+        L("analysis/{level}.log"),
     benchmark:
-        "logs/benchmarks/analysis_{level}.tsv"
+        L("benchmarks/analysis_{level}.tsv")
     threads: 1
     resources:
         mem_mb=2000,
@@ -38,18 +38,18 @@ rule centre_of_gravity:
     message:
         "Emission centre of gravity and standard deviational ellipse per year"
     input:
-        grids=expand("results/grid/{year}/emissions.tif", year=years()),
-        units="results/boundaries/units.gpkg",
+        grids=expand(R("grid/{year}/emissions.tif"), year=years()),
+        units=R("boundaries/units.gpkg"),
     output:
-        table="results/analysis/centre_of_gravity.csv",
-        figure=report("results/figures/centre_of_gravity.png", category="Spatial analysis",
+        table=R("analysis/centre_of_gravity.csv"),
+        figure=report(R("figures/centre_of_gravity.png"), category="Spatial analysis",
                       caption="../report/analysis.rst"),
     params:
         years=years(),
     log:
-        "logs/centre_of_gravity.log",
+        L("centre_of_gravity.log"),
     benchmark:
-        "logs/benchmarks/centre_of_gravity.tsv"
+        L("benchmarks/centre_of_gravity.tsv")
     threads: 1
     resources:
         mem_mb=2000,
@@ -64,18 +64,18 @@ rule hotspots:
     message:
         "Getis-Ord Gi* hot spots of the {wildcards.year} emission grid"
     input:
-        grid="results/grid/{year}/emissions.tif",
-        units="results/boundaries/units.gpkg",
+        grid=R("grid/{year}/emissions.tif"),
+        units=R("boundaries/units.gpkg"),
     output:
-        table="results/analysis/hotspots_{year}.csv",
-        figure=report("results/figures/hotspots_{year}.png", category="Spatial analysis", subcategory="{year}",
+        table=R("analysis/hotspots_{year}.csv"),
+        figure=report(R("figures/hotspots_{year}.png"), category="Spatial analysis", subcategory="{year}",
                       caption="../report/analysis.rst"),
     params:
         distance=config["analysis"]["hotspot_distance_m"],
     log:
-        "logs/hotspots/{year}.log",
+        L("hotspots/{year}.log"),
     benchmark:
-        "logs/benchmarks/hotspots_{year}.tsv"
+        L("benchmarks/hotspots_{year}.tsv")
     threads: 1
     resources:
         # benchmarks/hotspots.py: China at 1 km, 10 km band, 5.4 s and 1.8 GB

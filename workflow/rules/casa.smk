@@ -5,28 +5,28 @@ rule casa:
     message:
         "CASA NPP, RH and NEP for {wildcards.year}"
     input:
-        grid="results/aligned/grid.json",
-        area="results/aligned/cell_area.zarr",
-        units="results/boundaries/units.gpkg",
+        grid=R("aligned/grid.json"),
+        area=R("aligned/cell_area.zarr"),
+        units=R("boundaries/units.gpkg"),
         ndvi=lambda w: aligned("ndvi", w.year),
         temperature=lambda w: aligned("temperature", w.year),
         precipitation=lambda w: aligned("precipitation", w.year),
         radiation=lambda w: aligned("radiation", w.year),
         landcover=lambda w: aligned("landcover", w.year),
     output:
-        npp="results/grid/{year}/npp.tif",
-        rh="results/grid/{year}/rh.tif",
-        nep="results/grid/{year}/nep.tif",
-        sequestration="results/grid/{year}/sequestration_tco2.tif",
-        monthly=directory("results/grid/{year}/casa_monthly.zarr"),
-        meta="results/meta/casa_{year}.json",
+        npp=R("grid/{year}/npp.tif"),
+        rh=R("grid/{year}/rh.tif"),
+        nep=R("grid/{year}/nep.tif"),
+        sequestration=R("grid/{year}/sequestration_tco2.tif"),
+        monthly=directory(R("grid/{year}/casa_monthly.zarr")),
+        meta=R("meta/casa_{year}.json"),
     params:
         casa=config["casa"],
         classes=config["landcover_classes"],
     log:
-        "logs/casa/{year}.log",
+        L("casa/{year}.log"),
     benchmark:
-        "logs/benchmarks/casa_{year}.tsv"
+        L("benchmarks/casa_{year}.tsv")
     threads: 2
     resources:
         # benchmarks/casa.py: peak 0.9 GB and 33 s for China at 1 km from chunked stores on 2 threads
@@ -42,18 +42,18 @@ rule casa_map:
     message:
         "Maps of annual NPP and NEP for {wildcards.year}"
     input:
-        npp="results/grid/{year}/npp.tif",
-        nep="results/grid/{year}/nep.tif",
-        units="results/boundaries/units.gpkg",
+        npp=R("grid/{year}/npp.tif"),
+        nep=R("grid/{year}/nep.tif"),
+        units=R("boundaries/units.gpkg"),
     output:
-        report("results/figures/casa_{year}.png", category="CASA", subcategory="{year}",
+        report(R("figures/casa_{year}.png"), category="CASA", subcategory="{year}",
                caption="../report/casa_map.rst"),
     params:
         levels=[lvl["id"] for lvl in config["boundaries"]["levels"]],
     log:
-        "logs/casa_map/{year}.log",
+        L("casa_map/{year}.log"),
     benchmark:
-        "logs/benchmarks/casa_map_{year}.tsv"
+        L("benchmarks/casa_map_{year}.tsv")
     threads: 1
     resources:
         mem_mb=2000,

@@ -1,23 +1,47 @@
-# Helpers shared by the rule files.  Kept free of the carbonbalance library so that
-# the DAG can be built by a Snakemake that lives outside the project's environment.
+# Helpers shared by the rule files.  Kept free of the carbonbalance library's heavy
+# dependencies so that the DAG can be built by a Snakemake that lives outside the project's
+# environment (the config checks use modules that need only PyYAML and jsonschema).
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
+SCHEMA = "workflow/schemas/config.schema.yaml"
 MONTHLY = ("ndvi", "temperature", "precipitation", "radiation")
 ANNUAL = ("landcover", "landuse", "nightlight", "population")
 ENV = "../../envs/carbonbalance.yaml"
 CASA_OUTPUTS = ("npp.tif", "rh.tif", "nep.tif", "sequestration_tco2.tif", "casa_monthly.zarr")
 
 
-def normalise_config(cfg):
-    """YAML reads class codes as ints; the schema (and JSON) wants string keys."""
-    for key in ("landcover_classes", "landuse_classes"):
-        if isinstance(cfg.get(key), dict):
-            cfg[key] = {str(k): v for k, v in cfg[key].items()}
-    absorption = (cfg.get("emissions") or {}).get("absorption") or {}
-    if isinstance(absorption.get("classes"), dict):
-        absorption["classes"] = {str(k): v for k, v in absorption["classes"].items()}
+def R(path):
+    """A path below this run's results folder, results/{run_name}/."""
+    return f"results/{config['run_name']}/{path}"
+
+
+def L(path):
+    """A path below this run's log folder, logs/{run_name}/."""
+    return f"logs/{config['run_name']}/{path}"
+
+
+def load_config(cfg, configfiles):
+    """Validate the run's config (one line per error, naming the key), fill the schema
+    defaults, and check at load time what can be checked without running a job."""
+    from snakemake.utils import validate
+
+    if not cfg:
+        raise WorkflowError("no configuration: run with --configfile my.yaml (see README.md, 'Using your own "
+                            "data'), or `make demo` for the demo (config/demo.yaml)")
+    check = library_module("carbonbalance.configcheck")
+    check.normalise(cfg)
+    errors = check.schema_errors(cfg, Path(workflow.basedir, SCHEMA))
+    if errors:
+        files = ", ".join(str(f) for f in configfiles) or "the config"
+        raise WorkflowError(f"invalid configuration ({files}):\n" + "\n".join(errors))
+    validate(cfg, str(Path(workflow.basedir, SCHEMA)), set_default=True)
+    check_config_levels()
+    check_grid()
+    check_demo_paths()
+    if not cfg["demo"]["enabled"]:
+        check_user_inputs()
 
 
 EMISSION_CATEGORIES = ("urban", "industrial", "rural")
@@ -66,42 +90,42 @@ def all_raw_paths():
 
 
 def aligned(var, year):
-    return f"results/aligned/{year}/{var}.zarr"
+    return R(f"aligned/{year}/{var}.zarr")
 
 
 def stage_metadata():
     """Provenance records written by every job; merged into results/run_metadata.json."""
-    files = ["results/meta/prepare_boundaries.json", "results/meta/build_grid.json",
-             "results/meta/statistics.json"]
+    files = [R("meta/prepare_boundaries.json"), R("meta/build_grid.json"),
+             R("meta/statistics.json")]
     for y in years():
-        files += [f"results/meta/align_{var}_{y}.json" for var in MONTHLY + ANNUAL]
-        files.append(f"results/meta/casa_{y}.json")
-        files += [f"results/meta/emissions_{y}.json", f"results/meta/landuse_absorption_{y}.json"]
-    files += [f"results/meta/zonal_{y}.json" for y in years()]
-    files += [f"results/meta/tables_{lvl}.json" for lvl in table_levels()]
-    files += [f"results/meta/analysis_{lvl}.json" for lvl in config["analysis"]["levels"]]
-    files += [f"results/meta/econometrics_{lvl}.json" for lvl in config["econometrics"]["levels"]]
+        files += [R(f"meta/align_{var}_{y}.json") for var in MONTHLY + ANNUAL]
+        files.append(R(f"meta/casa_{y}.json"))
+        files += [R(f"meta/emissions_{y}.json"), R(f"meta/landuse_absorption_{y}.json")]
+    files += [R(f"meta/zonal_{y}.json") for y in years()]
+    files += [R(f"meta/tables_{lvl}.json") for lvl in table_levels()]
+    files += [R(f"meta/analysis_{lvl}.json") for lvl in config["analysis"]["levels"]]
+    files += [R(f"meta/econometrics_{lvl}.json") for lvl in config["econometrics"]["levels"]]
     if config["econometrics"]["mgwr"]["enabled"]:
-        files += [f"results/meta/mgwr_{lvl}_{y}.json" for lvl in config["econometrics"]["levels"] for y in years()]
-    files += ["results/meta/unit_assignment.json", "results/meta/energy_accounting.json",
-              "results/meta/zonal_levels.json"]
+        files += [R(f"meta/mgwr_{lvl}_{y}.json") for lvl in config["econometrics"]["levels"] for y in years()]
+    files += [R("meta/unit_assignment.json"), R("meta/energy_accounting.json"),
+              R("meta/zonal_levels.json")]
     return files
 
 
 def all_targets():
-    targets = ["results/run_metadata.json", "results/tables/statistics.parquet",
-               "results/aligned/cell_area.zarr"]
+    targets = [R("run_metadata.json"), R("tables/statistics.parquet"),
+               R("aligned/cell_area.zarr")]
     targets += [aligned(var, y) for var in MONTHLY + ANNUAL for y in years()]
     for y in years():
-        targets += [f"results/grid/{y}/{name}" for name in CASA_OUTPUTS]
-        targets.append(f"results/figures/casa_{y}.png")
-        targets += [f"results/grid/{y}/{name}" for name in emission_outputs().values()]
-        targets += [f"results/figures/emissions_{y}.png", f"results/tables/landuse_absorption_{y}.parquet"]
-    targets.append("results/tables/energy_accounting.parquet")
-    targets += [f"results/zonal/{lvl}.parquet" for lvl in zonal_levels()]
+        targets += [R(f"grid/{y}/{name}") for name in CASA_OUTPUTS]
+        targets.append(R(f"figures/casa_{y}.png"))
+        targets += [R(f"grid/{y}/{name}") for name in emission_outputs().values()]
+        targets += [R(f"figures/emissions_{y}.png"), R(f"tables/landuse_absorption_{y}.parquet")]
+    targets.append(R("tables/energy_accounting.parquet"))
+    targets += [R(f"zonal/{lvl}.parquet") for lvl in zonal_levels()]
     for lvl in table_levels():
-        targets += [f"results/tables/{name}_{lvl}.csv" for name in ("budget", "compensation", "lmdi")]
-    targets += [f"results/figures/budget_{y}.png" for y in years()]
+        targets += [R(f"tables/{name}_{lvl}.csv") for name in ("budget", "compensation", "lmdi")]
+    targets += [R(f"figures/budget_{y}.png") for y in years()]
     targets += analysis_targets()
     targets += econometrics_targets()
     return targets
@@ -114,6 +138,91 @@ def check_config_levels():
         bad = [lvl for lvl in config[section]["levels"] if lvl not in known]
         if bad:
             raise WorkflowError(f"{section}.levels: {bad} are not boundaries levels ({known})")
+
+
+def check_grid():
+    """grid.crs is a CRS and grid.bounds meet the boundaries (when the boundaries file is
+    there to be read), so that a wrong grid stops the run at load time naming the key."""
+    g = config["grid"]
+    try:
+        from pyproj import CRS, Transformer
+        from pyproj.exceptions import CRSError
+    except ImportError:  # a Snakemake outside the project's environment: the rules check it
+        return
+    try:
+        crs = CRS.from_user_input(g["crs"])
+    except CRSError as exc:
+        raise WorkflowError(f"grid.crs: {g['crs']!r} is not a CRS that PROJ knows ({exc})") from None
+    bounds = g["bounds"]
+    if bounds is not None and not (bounds[2] > bounds[0] and bounds[3] > bounds[1]):
+        raise WorkflowError(f"grid.bounds: {bounds} is empty or inverted; give [xmin, ymin, xmax, ymax] in the "
+                            f"grid CRS, or null for the boundaries' extent")
+    path, layer = config["boundaries"]["path"], config["boundaries"]["layer"]
+    if not Path(path).exists():
+        return
+    try:
+        import pyogrio
+
+        info = pyogrio.read_info(path, layer=layer)
+    except Exception:  # unreadable: rule prepare_boundaries names the problem
+        return
+    if info.get("features", 1) == 0:
+        raise WorkflowError(f"boundaries.path: {path} (layer {layer or info.get('layer_name', 'first')}) has no "
+                            f"features; point boundaries.path/boundaries.layer at the finest units")
+    if bounds is None or info.get("crs") is None or info.get("total_bounds") is None:
+        return
+    ext = Transformer.from_crs(CRS.from_user_input(info["crs"]), crs, always_xy=True).transform_bounds(
+        *info["total_bounds"], densify_pts=21)
+    if not (bounds[0] < ext[2] and bounds[2] > ext[0] and bounds[1] < ext[3] and bounds[3] > ext[1]):
+        raise WorkflowError(f"grid.bounds: {bounds} do not overlap the boundaries {path}, whose extent in the grid "
+                            f"CRS is {[round(v) for v in ext]}; fix grid.bounds or set it to null (the "
+                            f"boundaries' extent)")
+
+
+def demo_outputs():
+    """(config key, path) of every file the demo generator writes."""
+    out = [("boundaries.path", config["boundaries"]["path"]), ("statistics.path", config["statistics"]["path"])]
+    for var in MONTHLY + ANNUAL:
+        out += [(f"inputs.{var}.path", p) for y in years() for p in raw_paths(var, y)]
+    return out
+
+
+def check_demo_paths():
+    """With demo.enabled the generator writes only below demo.root: every input path of the
+    config must lie there, so that a user's files can never be generated over."""
+    d = config["demo"]
+    if not d["enabled"]:
+        return
+    cwd = Path.cwd().resolve()
+    root = Path(d["root"]).resolve()
+    if root == cwd or cwd not in root.parents:
+        raise WorkflowError(f"demo.root: {d['root']!r} must be a folder inside the working directory (e.g. "
+                            f"resources/demo): the demo generator writes only there")
+    outside = [(k, p) for k, p in demo_outputs() if root not in Path(p).resolve().parents]
+    if outside:
+        listed = "\n".join(f"  {k}: {p}" for k, p in outside[:10])
+        raise WorkflowError(f"demo.enabled is true, but these inputs lie outside demo.root ({d['root']}):\n"
+                            f"{listed}\nThe demo generator writes only below its own folder. For your own data "
+                            f"leave out the demo section (demo.enabled: false).")
+    # Snakemake deletes a job's existing outputs before it runs: refuse now, not in the job
+    refusal = library_module("carbonbalance.manifest").refusal(d["root"], [p for _, p in demo_outputs()])
+    if refusal:
+        raise WorkflowError(f"demo: {refusal}")
+
+
+def library_module(name):
+    """A module of the package that needs only the standard library, PyYAML and jsonschema
+    (what every Snakemake has), taken from src/ if the package is not installed."""
+    import importlib
+    import sys
+
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        src = str(Path(workflow.basedir, "src"))
+        if src not in sys.path:
+            sys.path.append(src)
+        return importlib.import_module(name)
 
 
 def check_user_inputs():
@@ -142,9 +251,9 @@ def zonal_levels():
 def zonal_inputs(wildcards):
     """Every layer of one year that the zonal rule summarises."""
     y = wildcards.year
-    inputs = {"assignment": "results/aligned/unit_assignment.zarr", "area": "results/aligned/cell_area.zarr",
-              "emissions": f"results/zonal/{y}/emissions.parquet"}
-    inputs |= {name.split(".")[0]: f"results/grid/{y}/{name}"
+    inputs = {"assignment": R("aligned/unit_assignment.zarr"), "area": R("aligned/cell_area.zarr"),
+              "emissions": R(f"zonal/{y}/emissions.parquet")}
+    inputs |= {name.split(".")[0]: R(f"grid/{y}/{name}")
                for name in ("npp.tif", "rh.tif", "nep.tif", "sequestration_tco2.tif")}
     inputs |= {var: aligned(var, y) for var in ("nightlight", "population", "landuse", "ndvi", "temperature",
                                                   "precipitation")}
@@ -174,15 +283,15 @@ def level_id(level):
 def econometrics_targets():
     out = []
     for lvl in config["econometrics"]["levels"]:
-        out += [f"results/analysis/sdm_{lvl}.csv", f"results/figures/sdm_effects_{lvl}.png"]
+        out += [R(f"analysis/sdm_{lvl}.csv"), R(f"figures/sdm_effects_{lvl}.png")]
         if config["econometrics"]["mgwr"]["enabled"]:
-            out += [f"results/figures/mgwr_{lvl}_{y}.png" for y in years()]
+            out += [R(f"figures/mgwr_{lvl}_{y}.png") for y in years()]
     return out
 
 
 def analysis_targets():
-    out = ["results/analysis/centre_of_gravity.csv"]
+    out = [R("analysis/centre_of_gravity.csv")]
     for lvl in config["analysis"]["levels"]:
-        out += [f"results/analysis/{lvl}/moran.csv", f"results/figures/moran_lisa_{lvl}.png"]
-    out += [f"results/figures/hotspots_{y}.png" for y in years()]
+        out += [R(f"analysis/{lvl}/moran.csv"), R(f"figures/moran_lisa_{lvl}.png")]
+    out += [R(f"figures/hotspots_{y}.png") for y in years()]
     return out

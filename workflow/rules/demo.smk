@@ -11,12 +11,14 @@ if config["demo"]["enabled"]:
             rasters=all_raw_paths(),
         params:
             seed=config["demo"]["seed"],
+            # the folder the generator may write to (not a path prefix it derives outputs from)
+            root=lambda w: config["demo"]["root"],
             years=years(),
             inputs=config["inputs"],
         log:
-            "logs/demo_inputs.log",
+            L("demo_inputs.log"),
         benchmark:
-            "logs/benchmarks/demo_inputs.tsv"
+            L("benchmarks/demo_inputs.tsv")
         threads: 1
         resources:
             mem_mb=2000,

@@ -5,28 +5,28 @@ rule econometrics:
     message:
         "Spatial panel models (OLS, SLM, SEM, SDM) and robustness runs of the {wildcards.level} level"
     input:
-        budget="results/tables/budget_{level}.parquet",
-        statistics="results/tables/statistics.parquet",
-        zonal="results/zonal/{level}.parquet",
-        units="results/boundaries/units.gpkg",
+        budget=R("tables/budget_{level}.parquet"),
+        statistics=R("tables/statistics.parquet"),
+        zonal=R("zonal/{level}.parquet"),
+        units=R("boundaries/units.gpkg"),
     output:
-        coefficients="results/analysis/sdm_{level}.csv",
-        effects="results/analysis/sdm_effects_{level}.csv",
-        robustness_effects="results/analysis/sdm_robustness_effects_{level}.csv",
-        tests="results/analysis/sdm_tests_{level}.csv",
-        fit="results/analysis/sdm_fit_{level}.csv",
-        figure=report("results/figures/sdm_effects_{level}.png", category="Spatial econometrics",
+        coefficients=R("analysis/sdm_{level}.csv"),
+        effects=R("analysis/sdm_effects_{level}.csv"),
+        robustness_effects=R("analysis/sdm_robustness_effects_{level}.csv"),
+        tests=R("analysis/sdm_tests_{level}.csv"),
+        fit=R("analysis/sdm_fit_{level}.csv"),
+        figure=report(R("figures/sdm_effects_{level}.png"), category="Spatial econometrics",
                       caption="../report/econometrics.rst"),
-        meta="results/meta/econometrics_{level}.json",
+        meta=R("meta/econometrics_{level}.json"),
     params:
         cfg={k: v for k, v in config["econometrics"].items() if k not in ("levels", "mgwr")},
         level_id=lambda w: level_id(w.level),
     wildcard_constraints:
         level="|".join(table_levels()),
     log:
-        "logs/econometrics/{level}.log",
+        L("econometrics/{level}.log"),
     benchmark:
-        "logs/benchmarks/econometrics_{level}.tsv"
+        L("benchmarks/econometrics_{level}.tsv")
     threads: 1
     resources:
         # dense N × N algebra: 2,870 counties need about 1 GB
@@ -42,16 +42,16 @@ rule mgwr:
     message:
         "MGWR of the {wildcards.level} level, {wildcards.year}"
     input:
-        budget="results/tables/budget_{level}.parquet",
-        statistics="results/tables/statistics.parquet",
-        zonal="results/zonal/{level}.parquet",
-        units="results/boundaries/units.gpkg",
+        budget=R("tables/budget_{level}.parquet"),
+        statistics=R("tables/statistics.parquet"),
+        zonal=R("zonal/{level}.parquet"),
+        units=R("boundaries/units.gpkg"),
     output:
-        summary="results/analysis/mgwr_{level}_{year}.csv",
-        local="results/analysis/mgwr_local_{level}_{year}.csv",
-        figure=report("results/figures/mgwr_{level}_{year}.png", category="Spatial econometrics",
+        summary=R("analysis/mgwr_{level}_{year}.csv"),
+        local=R("analysis/mgwr_local_{level}_{year}.csv"),
+        figure=report(R("figures/mgwr_{level}_{year}.png"), category="Spatial econometrics",
                       subcategory="{year}", caption="../report/econometrics.rst"),
-        meta="results/meta/mgwr_{level}_{year}.json",
+        meta=R("meta/mgwr_{level}_{year}.json"),
     params:
         y=config["econometrics"]["mgwr"]["y"] or config["econometrics"]["y"],
         x=config["econometrics"]["mgwr"]["x"] or config["econometrics"]["x"],
@@ -61,9 +61,9 @@ rule mgwr:
         level="|".join(table_levels()),
         year=r"\d{4}",
     log:
-        "logs/mgwr/{level}_{year}.log",
+        L("mgwr/{level}_{year}.log"),
     benchmark:
-        "logs/benchmarks/mgwr_{level}_{year}.tsv"
+        L("benchmarks/mgwr_{level}_{year}.tsv")
     # mgwr uses one process below 500 units; for China's counties give it more with
     # --set-threads mgwr=8 (the bandwidth searches then run on 8 processes)
     threads: 1

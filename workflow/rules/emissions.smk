@@ -7,14 +7,14 @@ rule emissions:
     input:
         unpack(
             lambda w: {
-                "grid": "results/aligned/grid.json",
-                "assignment": "results/aligned/unit_assignment.zarr",
-                "units": "results/boundaries/units.gpkg",
-                "statistics": "results/tables/statistics.parquet",
+                "grid": R("aligned/grid.json"),
+                "assignment": R("aligned/unit_assignment.zarr"),
+                "units": R("boundaries/units.gpkg"),
+                "statistics": R("tables/statistics.parquet"),
             }
             | {
                 name: (
-                    "results/aligned/cell_area.zarr"
+                    R("aligned/cell_area.zarr")
                     if name == "area"
                     else aligned("nightlight" if name == "light" else name, w.year)
                 )
@@ -27,9 +27,9 @@ rule emissions:
             )
         ),
     output:
-        **{k: f"results/grid/{{year}}/{name}" for k, name in emission_outputs().items()},
-        units="results/zonal/{year}/emissions.parquet",
-        meta="results/meta/emissions_{year}.json",
+        **{k: R(f"grid/{{year}}/{name}") for k, name in emission_outputs().items()},
+        units=R("zonal/{year}/emissions.parquet"),
+        meta=R("meta/emissions_{year}.json"),
     params:
         emissions=emission_params(),
         mode=config["zonal"]["mode"],
@@ -39,9 +39,9 @@ rule emissions:
             else {}
         ),
     log:
-        "logs/emissions/{year}.log",
+        L("emissions/{year}.log"),
     benchmark:
-        "logs/benchmarks/emissions_{year}.tsv"
+        L("benchmarks/emissions_{year}.tsv")
     threads: 2
     resources:
         # labels in memory (int16) + a few 1024² blocks per thread; China at 1 km < 1 GB
@@ -59,14 +59,14 @@ rule emissions_map:
     input:
         unpack(
             lambda w: {
-                k: f"results/grid/{w.year}/{name}"
+                k: R(f"grid/{w.year}/{name}")
                 for k, name in emission_outputs().items()
             }
-            | {"units": "results/boundaries/units.gpkg"}
+            | {"units": R("boundaries/units.gpkg")}
         ),
     output:
         report(
-            "results/figures/emissions_{year}.png",
+            R("figures/emissions_{year}.png"),
             category="Emissions",
             subcategory="{year}",
             caption="../report/emissions_map.rst",
@@ -74,9 +74,9 @@ rule emissions_map:
     params:
         levels=[lvl["id"] for lvl in config["boundaries"]["levels"]],
     log:
-        "logs/emissions_map/{year}.log",
+        L("emissions_map/{year}.log"),
     benchmark:
-        "logs/benchmarks/emissions_map_{year}.tsv"
+        L("benchmarks/emissions_map_{year}.tsv")
     threads: 1
     resources:
         mem_mb=2000,
@@ -91,16 +91,16 @@ rule energy_accounting:
     message:
         "Energy accounting Cz = E sigma + P theta per unit and year (Jiangxi2024)"
     input:
-        "results/tables/statistics.parquet",
+        R("tables/statistics.parquet"),
     output:
-        table="results/tables/energy_accounting.parquet",
-        meta="results/meta/energy_accounting.json",
+        table=R("tables/energy_accounting.parquet"),
+        meta=R("meta/energy_accounting.json"),
     params:
         energy=config["emissions"]["energy"],
     log:
-        "logs/energy_accounting.log",
+        L("energy_accounting.log"),
     benchmark:
-        "logs/benchmarks/energy_accounting.tsv"
+        L("benchmarks/energy_accounting.tsv")
     threads: 1
     resources:
         mem_mb=1000,
@@ -115,21 +115,21 @@ rule landuse_absorption:
     message:
         "Land-use coefficient absorption per unit for {wildcards.year} (Jiangxi2024)"
     input:
-        assignment="results/aligned/unit_assignment.zarr",
-        units="results/boundaries/units.gpkg",
+        assignment=R("aligned/unit_assignment.zarr"),
+        units=R("boundaries/units.gpkg"),
         landuse=lambda w: aligned("landuse", w.year),
-        area="results/aligned/cell_area.zarr",
+        area=R("aligned/cell_area.zarr"),
     output:
-        table="results/tables/landuse_absorption_{year}.parquet",
-        meta="results/meta/landuse_absorption_{year}.json",
+        table=R("tables/landuse_absorption_{year}.parquet"),
+        meta=R("meta/landuse_absorption_{year}.json"),
     params:
         absorption=config["emissions"]["absorption"],
         levels=config["boundaries"]["levels"],
         mode=config["zonal"]["mode"],
     log:
-        "logs/landuse_absorption/{year}.log",
+        L("landuse_absorption/{year}.log"),
     benchmark:
-        "logs/benchmarks/landuse_absorption_{year}.tsv"
+        L("benchmarks/landuse_absorption_{year}.tsv")
     threads: 2
     resources:
         mem_mb=2000,

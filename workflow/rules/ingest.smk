@@ -8,16 +8,17 @@ rule prepare_boundaries:
     input:
         config["boundaries"]["path"],
     output:
-        units="results/boundaries/units.gpkg",
-        table="results/boundaries/units.parquet",
-        meta="results/meta/prepare_boundaries.json",
+        units=R("boundaries/units.gpkg"),
+        table=R("boundaries/units.parquet"),
+        meta=R("meta/prepare_boundaries.json"),
     params:
         boundaries=config["boundaries"],
         crs=config["grid"]["crs"],
+        statistics_level_column=config["statistics"]["level_column"],
     log:
-        "logs/prepare_boundaries.log",
+        L("prepare_boundaries.log"),
     benchmark:
-        "logs/benchmarks/prepare_boundaries.tsv"
+        L("benchmarks/prepare_boundaries.tsv")
     threads: 1
     resources:
         mem_mb=2000,
@@ -32,17 +33,17 @@ rule build_grid:
     message:
         "Building the target grid and its cell areas"
     input:
-        "results/boundaries/units.gpkg",
+        R("boundaries/units.gpkg"),
     output:
-        grid="results/aligned/grid.json",
-        area=directory("results/aligned/cell_area.zarr"),
-        meta="results/meta/build_grid.json",
+        grid=R("aligned/grid.json"),
+        area=directory(R("aligned/cell_area.zarr")),
+        meta=R("meta/build_grid.json"),
     params:
         grid=config["grid"],
     log:
-        "logs/build_grid.log",
+        L("build_grid.log"),
     benchmark:
-        "logs/benchmarks/build_grid.tsv"
+        L("benchmarks/build_grid.tsv")
     threads: 2
     resources:
         mem_mb=2000,
@@ -57,17 +58,17 @@ rule unit_assignment:
     message:
         "Assigning cells to the finest units (cell centres and exact coverage fractions)"
     input:
-        grid="results/aligned/grid.json",
-        units="results/boundaries/units.gpkg",
+        grid=R("aligned/grid.json"),
+        units=R("boundaries/units.gpkg"),
     output:
-        assignment=directory("results/aligned/unit_assignment.zarr"),
-        meta="results/meta/unit_assignment.json",
+        assignment=directory(R("aligned/unit_assignment.zarr")),
+        meta=R("meta/unit_assignment.json"),
     params:
         levels=config["boundaries"]["levels"],
     log:
-        "logs/unit_assignment.log",
+        L("unit_assignment.log"),
     benchmark:
-        "logs/benchmarks/unit_assignment.tsv"
+        L("benchmarks/unit_assignment.tsv")
     threads: 1
     resources:
         # benchmarks/zonal.py: China's ~2,870 counties at 1 km, one exactextract pass
@@ -83,20 +84,21 @@ rule align_monthly:
     message:
         "Aligning the 12 monthly {wildcards.var} rasters of {wildcards.year} onto the grid"
     input:
-        grid="results/aligned/grid.json",
+        grid=R("aligned/grid.json"),
+        assignment=R("aligned/unit_assignment.zarr"),
         rasters=lambda w: raw_paths(w.var, w.year),
     output:
-        store=directory("results/aligned/{year}/{var}.zarr"),
-        meta="results/meta/align_{var}_{year}.json",
+        store=directory(R("aligned/{year}/{var}.zarr")),
+        meta=R("meta/align_{var}_{year}.json"),
     wildcard_constraints:
         var="|".join(MONTHLY),
     params:
         spec=lambda w: config["inputs"][w.var],
         classes=None,
     log:
-        "logs/align/{var}_{year}.log",
+        L("align/{var}_{year}.log"),
     benchmark:
-        "logs/benchmarks/align_{var}_{year}.tsv"
+        L("benchmarks/align_{var}_{year}.tsv")
     threads: 2
     resources:
         mem_mb=3000,
@@ -124,16 +126,16 @@ rule statistics:
         "Validating the statistics table {input.csv}"
     input:
         csv=config["statistics"]["path"],
-        units="results/boundaries/units.parquet",
+        units=R("boundaries/units.parquet"),
     output:
-        table="results/tables/statistics.parquet",
-        meta="results/meta/statistics.json",
+        table=R("tables/statistics.parquet"),
+        meta=R("meta/statistics.json"),
     params:
         statistics=config["statistics"],
     log:
-        "logs/statistics.log",
+        L("statistics.log"),
     benchmark:
-        "logs/benchmarks/statistics.tsv"
+        L("benchmarks/statistics.tsv")
     threads: 1
     resources:
         mem_mb=1000,
@@ -150,13 +152,13 @@ rule run_metadata:
     input:
         stage_metadata(),
     output:
-        "results/run_metadata.json",
+        R("run_metadata.json"),
     params:
         config=config,
     log:
-        "logs/run_metadata.log",
+        L("run_metadata.log"),
     benchmark:
-        "logs/benchmarks/run_metadata.tsv"
+        L("benchmarks/run_metadata.tsv")
     threads: 1
     resources:
         mem_mb=500,

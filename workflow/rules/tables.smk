@@ -5,16 +5,16 @@ rule tables:
     message:
         "Carbon budget, zones, compensation and LMDI tables of the {wildcards.level} level"
     input:
-        zonal="results/zonal/{level}.parquet",
-        statistics="results/tables/statistics.parquet",
-        energy="results/tables/energy_accounting.parquet",
-        absorption=expand("results/tables/landuse_absorption_{year}.parquet", year=years()),
+        zonal=R("zonal/{level}.parquet"),
+        statistics=R("tables/statistics.parquet"),
+        energy=R("tables/energy_accounting.parquet"),
+        absorption=expand(R("tables/landuse_absorption_{year}.parquet"), year=years()),
     output:
-        budget="results/tables/budget_{level}.csv",
-        budget_parquet="results/tables/budget_{level}.parquet",
-        compensation="results/tables/compensation_{level}.csv",
-        lmdi="results/tables/lmdi_{level}.csv",
-        meta="results/meta/tables_{level}.json",
+        budget=R("tables/budget_{level}.csv"),
+        budget_parquet=R("tables/budget_{level}.parquet"),
+        compensation=R("tables/compensation_{level}.csv"),
+        lmdi=R("tables/lmdi_{level}.csv"),
+        meta=R("meta/tables_{level}.json"),
     params:
         tables=config["tables"],
         parent=lambda w: parent_level(w.level),
@@ -22,9 +22,9 @@ rule tables:
     wildcard_constraints:
         level="|".join(table_levels()),
     log:
-        "logs/tables/{level}.log",
+        L("tables/{level}.log"),
     benchmark:
-        "logs/benchmarks/tables_{level}.tsv"
+        L("benchmarks/tables_{level}.tsv")
     threads: 1
     resources:
         mem_mb=2000,
@@ -39,11 +39,11 @@ rule budget_map:
     message:
         "Maps of zones, CBI, ECC and ESC by {params.level} for {wildcards.year}"
     input:
-        budget=f"results/tables/budget_{table_levels()[0]}.parquet",
-        units="results/boundaries/units.gpkg",
+        budget=R(f"tables/budget_{table_levels()[0]}.parquet"),
+        units=R("boundaries/units.gpkg"),
     output:
         report(
-            "results/figures/budget_{year}.png",
+            R("figures/budget_{year}.png"),
             category="Budget",
             subcategory="{year}",
             caption="../report/budget_map.rst",
@@ -54,9 +54,9 @@ rule budget_map:
         outline=config["boundaries"]["levels"][-1]["id"],
         scheme=config["tables"]["zoning"]["schemes"][0],
     log:
-        "logs/budget_map/{year}.log",
+        L("budget_map/{year}.log"),
     benchmark:
-        "logs/benchmarks/budget_map_{year}.tsv"
+        L("benchmarks/budget_map_{year}.tsv")
     threads: 1
     resources:
         mem_mb=2000,

@@ -7,15 +7,15 @@ rule zonal:
     input:
         unpack(zonal_inputs),
     output:
-        table="results/zonal/{year}/finest.parquet",
-        meta="results/meta/zonal_{year}.json",
+        table=R("zonal/{year}/finest.parquet"),
+        meta=R("meta/zonal_{year}.json"),
     params:
         mode=config["zonal"]["mode"],
         landuse_codes=sorted(int(c) for c in config["landuse_classes"]),
     log:
-        "logs/zonal/{year}.log",
+        L("zonal/{year}.log"),
     benchmark:
-        "logs/benchmarks/zonal_{year}.tsv"
+        L("benchmarks/zonal_{year}.tsv")
     threads: 2
     resources:
         mem_mb=3000,
@@ -30,17 +30,17 @@ rule zonal_levels:
     message:
         "Zonal tables of every level, aggregated from the finest units"
     input:
-        tables=expand("results/zonal/{year}/finest.parquet", year=years()),
-        units="results/boundaries/units.parquet",
+        tables=expand(R("zonal/{year}/finest.parquet"), year=years()),
+        units=R("boundaries/units.parquet"),
     output:
-        **{lvl: f"results/zonal/{lvl}.parquet" for lvl in zonal_levels()},
-        meta="results/meta/zonal_levels.json",
+        **{lvl: R(f"zonal/{lvl}.parquet") for lvl in zonal_levels()},
+        meta=R("meta/zonal_levels.json"),
     params:
         levels=[(lvl["name"], lvl["id"]) for lvl in config["boundaries"]["levels"]],
     log:
-        "logs/zonal_levels.log",
+        L("zonal_levels.log"),
     benchmark:
-        "logs/benchmarks/zonal_levels.tsv"
+        L("benchmarks/zonal_levels.tsv")
     threads: 1
     resources:
         mem_mb=2000,

@@ -12,5 +12,6 @@ summary = demo.generate(
     snakemake.output.statistics,  # noqa: F821
     snakemake.params.years,  # noqa: F821
     seed=snakemake.params.seed,  # noqa: F821
+    root=snakemake.params.root,  # noqa: F821
 )
 log.info("demo inputs written: %s", summary)
