@@ -422,3 +422,23 @@ def test_map_outlines_drop_zero_area_seams():
     p = Polygon([(0, 0), (10, 0), (10, 10), (0, 10)], [seam, real_hole])
     cleaned = _without_slivers(p)
     assert len(cleaned.interiors) == 1 and cleaned.area == pytest.approx(99.0)
+
+
+def test_a_missing_ndvi_month_stops_the_run_naming_the_month(tmp_path, small_grid):
+    """A whole NDVI month without data would be filled with FPARmin (NPP -19 %); the share of
+    vegetated cells without NDVI per month is checked (casa.max_gap_filled_share)."""
+    rng = np.random.default_rng(6)
+    paths, lc = _write_inputs(tmp_path, small_grid, rng)
+    nd = open_store(paths["ndvi"])["ndvi"].values
+    nd[4] = np.nan  # May
+    write_block(paths["ndvi"], "ndvi", nd.astype("float32"), slice(None), slice(None))
+    with pytest.raises(InputError, match=r"ndvi 2020 \(.*ndvi\.zarr\): vegetated cells without NDVI \(filled with "
+                                         r"FPARmin\) in month 05: 100\.0 % .*casa\.max_gap_filled_share = 0\.1"):
+        run_casa_year(paths, small_grid, CasaParams(), CLASSES, 2020, _outputs(tmp_path))
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    nd[4, :5] = 0.5  # a few cells of the month have data: still far above the limit
+    write_block(paths["ndvi"], "ndvi", nd.astype("float32"), slice(None), slice(None))
+    rec = run_casa_year(paths, small_grid, CasaParams.from_config({"max_gap_filled_share": 1.0}), CLASSES, 2020,
+                        _outputs(tmp_path))
+    share = rec["vegetated_cells_without_ndvi_share_by_month"]
+    assert share[1] == 0.0 and share[5] == pytest.approx(1 - ((lc[:5] != 17).sum() / (lc != 17).sum()))

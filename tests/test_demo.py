@@ -16,7 +16,7 @@ from conftest import ROOT
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
-    inputs = yaml.safe_load((ROOT / "config/config.yaml").read_text())["inputs"]
+    inputs = yaml.safe_load((ROOT / "config/demo.yaml").read_text())["inputs"]
     inputs = {k: {**v, "path": str(out / v["path"].replace("resources/demo/", ""))} for k, v in inputs.items()}
     summary = demo.generate(inputs, out / "b.gpkg", out / "s.csv", [2019, 2020, 2021], seed=42)
     import geopandas as gpd

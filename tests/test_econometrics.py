@@ -295,6 +295,12 @@ def test_variable_expressions():
         em.evaluate(df, "log(nope)")
     with pytest.raises(ConfigError, match="cannot read"):
         em.evaluate(df, "gdp ** 2")
+    # zero population in a unit-year: the error names the unit and the year, not a row number
+    panel = pd.DataFrame({"unit_id": ["360100", "360200"], "year": [2020, 2021], "co2": [5.0, 6.0],
+                          "population_persons": [1e5, 0.0]}, index=[7, 3])
+    with pytest.raises(InputError, match=r"divides by 'population_persons' = 0 for \(unit, year\) "
+                                         r"\[\('360200', 2021\)\]"):
+        em.evaluate(panel, "log(co2/population_persons)")
 
 
 def test_errors_name_the_problem(lattice_panel):

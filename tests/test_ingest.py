@@ -79,7 +79,9 @@ def test_population_total_conserved(tmp_path, small_grid, res):
     pop = rng.gamma(0.5, 200, (ny, nx)).astype("float32")
     pop[0, :5] = -99999
     path = write_tif(tmp_path / "pop.tif", pop, west=w, north=n, res=res, nodata=-99999)
-    spec = RasterInput.from_config("population", {"path": path, "units": "persons", "resampling": "sum"})
+    # the source covers part of the grid by design: no coverage limit here
+    spec = RasterInput.from_config("population", {"path": path, "units": "persons", "resampling": "sum",
+                                                  "max_nodata_share": 1.0})
     with rasterio.open(path) as src:
         gb = transform_bounds("EPSG:4326", small_grid.crs, *src.bounds)
     g = small_grid

@@ -91,7 +91,8 @@ def test_statistics_long_format_and_unknown_unit(tmp_path, boundaries):
 
 def test_carbon_is_converted_to_co2_explicitly(tmp_path, boundaries):
     csv = tmp_path / "s.csv"
-    pd.DataFrame({"unit_id": ["910000"], "year": [2020], "co2": [12.0], "gdp": [1], "engel": [30]}).to_csv(csv, index=False)
+    pd.DataFrame({"unit_id": ["910000"], "year": [2020], "co2": [12.0], "gdp": [0.001], "engel": [30]}).to_csv(
+        csv, index=False)
     cfg = stats_cfg(csv)
     cfg["columns"]["co2_tco2"]["units"] = "t C"
     assert read_statistics(cfg, units(boundaries))["co2_tco2"].iloc[0] == pytest.approx(44.0)

@@ -1,6 +1,6 @@
 """The Snakemake workflow: dry runs, lint, config errors, an end-to-end run and a rerun.
 
-The end-to-end run uses config/test.yaml (layered on config/config.yaml) in a fresh
+The end-to-end run uses config/test.yaml (layered on config/demo.yaml) in a fresh
 copy of the workflow in a temporary directory.
 """
 
@@ -13,11 +13,13 @@ import pytest
 import rasterio
 import yaml
 
+from carbonbalance.manifest import sha256
 from carbonbalance.store import open_store
-from conftest import copy_workflow, snakemake
+from conftest import ROOT, copy_workflow, snakemake
 
 pytestmark = pytest.mark.workflow
-CONFIGS = ["config/config.yaml", "config/test.yaml"]
+TEST = ["config/demo.yaml", "config/test.yaml"]  # the test run: the demo region, coarse and short
+CONFIGS = [["config/demo.yaml"], TEST]
 
 
 def planned_jobs(output: str) -> dict:
@@ -36,9 +38,9 @@ def planned_jobs(output: str) -> dict:
 @pytest.mark.parametrize("configfile", CONFIGS)
 def test_dry_run_is_clean(tmp_path, configfile):
     wf = copy_workflow(tmp_path)
-    out = snakemake(wf, "-n", "--cores", "2", "--configfile", configfile).stdout
+    out = snakemake(wf, "-n", "--cores", "2", "--configfile", *configfile).stdout
     jobs = planned_jobs(out)
-    n_years = len(yaml.safe_load((wf / configfile).read_text()).get("years"))
+    n_years = len(yaml.safe_load((wf / configfile[-1]).read_text()).get("years"))
     assert jobs["align_monthly"] == 4 * n_years and jobs["align_annual"] == 4 * n_years
     assert jobs["demo_inputs"] == 1 and jobs["run_metadata"] == 1
     assert jobs["casa"] == n_years and jobs["casa_map"] == n_years
@@ -53,7 +55,7 @@ def test_dry_run_is_clean(tmp_path, configfile):
 @pytest.mark.parametrize("configfile", CONFIGS)
 def test_lint_is_clean(tmp_path, configfile):
     wf = copy_workflow(tmp_path)
-    proc = snakemake(wf, "--lint", "--configfile", configfile, check=False)
+    proc = snakemake(wf, "--lint", "--configfile", *configfile, check=False)
     text = proc.stdout + proc.stderr
     assert proc.returncode == 0, text
     assert "Lints for" not in text
@@ -63,7 +65,7 @@ def failing_dry_run(tmp_path, overrides: str) -> str:
     """Dry run with ``overrides`` layered on the demo config; it must fail. Returns its output."""
     wf = copy_workflow(tmp_path)
     (wf / "override.yaml").write_text(overrides)
-    proc = snakemake(wf, "-n", "--configfile", "override.yaml", check=False)
+    proc = snakemake(wf, "-n", "--configfile", "config/demo.yaml", "override.yaml", check=False)
     assert proc.returncode != 0, proc.stdout
     return proc.stdout + proc.stderr
 
@@ -75,6 +77,40 @@ def test_config_value_of_wrong_type_names_the_key(tmp_path):
 
 def test_unknown_config_key_is_rejected(tmp_path):
     assert "resolutoin" in failing_dry_run(tmp_path, "grid:\n  resolutoin: 500\n")
+
+
+def test_unknown_top_level_key_is_named_in_one_line(tmp_path):
+    """A typo such as `emission:` no longer runs with the defaults; the error is one line per
+    problem, naming the key, not a dump of the schema."""
+    text = failing_dry_run(tmp_path, "emission:\n  method: nightlight\ngrid:\n  resolution: fast\n")
+    assert "(top level): Additional properties are not allowed ('emission' was unexpected)" in text
+    assert "grid.resolution: 'fast' is not of type 'number'" in text
+    assert "$schema" not in text and "additionalProperties" not in text and len(text) < 3000
+
+
+@pytest.mark.parametrize("override, message", [
+    ("grid:\n  crs: 'EPSG:99999'\n", "grid.crs: 'EPSG:99999' is not a CRS that PROJ knows"),
+    ("grid:\n  bounds: [10, 10, 0, 20]\n", "grid.bounds: [10, 10, 0, 20] is empty or inverted"),
+    ("run_name: 'my run/2'\n", "run_name: 'my run/2' does not match"),
+])
+def test_bad_grid_and_run_name_stop_at_load_time(tmp_path, override, message):
+    assert message in failing_dry_run(tmp_path, override)
+
+
+def test_yaml_syntax_error_is_named_with_file_and_line(tmp_path):
+    """Snakemake's own loader says only 'not valid JSON or YAML'; check-config (and make run)
+    name the file, line and column."""
+    import subprocess
+    import sys
+
+    bad = tmp_path / "my.yaml"
+    bad.write_text("years: [2019, 2020\ngrid:\n  resolution: 1000\n")
+    proc = subprocess.run([sys.executable, "-m", "carbonbalance.cli", "check-config", "config/demo.yaml", str(bad)],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 1 and f"{bad}:2:5: expected ',' or ']', but got ':'" in proc.stderr, proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "carbonbalance.cli", "check-config", "config/demo.yaml",
+                           "config/test.yaml"], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
 
 
 def test_bad_casa_switch_is_rejected(tmp_path):
@@ -99,13 +135,13 @@ def test_missing_user_input_is_named_before_running(tmp_path):
 def test_run(tmp_path_factory):
     wf = copy_workflow(tmp_path_factory.mktemp("wf"))
     t0 = time.time()
-    snakemake(wf, "--cores", "2", "--configfile", "config/test.yaml")
+    snakemake(wf, "--cores", "2", "--configfile", *TEST)
     return wf, time.time() - t0
 
 
 def test_end_to_end_outputs(test_run):
     wf, seconds = test_run
-    meta = json.loads((wf / "results/run_metadata.json").read_text())
+    meta = json.loads((wf / "results/test/run_metadata.json").read_text())
     assert meta["versions"]["carbonbalance"] and meta["versions"]["GDAL"]
     assert meta["config"]["grid"]["resolution"] == 3000
     changed = {d["key"]: d["this_run"] for d in meta["changed_defaults"]}
@@ -118,24 +154,24 @@ def test_end_to_end_outputs(test_run):
     assert align["radiation/2020"]["declared_units"] == "W m-2"
     assert align["radiation/2020"]["units"] == "MJ m-2 month-1"
     assert meta["stages"]["grid"]["cell_area_method"].startswith("resolution²")
-    grid = json.loads((wf / "results/aligned/grid.json").read_text())
-    ndvi = open_store(wf / "results/aligned/2020/ndvi.zarr")["ndvi"]
+    grid = json.loads((wf / "results/test/aligned/grid.json").read_text())
+    ndvi = open_store(wf / "results/test/aligned/2020/ndvi.zarr")["ndvi"]
     assert ndvi.shape == (12, grid["height"], grid["width"]) and ndvi.attrs["units"] == "1"
     v = ndvi.values
     assert np.nanmax(v) <= 1.0 and np.nanmin(v) >= -1.0 and np.isfinite(v).mean() > 0.5
-    t = open_store(wf / "results/aligned/2020/temperature.zarr")["temperature"]
+    t = open_store(wf / "results/test/aligned/2020/temperature.zarr")["temperature"]
     assert float(t.sel(month=7).mean()) > float(t.sel(month=1).mean()) + 15
     # population on the grid keeps the source total of the pixels on the grid (all here)
     with rasterio.open(wf / "resources/demo/population/pop_2020.tif") as src:
         p = src.read(1, masked=True)
-    pop = open_store(wf / "results/aligned/2020/population.zarr")["population"].values
+    pop = open_store(wf / "results/test/aligned/2020/population.zarr")["population"].values
     assert np.nansum(pop) == pytest.approx(float(p.sum()), rel=1e-6)
-    stats = (wf / "results/tables/statistics.parquet")
+    stats = (wf / "results/test/tables/statistics.parquet")
     assert stats.exists()
     for year in (2019, 2020):
         for name in ("npp.tif", "rh.tif", "nep.tif", "sequestration_tco2.tif", "casa_monthly.zarr"):
-            assert (wf / f"results/grid/{year}/{name}").exists(), name
-        assert (wf / f"results/figures/casa_{year}.png").stat().st_size > 20_000
+            assert (wf / f"results/test/grid/{year}/{name}").exists(), name
+        assert (wf / f"results/test/figures/casa_{year}.png").stat().st_size > 20_000
         casa = meta["stages"]["casa"][str(year)]
         assert casa["params"]["ndvi_limits"] == "percentile"
         assert casa["cells_by_status"]["computed"] > 1000
@@ -147,7 +183,7 @@ def test_end_to_end_outputs(test_run):
     check_analysis(wf)
     check_econometrics(wf)
     # nothing left to do
-    out = snakemake(wf, "-n", "--cores", "2", "--configfile", "config/test.yaml").stdout
+    out = snakemake(wf, "-n", "--cores", "2", "--configfile", *TEST).stdout
     assert "Nothing to be done" in out
 
 
@@ -159,9 +195,9 @@ def check_analysis(wf):
     from esda.moran import Moran
     from libpysal.weights import Queen
 
-    moran = pd.read_csv(wf / "results/analysis/county/moran.csv")
-    budget = pd.read_parquet(wf / "results/tables/budget_county.parquet")
-    units = gpd.read_file(wf / "results/boundaries/units.gpkg").dissolve(by="county_id").reset_index()
+    moran = pd.read_csv(wf / "results/test/analysis/county/moran.csv")
+    budget = pd.read_parquet(wf / "results/test/tables/budget_county.parquet")
+    units = gpd.read_file(wf / "results/test/boundaries/units.gpkg").dissolve(by="county_id").reset_index()
     w = Queen.from_dataframe(units, use_index=False, silence_warnings=True)
     for i in w.islands:  # the island county, linked to its nearest county as the stage does
         d = units.geometry.distance(units.geometry.iloc[i])
@@ -176,24 +212,24 @@ def check_analysis(wf):
     row = moran[(moran["variable"] == "ce_tco2") & (moran["year"] == 2020)].iloc[0]
     m = Moran(y, w, permutations=0)
     assert row["I"] == pytest.approx(m.I, rel=1e-10) and row["z_rand"] == pytest.approx(m.z_rand, rel=1e-10)
-    dagum = pd.read_csv(wf / "results/analysis/county/dagum.csv")
+    dagum = pd.read_csv(wf / "results/test/analysis/county/dagum.csv")
     np.testing.assert_allclose(dagum["within"] + dagum["between"] + dagum["transvariation"], dagum["total"],
                                atol=1e-12)
-    kde = pd.read_csv(wf / "results/analysis/county/kde.csv")
+    kde = pd.read_csv(wf / "results/test/analysis/county/kde.csv")
     ce = kde[kde["variable"] == "ce_tco2"]
     assert (ce["x"] >= 0).all() and (ce["lower_bound"] == 0).all() and (ce["scale"] == "unit_variance").all()
     assert kde.loc[kde["variable"] == "cs_tco2", "lower_bound"].isna().all()
-    lisa = pd.read_csv(wf / "results/analysis/county/lisa.csv")
+    lisa = pd.read_csv(wf / "results/test/analysis/county/lisa.csv")
     assert set(lisa["cluster"]) <= {"HH", "HL", "LH", "LL", "ns"} and len(lisa) == 2 * 2 * len(units)
-    grid = json.loads((wf / "results/aligned/grid.json").read_text())
+    grid = json.loads((wf / "results/test/aligned/grid.json").read_text())
     for year in (2019, 2020):
-        hs = pd.read_csv(wf / f"results/analysis/hotspots_{year}.csv")
+        hs = pd.read_csv(wf / f"results/test/analysis/hotspots_{year}.csv")
         assert hs["cells"].sum() == grid["height"] * grid["width"]
-        assert (wf / f"results/figures/hotspots_{year}.png").stat().st_size > 20_000
-    cg = pd.read_csv(wf / "results/analysis/centre_of_gravity.csv")
+        assert (wf / f"results/test/figures/hotspots_{year}.png").stat().st_size > 20_000
+    cg = pd.read_csv(wf / "results/test/analysis/centre_of_gravity.csv")
     assert cg["year"].tolist() == [2019, 2020] and np.isnan(cg["shift_m"][0]) and cg["shift_m"][1] >= 0
     for name in ("moran_lisa_county", "kde_dagum_county", "centre_of_gravity"):
-        assert (wf / f"results/figures/{name}.png").stat().st_size > 20_000
+        assert (wf / f"results/test/figures/{name}.png").stat().st_size > 20_000
 
 
 def check_econometrics(wf):
@@ -206,15 +242,15 @@ def check_econometrics(wf):
     from carbonbalance.boundaries import level_units
     from carbonbalance.econometrics_tables import model_frame, panel_frame, unit_weights
 
-    cfg = json.loads((wf / "results/run_metadata.json").read_text())["config"]["econometrics"]
+    cfg = json.loads((wf / "results/test/run_metadata.json").read_text())["config"]["econometrics"]
     y, x = cfg["y"], cfg["x"]
-    coef = pd.read_csv(wf / "results/analysis/sdm_county.csv")
+    coef = pd.read_csv(wf / "results/test/analysis/sdm_county.csv")
     assert set(coef.loc[coef.run == "main", "model"]) == {"ols", "slm", "sem", "sdm"}
     assert set(coef["run"]) == {"main", "winsorized_0.01_0.99", "w_inverse_distance^2"}
-    units = level_units(gpd.read_file(wf / "results/boundaries/units.gpkg"), "county_id")
-    frame = panel_frame(pd.read_parquet(wf / "results/tables/budget_county.parquet"),
-                        pd.read_parquet(wf / "results/tables/statistics.parquet"),
-                        pd.read_parquet(wf / "results/zonal/county.parquet"), "county")
+    units = level_units(gpd.read_file(wf / "results/test/boundaries/units.gpkg"), "county_id")
+    frame = panel_frame(pd.read_parquet(wf / "results/test/tables/budget_county.parquet"),
+                        pd.read_parquet(wf / "results/test/tables/statistics.parquet"),
+                        pd.read_parquet(wf / "results/test/zonal/county.parquet"), "county")
     data = model_frame(frame, y, x)
     assert len(data) == 2 * len(units)
     ref = em.spatial_panel(data, y, x, unit_weights(units, {"kind": "queen"}), "unit_id", "year", draws=100)
@@ -223,29 +259,29 @@ def check_econometrics(wf):
                                rtol=1e-9)
     np.testing.assert_allclose(main.loc[ref.coefficients["term"], "std_error"], ref.coefficients["std_error"],
                                rtol=1e-9)
-    eff = pd.read_csv(wf / "results/analysis/sdm_effects_county.csv")
+    eff = pd.read_csv(wf / "results/test/analysis/sdm_effects_county.csv")
     assert eff["covariate"].tolist() == x
     np.testing.assert_allclose(eff["direct"] + eff["indirect"], eff["total"], rtol=1e-12)
     assert (eff[["direct_se", "indirect_se", "total_se"]] > 0).all().all()
-    rob = pd.read_csv(wf / "results/analysis/sdm_robustness_effects_county.csv")
+    rob = pd.read_csv(wf / "results/test/analysis/sdm_robustness_effects_county.csv")
     assert len(rob) == 2 * len(x)
-    tests = pd.read_csv(wf / "results/analysis/sdm_tests_county.csv")
+    tests = pd.read_csv(wf / "results/test/analysis/sdm_tests_county.csv")
     assert {"LM lag", "LM error", "robust LM lag", "robust LM error", "LR SDM -> SLM",
             "Wald SDM -> SLM (theta = 0)"} <= set(tests["test"])
     assert tests["p_value"].between(0, 1).all()
-    fit = pd.read_csv(wf / "results/analysis/sdm_fit_county.csv")
+    fit = pd.read_csv(wf / "results/test/analysis/sdm_fit_county.csv")
     assert (fit["n_obs"] == 2 * len(units)).all() and (fit["T"] == 2).all()
     assert set(fit.loc[fit["model"] != "ols", "estimator"]) == {"Lee-Yu transformation approach"}
     for year in (2019, 2020):
-        summary = pd.read_csv(wf / f"results/analysis/mgwr_county_{year}.csv")
+        summary = pd.read_csv(wf / f"results/test/analysis/mgwr_county_{year}.csv")
         assert summary["covariate"].tolist() == ["intercept", *x]
         assert summary["bandwidth"].between(2, len(units)).all()
         assert (summary["min"] <= summary["mean"]).all() and (summary["mean"] <= summary["max"]).all()
-        local = pd.read_csv(wf / f"results/analysis/mgwr_local_county_{year}.csv", dtype={"unit_id": str})
+        local = pd.read_csv(wf / f"results/test/analysis/mgwr_local_county_{year}.csv", dtype={"unit_id": str})
         assert sorted(local["unit_id"]) == sorted(units["unit_id"])
         np.testing.assert_allclose(local[x].mean().to_numpy(), summary["mean"].to_numpy()[1:], rtol=1e-9)
-        assert (wf / f"results/figures/mgwr_county_{year}.png").stat().st_size > 20_000
-    assert (wf / "results/figures/sdm_effects_county.png").stat().st_size > 20_000
+        assert (wf / f"results/test/figures/mgwr_county_{year}.png").stat().st_size > 20_000
+    assert (wf / "results/test/figures/sdm_effects_county.png").stat().st_size > 20_000
 
 
 def check_budget_tables(wf):
@@ -253,7 +289,7 @@ def check_budget_tables(wf):
     province = aggregation of counties; compensation and LMDI tables complete."""
     import pandas as pd
 
-    tables = {lvl: pd.read_csv(wf / f"results/tables/budget_{lvl}.csv", dtype={"unit_id": str, "city_id": str,
+    tables = {lvl: pd.read_csv(wf / f"results/test/tables/budget_{lvl}.csv", dtype={"unit_id": str, "city_id": str,
                                                                               "province_id": str})
               for lvl in ("county", "city", "province")}
     for lvl, t in tables.items():
@@ -268,10 +304,10 @@ def check_budget_tables(wf):
         np.testing.assert_allclose(t["esc"], (t["cs_tco2"] / g["cs_tco2"].transform("sum")) / share_e, rtol=1e-9)
         for scheme in ("fan2024", "peng2023", "jiangxi2024"):
             assert t[f"zone_{scheme}"].notna().all()
-        comp = pd.read_csv(wf / f"results/tables/compensation_{lvl}.csv")
+        comp = pd.read_csv(wf / f"results/test/tables/compensation_{lvl}.csv")
         assert set(comp["year"]) == {2020} and len(comp) == len(t) // 2
         assert set(comp["class"]) <= {"high payer", "low payer", "receiver"}
-        lmdi = pd.read_csv(wf / f"results/tables/lmdi_{lvl}.csv", keep_default_na=False, na_values=[""])
+        lmdi = pd.read_csv(wf / f"results/test/tables/lmdi_{lvl}.csv", keep_default_na=False, na_values=[""])
         ok = lmdi["reason"].isna()
         effects = lmdi.loc[ok, [c for c in lmdi.columns if c.endswith("_effect")]].sum(axis=1)
         np.testing.assert_allclose(effects, lmdi.loc[ok, "dq"], rtol=1e-10, atol=1e-12)
@@ -281,7 +317,7 @@ def check_budget_tables(wf):
     got = province.set_index(["unit_id", "year"]).loc[by.index, ["ce_tco2", "cs_tco2", "gdp_1e4yuan"]]
     np.testing.assert_allclose(got.to_numpy(), by.to_numpy(), rtol=1e-9)
     for year in (2019, 2020):
-        assert (wf / f"results/figures/budget_{year}.png").stat().st_size > 20_000
+        assert (wf / f"results/test/figures/budget_{year}.png").stat().st_size > 20_000
 
 
 def check_zonal_outputs(wf):
@@ -295,7 +331,7 @@ def check_zonal_outputs(wf):
     from carbonbalance.assignment import read_coverage
     from carbonbalance.zonal import zonal_sums
 
-    tables = {lvl: pd.read_parquet(wf / f"results/zonal/{lvl}.parquet") for lvl in ("county", "city", "province",
+    tables = {lvl: pd.read_parquet(wf / f"results/test/zonal/{lvl}.parquet") for lvl in ("county", "city", "province",
                                                                                       "region")}
     county = tables["county"]
     for col in ("emissions_tco2", "npp_tc", "population_persons", "area_km2", "landuse_21_km2"):
@@ -305,14 +341,14 @@ def check_zonal_outputs(wf):
             np.testing.assert_allclose(got.loc[by.index], by, rtol=1e-12)
         np.testing.assert_allclose(tables["region"].set_index("year")[col],
                                    county.groupby("year")[col].sum(), rtol=1e-12)
-    units = gpd.read_file(wf / "results/boundaries/units.gpkg")
-    npp = wf / "results/grid/2020/npp.tif"
+    units = gpd.read_file(wf / "results/test/boundaries/units.gpkg")
+    npp = wf / "results/test/grid/2020/npp.tif"
     ref = exact_extract(str(npp), units[["county_id", "geometry"]], ["sum", "mean"], include_cols=["county_id"],
                         output="pandas").set_index("county_id")
     c20 = county[county["year"] == 2020].set_index("unit_id")
     np.testing.assert_allclose(c20.loc[ref.index, "npp_cellsum_gc_m2"], ref["sum"], rtol=1e-6)
     np.testing.assert_allclose(c20.loc[ref.index, "npp_mean_gc_m2"], ref["mean"], rtol=1e-6)
-    cov = read_coverage(wf / "results/aligned/unit_assignment.zarr")
+    cov = read_coverage(wf / "results/test/aligned/unit_assignment.zarr")
     with rasterio.open(npp) as src:
         values = src.read(1)
     s, c = zonal_sums(cov, values, "centre")
@@ -332,11 +368,11 @@ def check_emission_outputs(wf, meta):
     """Totals conserved on the grid, categories add up, accounting tables nest."""
     import pandas as pd
 
-    stats = pd.read_parquet(wf / "results/tables/statistics.parquet")
+    stats = pd.read_parquet(wf / "results/test/tables/statistics.parquet")
     for year in (2019, 2020):
         grids = {}
         for k in ("", "_urban", "_industrial", "_rural"):
-            with rasterio.open(wf / f"results/grid/{year}/emissions{k}.tif") as src:
+            with rasterio.open(wf / f"results/test/grid/{year}/emissions{k}.tif") as src:
                 assert src.tags(1)["units"] == "t CO2 per cell" and src.dtypes[0] == "float64"
                 grids[k] = src.read(1)
         np.testing.assert_allclose(grids[""], grids["_urban"] + grids["_industrial"] + grids["_rural"], rtol=1e-12)
@@ -345,12 +381,12 @@ def check_emission_outputs(wf, meta):
         rec = meta["stages"]["emissions"][str(year)]
         assert rec["method"] == "multisource" and rec["max_relative_error_of_unit_sums"] < 1e-9
         assert rec["assignment"] == "exact"
-        assert (wf / f"results/figures/emissions_{year}.png").stat().st_size > 20_000
-        ab = pd.read_parquet(wf / f"results/tables/landuse_absorption_{year}.parquet")
+        assert (wf / f"results/test/figures/emissions_{year}.png").stat().st_size > 20_000
+        ab = pd.read_parquet(wf / f"results/test/tables/landuse_absorption_{year}.parquet")
         assert set(ab["level"]) == {"county", "city", "province"}
         assert ab.loc[ab["level"] == "county", "absorption_tc"].sum() == pytest.approx(
             ab.loc[ab["level"] == "province", "absorption_tc"].sum(), rel=1e-12)
-    energy = pd.read_parquet(wf / "results/tables/energy_accounting.parquet")
+    energy = pd.read_parquet(wf / "results/test/tables/energy_accounting.parquet")
     assert len(energy) == len(stats)
     np.testing.assert_allclose(energy["emission_tc"], energy["energy_tce"] * 1.87
                                + energy["population_persons"] * 0.079, rtol=1e-12)
@@ -362,8 +398,8 @@ def check_numbers_add_up(wf, mode):
     the absorption use the assignment of area_km2; the tiny county keeps its allocated share."""
     import pandas as pd
 
-    stats = pd.read_parquet(wf / "results/tables/statistics.parquet")
-    zonal = {lvl: pd.read_parquet(wf / f"results/zonal/{lvl}.parquet") for lvl in ("county", "city", "province",
+    stats = pd.read_parquet(wf / "results/test/tables/statistics.parquet")
+    zonal = {lvl: pd.read_parquet(wf / f"results/test/zonal/{lvl}.parquet") for lvl in ("county", "city", "province",
                                                                                     "region")}
     prov = stats[stats["level"] == "province"].set_index(["unit_id", "year"])["co2_tco2"]
     got = zonal["province"].set_index(["unit_id", "year"]).loc[prov.index, "emissions_tco2"]
@@ -379,7 +415,7 @@ def check_numbers_add_up(wf, mode):
     np.testing.assert_allclose(zonal["region"].set_index("year")[extensive], county.groupby("year")[extensive].sum(),
                                rtol=1e-12)
     for year in (2019, 2020):
-        ab = pd.read_parquet(wf / f"results/tables/landuse_absorption_{year}.parquet")
+        ab = pd.read_parquet(wf / f"results/test/tables/landuse_absorption_{year}.parquet")
         ab = ab[ab["level"] == "county"].set_index("unit_id")
         c = county[county["year"] == year].set_index("unit_id")
         hm2 = ab[[col for col in ab.columns if col.startswith("area_")]].sum(axis=1)
@@ -387,14 +423,14 @@ def check_numbers_add_up(wf, mode):
         other = c[[f"landuse_{k}_km2" for k in (11, 12, 21, 31, 41, 61)]].sum(axis=1)
         np.testing.assert_allclose(hm2.loc[c.index], other * 100.0, rtol=1e-9)
     def meta(name):
-        return json.loads((wf / f"results/meta/{name}.json").read_text())
+        return json.loads((wf / f"results/test/meta/{name}.json").read_text())
 
     assignment = meta("unit_assignment")["unit_assignment"]
     tiny = assignment["units_without_cell_centre"]
     assert len(tiny) == 1 and list(assignment["units_at_borrowed_cell"]) == tiny
     t = county[county["unit_id"] == tiny[0]]
     assert (t["emissions_tco2"] > 0).all() and (t["n_cells"] > 0).all()
-    budget = pd.read_csv(wf / "results/tables/budget_county.csv", dtype={"unit_id": str})
+    budget = pd.read_csv(wf / "results/test/tables/budget_county.csv", dtype={"unit_id": str})
     np.testing.assert_allclose(budget.set_index(["unit_id", "year"]).loc[t.set_index(["unit_id", "year"]).index,
                                                                          "ce_tco2"], t["emissions_tco2"], rtol=1e-12)
     for year in (2019, 2020):
@@ -411,8 +447,8 @@ def test_centre_mode_numbers_add_up(test_run, tmp_path):
     wf = tmp_path / "centre"
     shutil.copytree(test_run[0], wf, symlinks=True)
     (wf / "centre.yaml").write_text("zonal:\n  mode: centre\n")
-    targets = [f"results/tables/budget_{lvl}.csv" for lvl in ("county", "city", "province")]
-    args = [*targets, "--cores", "2", "--configfile", "config/test.yaml", "centre.yaml"]
+    targets = [f"results/test/tables/budget_{lvl}.csv" for lvl in ("county", "city", "province")]
+    args = [*targets, "--cores", "2", "--configfile", *TEST, "centre.yaml"]
     jobs = planned_jobs(snakemake(wf, "-n", *args).stdout)
     assert jobs == {"emissions": 2, "landuse_absorption": 2, "zonal": 2, "zonal_levels": 1, "tables": 3}, jobs
     snakemake(wf, *args)
@@ -421,7 +457,7 @@ def test_centre_mode_numbers_add_up(test_run, tmp_path):
 
 def test_report_bundles_the_casa_maps(test_run):
     wf, _ = test_run
-    snakemake(wf, "--report", "report.zip", "--configfile", "config/test.yaml")
+    snakemake(wf, "--report", "report.zip", "--configfile", *TEST)
     import zipfile
 
     names = zipfile.ZipFile(wf / "report.zip").namelist()
@@ -432,10 +468,10 @@ def test_demo_forest_npp_is_plausible(test_run):
     """Annual NPP of forest cells (IGBP 1-5) of the demo within 300-1500 g C m-2 yr-1."""
     wf, _ = test_run
     for year in (2019, 2020):
-        with rasterio.open(wf / f"results/grid/{year}/npp.tif") as src:
+        with rasterio.open(wf / f"results/test/grid/{year}/npp.tif") as src:
             npp = src.read(1)
             assert src.tags(1)["units"] == "g C m-2 yr-1"
-        lc = open_store(wf / f"results/aligned/{year}/landcover.zarr")["landcover"].values
+        lc = open_store(wf / f"results/test/aligned/{year}/landcover.zarr")["landcover"].values
         forest = np.isin(lc, [1, 2, 3, 4, 5]) & np.isfinite(npp)
         assert forest.sum() > 500
         p5, p50, p95 = np.percentile(npp[forest], [5, 50, 95])
@@ -451,15 +487,15 @@ def test_changed_ndvi_month_reruns_only_that_year(test_run):
         data = dst.read(1)
         data[data > 0] -= 10
         dst.write(data, 1)
-    out = snakemake(wf, "-n", "--cores", "2", "--configfile", "config/test.yaml").stdout
+    out = snakemake(wf, "-n", "--cores", "2", "--configfile", *TEST).stdout
     jobs = planned_jobs(out)
     assert jobs == {"align_monthly": 1, "casa": 1, "casa_map": 1, "zonal": 1, "zonal_levels": 1, "tables": 3,
                     "budget_map": 2, "analysis": 1, "econometrics": 1, "mgwr": 2, "run_metadata": 1,
                     "all": 1}, out[-3000:]
-    assert "results/aligned/2020/ndvi.zarr" in out
-    assert "results/aligned/2019/ndvi.zarr" not in re.sub(r"input: .*", "", out)
+    assert "results/test/aligned/2020/ndvi.zarr" in out
+    assert "results/test/aligned/2019/ndvi.zarr" not in re.sub(r"input: .*", "", out)
     # mark the run up to date again (the dry run above is what this test checks)
-    snakemake(wf, "--touch", "--cores", "2", "--configfile", "config/test.yaml")
+    snakemake(wf, "--touch", "--cores", "2", "--configfile", *TEST)
 
 
 def test_changed_night_light_reruns_only_that_years_emissions(test_run):
@@ -468,20 +504,20 @@ def test_changed_night_light_reruns_only_that_years_emissions(test_run):
     with rasterio.open(path, "r+") as dst:
         data = dst.read(1)
         dst.write(data * 1.5, 1)
-    out = snakemake(wf, "-n", "--cores", "2", "--configfile", "config/test.yaml").stdout
+    out = snakemake(wf, "-n", "--cores", "2", "--configfile", *TEST).stdout
     jobs = planned_jobs(out)
     assert jobs == {"align_annual": 1, "emissions": 1, "emissions_map": 1, "zonal": 1, "zonal_levels": 1,
                     "tables": 3, "budget_map": 2, "analysis": 1, "hotspots": 1, "centre_of_gravity": 1,
                     "econometrics": 1, "mgwr": 2, "run_metadata": 1, "all": 1}, out[-3000:]
-    assert "results/grid/2019/emissions.tif" in out
-    assert "results/grid/2020/emissions" not in re.sub(r"input: .*", "", out)
-    snakemake(wf, "--touch", "--cores", "2", "--configfile", "config/test.yaml")
+    assert "results/test/grid/2019/emissions.tif" in out
+    assert "results/test/grid/2020/emissions" not in re.sub(r"input: .*", "", out)
+    snakemake(wf, "--touch", "--cores", "2", "--configfile", *TEST)
 
 
 def test_changed_absorption_coefficient_reruns_only_the_absorption_tables(test_run):
     wf, _ = test_run
     (wf / "override.yaml").write_text("emissions:\n  absorption:\n    coefficients_tc_per_hm2: {forest: -6.0}\n")
-    out = snakemake(wf, "-n", "--cores", "2", "--configfile", "config/test.yaml", "override.yaml").stdout
+    out = snakemake(wf, "-n", "--cores", "2", "--configfile", *TEST, "override.yaml").stdout
     jobs = planned_jobs(out)
     # the absorption tables feed the compensation (and the landuse sequestration source) of every level
     assert jobs == {"landuse_absorption": 2, "tables": 3, "budget_map": 2, "analysis": 1, "econometrics": 1,
@@ -495,5 +531,99 @@ def test_changed_absorption_coefficient_reruns_only_the_absorption_tables(test_r
 def test_changed_econometrics_setting_reruns_only_its_rule(test_run, override, expected):
     wf, _ = test_run
     (wf / "override.yaml").write_text(override)
-    out = snakemake(wf, "-n", "--cores", "2", "--configfile", "config/test.yaml", "override.yaml").stdout
+    out = snakemake(wf, "-n", "--cores", "2", "--configfile", *TEST, "override.yaml").stdout
     assert planned_jobs(out) == {**expected, "run_metadata": 1, "all": 1}, out[-3000:]
+
+
+# ------------------------------------------------------------------ a user's own data (issue 15)
+
+def readme_config() -> tuple[str, dict]:
+    """The minimal config of the README's "Using your own data", as written."""
+    block = re.search(r"```yaml\n(# my\.yaml\n.*?)```", (ROOT / "README.md").read_text(), re.S).group(1)
+    return block, yaml.safe_load(block)
+
+
+def checksums(folder) -> dict:
+    return {str(p.relative_to(folder)): sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def user_workspace(test_run, dest):
+    """A fresh workflow with the test run's generated inputs copied under the README's names."""
+    import shutil
+
+    text, cfg = readme_config()
+    demo_cfg = yaml.safe_load((ROOT / "config/demo.yaml").read_text())
+    dest.mkdir(parents=True)
+    wf = copy_workflow(dest)
+    pairs = [(demo_cfg["boundaries"]["path"], cfg["boundaries"]["path"]),
+             (demo_cfg["statistics"]["path"], cfg["statistics"]["path"])]
+    for var, spec in cfg["inputs"].items():
+        months = [{"month": m} for m in range(1, 13)] if var in ("ndvi", "temperature", "precipitation",
+                                                                  "radiation") else [{}]
+        pairs += [(demo_cfg["inputs"][var]["path"].format(year=y, **m), spec["path"].format(year=y, **m))
+                  for y in cfg["years"] for m in months]
+    for a, b in pairs:
+        (wf / b).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(test_run[0] / a, wf / b)
+    (wf / "my.yaml").write_text(text)
+    return wf, cfg
+
+
+def test_readme_user_config_runs_from_schema_defaults_and_leaves_every_input_byte_identical(test_run, tmp_path):
+    """The README's minimal config, as written, on the demo's files under other names: no demo
+    value leaks in (the allocation is the schema's nightlight, not the demo's multisource), the
+    outputs go below results/mystudy/, and with and without --forceall every input file stays
+    byte-identical; a user config that switches the demo on is stopped before any job."""
+    wf, cfg = user_workspace(test_run, tmp_path / "user")
+    before = checksums(wf / "data")
+    assert len(before) == 2 + 2 * (4 * 12 + 4)
+    base = ["--cores", "2", "--configfile", "my.yaml"]
+    for extra in ([], ["--forceall"]):
+        jobs = planned_jobs(snakemake(wf, "-n", *base, *extra).stdout)
+        assert "demo_inputs" not in jobs and jobs["emissions"] == 2 and jobs["tables"] == 3, jobs
+    targets = [f"results/mystudy/tables/budget_{lvl}.csv" for lvl in ("county", "city", "province")]
+    snakemake(wf, *targets, *base)
+    assert checksums(wf / "data") == before
+    snakemake(wf, "results/mystudy/tables/statistics.parquet", "results/mystudy/aligned/grid.json", *base,
+              "--forceall")
+    assert checksums(wf / "data") == before
+    rec = json.loads((wf / "results/mystudy/meta/emissions_2020.json").read_text())["emissions"]["2020"]
+    assert rec["method"] == "nightlight" and rec["max_relative_error_of_unit_sums"] < 1e-9  # the schema default
+    assert sorted(p.name for p in (wf / "results").iterdir()) == ["mystudy"]
+    assert sorted(p.name for p in (wf / "logs").iterdir()) == ["mystudy"]
+    assert len(open(wf / "results/mystudy/tables/budget_county.csv").readlines()) == 2 * 38 + 1
+    # switching the demo on in a user config: stopped while the workflow loads, nothing written
+    (wf / "on.yaml").write_text("demo:\n  enabled: true\n")
+    proc = snakemake(wf, "--cores", "2", "--configfile", "my.yaml", "on.yaml", "--forceall", check=False)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "demo.enabled is true, but these inputs lie outside demo.root" in text
+    assert f"boundaries.path: {cfg['boundaries']['path']}" in text
+    assert checksums(wf / "data") == before
+    # grid bounds that miss the region, an empty boundaries layer: named while the workflow loads
+    (wf / "far.yaml").write_text("grid:\n  bounds: [0, 0, 10000, 10000]\n")
+    proc = snakemake(wf, "-n", *base, "far.yaml", check=False)
+    assert proc.returncode != 0 and "grid.bounds: [0, 0, 10000, 10000] do not overlap the boundaries " \
+        "data/counties.gpkg, whose extent in the grid CRS is" in proc.stdout + proc.stderr
+    import geopandas as gpd
+
+    gpd.read_file(wf / cfg["boundaries"]["path"]).iloc[:0].to_file(wf / "empty.gpkg", layer="counties")
+    (wf / "empty.yaml").write_text("boundaries:\n  path: empty.gpkg\n")
+    proc = snakemake(wf, "-n", *base, "empty.yaml", check=False)
+    assert proc.returncode != 0 and "boundaries.path: empty.gpkg (layer counties) has no features" in \
+        proc.stdout + proc.stderr
+
+
+def test_demo_generator_is_stopped_at_load_time_by_a_file_it_did_not_create(tmp_path):
+    """Snakemake deletes a job's outputs before running it, so the check runs while the
+    workflow loads: a foreign file at a demo output path stops the run and stays as it was."""
+    wf = copy_workflow(tmp_path)
+    foreign = wf / "resources/demo/statistics.csv"
+    foreign.parent.mkdir(parents=True)
+    foreign.write_text("my own statistics\n")
+    for extra in (["-n"], ["--forceall"]):
+        proc = snakemake(wf, *extra, "--cores", "2", "--configfile", *TEST, check=False)
+        text = proc.stdout + proc.stderr
+        assert proc.returncode != 0, text
+        assert "refusing to overwrite 1 file(s) the demo generator did not create: ['resources/demo/statistics.csv']" \
+            in text and ".carbonbalance-demo.json" in text
+    assert foreign.read_text() == "my own statistics\n"

@@ -75,6 +75,12 @@ class Coverage:
         """The label raster of ``mode``: whole cells (exact) or centre labels (centre)."""
         return self.full if check_mode(mode) == "exact" else self.centre
 
+    def region(self) -> np.ndarray:
+        """(ny, nx) bool: the cells assigned to some unit in either mode (the study region)."""
+        out = (self.full >= 0) | (self.centre >= 0)
+        out.ravel()[self.cell] = True
+        return out
+
     def pieces(self, mode: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(cell, unit, fraction) of the partly covered cells (exact); empty in centre mode."""
         if check_mode(mode) == "exact":

@@ -41,18 +41,22 @@ def levels_from_config(cfg_levels: list[dict]) -> list[Level]:
 
 
 def read_boundaries(path, levels: list[Level], layer: str | None = None,
-                    groups: list[str] | None = None) -> gpd.GeoDataFrame:
+                    groups: list[str] | None = None, shared_ids_ok: bool = False) -> gpd.GeoDataFrame:
     """Read and check the finest-level boundaries.
 
-    Checks: a CRS, every configured id/name/group column present, finest ids
-    non-null and unique, non-empty geometries (invalid ones are repaired with
-    :func:`shapely.make_valid`, the count is logged), and a single parent per unit at
-    every coarser level.  Id columns are returned as strings.
+    Checks: features present, a CRS, every configured id/name/group column present,
+    finest ids non-null and unique, non-empty geometries (invalid ones are repaired with
+    :func:`shapely.make_valid`, the count is logged), a single parent per unit at every
+    coarser level, and no id used at two levels (unless the statistics state each row's
+    level: ``shared_ids_ok``).  Id columns are returned as strings.
     """
     try:
         gdf = gpd.read_file(path, layer=layer)
     except Exception as exc:  # pyogrio raises DataSourceError and friends
         raise InputError(f"boundaries: cannot read {path}: {exc}") from exc
+    if len(gdf) == 0:
+        raise InputError(f"boundaries: {path} (layer {layer or 'the first'}) has no features; point "
+                         f"boundaries.path / boundaries.layer at the finest units")
     if gdf.crs is None:
         raise InputError(f"boundaries: {path} has no CRS; set one in the file (e.g. EPSG:4326)")
     needed = [lv.id for lv in levels] + [lv.name_column for lv in levels if lv.name_column]
@@ -83,7 +87,63 @@ def read_boundaries(path, levels: list[Level], layer: str | None = None,
         gdf.loc[invalid, "geometry"] = gdf.geometry[invalid].apply(make_valid)
     gdf.attrs["n_repaired"] = int(invalid.sum())
     check_nesting(gdf, levels, source=str(path))
+    shared = shared_ids(gdf, levels)
+    if shared and not shared_ids_ok:
+        (a, b), ids = next(iter(shared.items()))
+        raise InputError(f"boundaries: {path}: id(s) {ids[:10]} are used both as {a} and as {b} ids (e.g. a city "
+                         f"with a single county, like Dongguan 441900), so statistics rows with these ids do not say "
+                         f"which unit they are. Give each level distinct ids, or add a column with each row's level "
+                         f"to the statistics and name it in statistics.level_column")
+    gdf.attrs["shared_ids"] = {f"{a}/{b}": ids for (a, b), ids in shared.items()}
     return gdf
+
+
+def shared_ids(gdf: pd.DataFrame, levels: list[Level]) -> dict:
+    """{(level a, level b): sorted ids used at both levels}."""
+    out = {}
+    for i, a in enumerate(levels):
+        for b in levels[i + 1:]:
+            both = sorted(set(gdf[a.id].dropna().astype(str)) & set(gdf[b.id].dropna().astype(str)))
+            if both:
+                out[(a.name, b.name)] = both
+    return out
+
+
+def overlaps(gdf: gpd.GeoDataFrame, id_column: str) -> pd.DataFrame:
+    """Pairs of units whose interiors overlap: ids, overlap area (km²) and its share of the
+    smaller unit's area, largest first (areas in an equal-area CRS)."""
+    import numpy as np
+    import shapely
+
+    g = gdf if gdf.crs is not None and gdf.crs.is_projected else gdf.to_crs("EPSG:6933")
+    geoms = g.geometry.to_numpy()
+    left, right = g.sindex.query(geoms, predicate="overlaps")
+    keep = left < right
+    left, right = left[keep], right[keep]
+    area = shapely.area(shapely.intersection(geoms[left], geoms[right])) / 1e6
+    smaller = np.minimum(shapely.area(geoms[left]), shapely.area(geoms[right])) / 1e6
+    ids = g[id_column].astype(str).to_numpy()
+    out = pd.DataFrame({"unit_a": ids[left], "unit_b": ids[right], "overlap_km2": area,
+                        "share_of_smaller": np.divide(area, smaller, out=np.zeros_like(area), where=smaller > 0)})
+    return out.sort_values("overlap_km2", ascending=False, ignore_index=True)
+
+
+def check_overlaps(gdf: gpd.GeoDataFrame, id_column: str, max_share: float, source: str = "boundaries") -> dict:
+    """Stop on units overlapping beyond ``max_share`` of the smaller one's area (the overlap
+    would be counted twice), naming the pairs; returns the record (smaller ones included)."""
+    pairs = overlaps(gdf, id_column)
+    bad = pairs[pairs["share_of_smaller"] > max_share]
+    if len(bad):
+        listed = "; ".join(f"{r.unit_a} and {r.unit_b}: {r.overlap_km2:.4g} km² ({100 * r.share_of_smaller:.2f} % of "
+                           f"the smaller)" for r in bad.head(10).itertuples())
+        raise InputError(f"{source}: {len(bad)} pair(s) of units overlap beyond boundaries.max_overlap_share = "
+                         f"{max_share} (the overlap would be counted in both): {listed}. Fix the geometries (e.g. "
+                         f"clip one unit by the other) or raise boundaries.max_overlap_share")
+    if len(pairs):
+        log.info("boundaries: %d pair(s) of units overlap within the tolerance (largest %.3g km²)", len(pairs),
+                 pairs["overlap_km2"].max())
+    return {"overlapping_pairs_within_tolerance": int(len(pairs)),
+            "overlap_km2_total": float(pairs["overlap_km2"].sum()), "max_overlap_share": max_share}
 
 
 def check_nesting(df: pd.DataFrame, levels: list[Level], source: str = "boundaries") -> None:

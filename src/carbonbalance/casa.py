@@ -111,6 +111,7 @@ class CasaParams:
     clamp_w_eps: bool = True
     thornthwaite_correction: str = "none"
     missing_ndvi_month: str = "fpar_min"
+    max_gap_filled_share: float = 0.1
     sequestration: str = "fan2024"
     co2_per_c: float | None = None
     monthly_npp_max: float = 300.0
@@ -124,7 +125,7 @@ class CasaParams:
         kw: dict = {}
         simple = ("ndvi_limits", "percentile_bin_width", "min_percentile_samples", "fpar_min",
                   "fpar_max", "alpha", "par_share", "t_eps2_constant", "half_rule", "t_eps1_floor", "clamp_w_eps",
-                  "thornthwaite_correction", "missing_ndvi_month")
+                  "thornthwaite_correction", "missing_ndvi_month", "max_gap_filled_share")
         for key in simple:
             if key in cfg:
                 kw[key] = cfg.pop(key)

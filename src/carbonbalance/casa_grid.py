@@ -248,7 +248,7 @@ def run_casa_year(paths: dict, grid: GridSpec, params: CasaParams, classes: dict
         "sequestration": (f"annual carbon sequestration as CO2 from {source.upper()} x {factor:.6g} "
                           f"({params.sequestration})", "t CO2 per cell"),
     }
-    summary = block_summaries(stacked, vt, seq, params, len(monthly))
+    summary = block_summaries(stacked, vt, seq, params, len(monthly), inp["ndvi"])
     with contextlib.ExitStack() as stack:
         tmp = {k: stack.enter_context(atomic_output(outputs[k])) for k in annual}
         tmp_monthly = stack.enter_context(atomic_output(outputs["monthly"], directory=True))
@@ -275,24 +275,49 @@ def run_casa_year(paths: dict, grid: GridSpec, params: CasaParams, classes: dict
         finally:
             for w in writers:
                 w.close()
+        red = _unpack(summ)
+        gap_filled = check_gap_filled(red, params, paths["ndvi"], year)
         for k in annual:
             to_cog(tmp[k].parent / "stage.tif", tmp[k], threads=threads)
-    return _record(params, limits, _unpack(summ), year, monthly)
+    return _record(params, limits, red, year, monthly) | {"vegetated_cells_without_ndvi_share_by_month": gap_filled}
+
+
+def check_gap_filled(red: dict, params: CasaParams, ndvi_path, year: int) -> dict:
+    """Share of the vegetated cells without NDVI per month (gap-filled with FPARmin, or nodata);
+    above ``casa.max_gap_filled_share`` in any month the run stops naming the month."""
+    n = red["n_vegetated"]
+    shares = {int(m): float(g / n) if n else 0.0 for m, g in enumerate(red["gaps_by_month"], start=1)}
+    bad = {m: v for m, v in shares.items() if v > params.max_gap_filled_share}
+    if bad:
+        listed = ", ".join(f"month {m:02d}: {100 * v:.1f} %" for m, v in bad.items())
+        how = "filled with FPARmin" if params.missing_ndvi_month == "fpar_min" else "left without NPP"
+        raise InputError(f"ndvi {year} ({ndvi_path}): vegetated cells without NDVI ({how}) in {listed} of {int(n)} "
+                         f"vegetated cells; the limit is casa.max_gap_filled_share = {params.max_gap_filled_share}. "
+                         f"A month of the NDVI input is missing or mostly fill values")
+    return shares
 
 
 _NS = len(casa.STATUS)
 _NC = len(ANNUAL_TERMS) - 5
+
+
+def _slots(sizes: dict) -> dict:
+    out, a = {}, 0
+    for name, n in sizes.items():
+        out[name] = (a, a + n)
+        a += n
+    return out
+
+
 #: layout of a block summary vector: status counts, counters, annual flags, NPP sum and
-#: cell count per type, NEP sum, sequestration sum (all summed over blocks), NPP max.
-_SLOTS = {"status": (0, _NS), "counters": (_NS, _NS + _NC), "annual_flagged": (_NS + _NC, _NS + _NC + 1),
-          "npp_sum_by_type": (_NS + _NC + 1, _NS + _NC + 1 + NTYPES),
-          "n_by_type": (_NS + _NC + 1 + NTYPES, _NS + _NC + 1 + 2 * NTYPES),
-          "nep_sum": (_NS + _NC + 1 + 2 * NTYPES, _NS + _NC + 2 + 2 * NTYPES),
-          "seq_total": (_NS + _NC + 2 + 2 * NTYPES, _NS + _NC + 3 + 2 * NTYPES)}
-_NSUM = _NS + _NC + 3 + 2 * NTYPES
+#: cell count per type, NEP sum, sequestration sum, vegetated cells without NDVI per month
+#: and vegetated cells (all summed over blocks), then the NPP max.
+_SLOTS = _slots({"status": _NS, "counters": _NC, "annual_flagged": 1, "npp_sum_by_type": NTYPES,
+                 "n_by_type": NTYPES, "nep_sum": 1, "seq_total": 1, "gaps_by_month": 12, "n_vegetated": 1})
+_NSUM = _SLOTS["n_vegetated"][1]
 
 
-def _summarise_block(s, v, q, annual_max, a0):
+def _summarise_block(s, v, q, ndvi, annual_max, a0):
     out = np.zeros(_NSUM + 1)
     status = s[a0 + 4].astype("int64").ravel()
     out[0:_NS] = np.bincount(status, minlength=_NS)[:_NS]
@@ -307,14 +332,19 @@ def _summarise_block(s, v, q, annual_max, a0):
     out[o:o + NTYPES] = np.bincount(k, minlength=NTYPES)[:NTYPES]
     out[_SLOTS["nep_sum"][0]] = np.nansum(s[a0 + 2], dtype="float64")
     out[_SLOTS["seq_total"][0]] = np.nansum(q[0], dtype="float64")
+    veg = v[0] >= 0
+    o = _SLOTS["gaps_by_month"][0]
+    out[o:o + 12] = (~np.isfinite(ndvi) & veg[None]).sum(axis=(1, 2))
+    out[_SLOTS["n_vegetated"][0]] = veg.sum()
     out[_NSUM] = npp[good].max() if good.any() else -np.inf
     return out[None, None, None]
 
 
-def block_summaries(stacked: da.Array, vtype, seq, params: CasaParams, n_monthly: int) -> da.Array:
+def block_summaries(stacked: da.Array, vtype, seq, params: CasaParams, n_monthly: int, ndvi) -> da.Array:
     """One summary vector per chunk (counts, sums, max), reduced over chunks; lazy."""
     nb = tuple((1,) * len(c) for c in stacked.chunks[1:])
-    per_block = da.map_blocks(_summarise_block, stacked, _data(vtype, stacked.chunks[1:])[None], seq[None],
+    nd = _data(ndvi).rechunk({0: 12}).rechunk((12,) + stacked.chunks[1:])
+    per_block = da.map_blocks(_summarise_block, stacked, _data(vtype, stacked.chunks[1:])[None], seq[None], nd,
                               float(params.annual_npp_max), 12 * n_monthly, dtype="float64",
                               meta=np.empty((0, 0, 0, 0)),
                               chunks=((1,),) + nb + ((_NSUM + 1,),), new_axis=[3])
@@ -324,7 +354,7 @@ def block_summaries(stacked: da.Array, vtype, seq, params: CasaParams, n_monthly
 
 def _unpack(summ: np.ndarray) -> dict:
     red = {k: summ[a:b] for k, (a, b) in _SLOTS.items()}
-    for k in ("annual_flagged", "nep_sum", "seq_total"):
+    for k in ("annual_flagged", "nep_sum", "seq_total", "n_vegetated"):
         red[k] = float(red[k][0])
     red["npp_max"] = float(summ[_NSUM])
     return red

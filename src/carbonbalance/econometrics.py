@@ -50,10 +50,19 @@ EFFECTS = ("none", "unit", "time", "twoways")
 _EXPR = re.compile(r"^\s*(?:(log|log1p)\(\s*(\w+)\s*(?:/\s*(\w+)\s*)?\)|(\w+)\s*(?:/\s*(\w+))?)\s*$")
 
 
+def _rows(df: pd.DataFrame, mask) -> list:
+    """The flagged rows as (unit, year) when the frame has them, else row labels."""
+    keys = [c for c in ("unit_id", "year") if c in df.columns]
+    if len(keys) == 2:
+        return [(str(u), int(y)) for u, y in df.loc[mask, keys].head(10).itertuples(index=False)]
+    return df.index[mask].tolist()[:10]
+
+
 def evaluate(df: pd.DataFrame, expr: str) -> pd.Series:
     """The variable ``expr`` of ``df``: a column, ``a/b``, ``log(a)``, ``log(a/b)`` or ``log1p(a)``.
 
-    A log of a value <= 0 is an error naming the rows, not a silent NaN.
+    A log of a value <= 0 or a division by zero is an error naming the (unit, year) rows,
+    not a silent NaN or inf.
     """
     m = _EXPR.match(str(expr))
     if not m:
@@ -68,14 +77,14 @@ def evaluate(df: pd.DataFrame, expr: str) -> pd.Series:
     if b:
         den = df[b].astype("float64")
         if (den == 0).any():
-            raise InputError(f"econometrics: {expr!r} divides by zero {b!r} in rows "
-                             f"{df.index[den == 0].tolist()[:10]}")
+            raise InputError(f"econometrics: {expr!r} divides by {b!r} = 0 for (unit, year) "
+                             f"{_rows(df, den == 0)}; fix the statistics or choose another variable")
         v = v / den
     if fn:
         bad = v <= 0 if fn == "log" else v <= -1
         if bad.any():
-            raise InputError(f"econometrics: {expr!r} takes the {fn} of values out of its domain in rows "
-                             f"{df.index[bad].tolist()[:10]} (values {v[bad].tolist()[:5]})")
+            raise InputError(f"econometrics: {expr!r} takes the {fn} of values out of its domain for (unit, year) "
+                             f"{_rows(df, bad)} (values {v[bad].tolist()[:5]})")
         v = np.log(v) if fn == "log" else np.log1p(v)
     return v.rename(str(expr))
 

@@ -23,6 +23,7 @@ Resampling
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
@@ -78,6 +79,39 @@ _HINTS = {
 
 
 @dataclass(frozen=True)
+class Distribution:
+    """A check of one variable-year's distribution over the region's cells, after decoding
+    and unit conversion (a wrong unit or scale shifts the whole distribution, not only
+    its extremes).  ``per_cell``: the statistic of every cell-month (``values``) or of
+    each cell's 12 months (``mean``, ``sum``); ``q``: the percentile checked; ``bins``:
+    the histogram (lo, hi, n) that gives it (error below one bin)."""
+
+    statistic: str
+    per_cell: str
+    q: float
+    plausible: tuple
+    bins: tuple
+    hint: str
+
+
+DISTRIBUTIONS = {
+    "ndvi": Distribution("the 95th percentile of NDVI over the region's cell-months", "values", 95, (0.2, 1.0),
+                         (-1.0, 1.0, 4000), "NDVI already in 0-1 declared with a scale factor (inputs.ndvi.scale), "
+                         "or a wrong fill value"),
+    "temperature": Distribution("the median annual mean temperature of the region's cells (degC)", "mean", 50,
+                                (-25.0, 35.0), (-100.0, 100.0, 4000),
+                                "check inputs.temperature.units (degC or K) and scale (0.1 for 0.1 degC)"),
+    "precipitation": Distribution("the median annual precipitation of the region's cells (mm yr-1)", "sum", 50,
+                                  (10.0, 6000.0), (0.0, 30000.0, 6000),
+                                  "check inputs.precipitation.units (mm month-1, mm day-1, m, m day-1) and scale"),
+    "radiation": Distribution("the median annual solar radiation of the region's cells (MJ m-2 yr-1; China "
+                              "roughly 3,000-7,000)", "sum", 50, (2500.0, 9000.0), (0.0, 40000.0, 8000),
+                              "check inputs.radiation.units ('W m-2' monthly mean, 'MJ m-2' or 'J m-2' monthly "
+                              "total, 'J m-2 day-1') and scale"),
+}
+
+
+@dataclass(frozen=True)
 class RasterInput:
     """How to read one input variable (one ``inputs.<variable>`` config entry).
 
@@ -96,6 +130,8 @@ class RasterInput:
     valid_range: tuple | None = None
     crs: str | None = None
     max_invalid_share: float = 0.01
+    max_nodata_share: float = 0.1
+    plausible_range: tuple | None = None
 
     @classmethod
     def from_config(cls, variable: str, cfg: dict) -> "RasterInput":
@@ -113,7 +149,18 @@ class RasterInput:
                    offset=float(cfg.get("offset", 0.0)),
                    fill=tuple(float(f) for f in (cfg.get("fill") or ())),
                    valid_range=tuple(float(v) for v in vr) if vr else None,
-                   crs=cfg.get("crs"), max_invalid_share=float(cfg.get("max_invalid_share", 0.01)))
+                   crs=cfg.get("crs"), max_invalid_share=float(cfg.get("max_invalid_share", 0.01)),
+                   max_nodata_share=float(cfg.get("max_nodata_share", 0.1)),
+                   plausible_range=tuple(float(v) for v in cfg["plausible_range"])
+                   if cfg.get("plausible_range") else None)
+
+    @property
+    def distribution(self) -> Distribution | None:
+        """The distribution check of this variable, with the config's plausible range."""
+        d = DISTRIBUTIONS.get(self.variable)
+        if d is None or self.plausible_range is None:
+            return d
+        return dataclasses.replace(d, plausible=self.plausible_range)
 
     @property
     def monthly(self) -> bool:
@@ -267,18 +314,30 @@ def _warp_options(source: dict) -> dict:
     return {"XSCALE": repr(float(xs)), "YSCALE": repr(float(ys))}
 
 
+def _read_window(src, window, path: str, where: str) -> np.ndarray:
+    """Band 1 of ``window``; a read failure (a corrupt tile) names the file and the window."""
+    try:
+        return src.read(1, window=window)
+    except rasterio.errors.RasterioIOError as exc:
+        raise InputError(f"{where}: reading rows {window.row_off}-{window.row_off + window.height} and columns "
+                         f"{window.col_off}-{window.col_off + window.width} of {path} failed ({exc}); the file is "
+                         f"damaged (a corrupt tile?): download it again") from exc
+
+
 def align_block(spec: RasterInput, sources: Sequence[dict], year: int, grid: GridSpec,
-                rows: slice, cols: slice) -> tuple[np.ndarray, dict]:
+                rows: slice, cols: slice, region=None) -> tuple[np.ndarray, dict]:
     """Align one grid block of every file in ``sources``; returns (data, stats).
 
     ``data`` has shape (n_files, rows, cols): float32 (NaN = no data) for continuous
-    and count variables, int32 (−1 = no data) for classes.
+    and count variables, int32 (−1 = no data) for classes.  ``region``: the grid's
+    (ny, nx) bool mask of the cells assigned to units (None = every cell), over which
+    the coverage and the distribution are counted.
     """
     nr, nc = rows.stop - rows.start, cols.stop - cols.start
     is_class = spec.variable in CLASS_VARIABLES
     out = np.full((len(sources), nr, nc), -1 if is_class else np.nan,
                   dtype="int32" if is_class else "float32")
-    stats = _empty_stats(len(sources))
+    stats = _empty_stats(len(sources), spec)
     dst_transform = grid.block_transform(rows, cols)
     # rasterio warns spuriously from worker threads although both transforms are given
     warnings.filterwarnings("ignore", category=rasterio.errors.NotGeoreferencedWarning)
@@ -288,7 +347,7 @@ def align_block(spec: RasterInput, sources: Sequence[dict], year: int, grid: Gri
             win = _source_window(src, crs, grid, rows, cols)
             if win is None:
                 continue
-            raw = src.read(1, window=win)
+            raw = _read_window(src, win, s["path"], _where(spec, s["path"], s["month"], year))
             src_tr = src.window_transform(win)
             vals, n_fill, n_oor = decode(raw, spec, src.nodata)
         stats["n_read"][k] = int(raw.size)
@@ -316,25 +375,70 @@ def align_block(spec: RasterInput, sources: Sequence[dict], year: int, grid: Gri
                       dst_transform=dst_transform, dst_crs=grid.crs, dst_nodata=np.nan,
                       resampling=Resampling[spec.resampling], **_warp_options(s))
         out[k] = dst
+    _coverage_and_distribution(out, spec, stats, None if region is None else region[rows, cols])
     return out, stats
 
 
-def _empty_stats(n: int) -> dict:
+def _coverage_and_distribution(out: np.ndarray, spec: RasterInput, stats: dict, region) -> None:
+    """Count the region's cells without data per file, and histogram the variable's checked
+    statistic over the region's cells (see :class:`Distribution`)."""
+    inside = np.ones(out.shape[1:], dtype=bool) if region is None else np.asarray(region, dtype=bool)
+    n = int(inside.sum())
+    missing = (out < 0) if spec.variable in CLASS_VARIABLES else ~np.isfinite(out)
+    for k in range(out.shape[0]):
+        stats["n_region"][k] = n
+        stats["n_region_nodata"][k] = int((missing[k] & inside).sum())
+    d = spec.distribution
+    if d is None or n == 0:
+        return
+    v = out[:, inside].astype("float64")  # (files, cells)
+    if d.per_cell == "values":
+        v = v[np.isfinite(v)]
+    else:
+        complete = np.isfinite(v).all(axis=0)
+        v = (v[:, complete].mean(axis=0) if d.per_cell == "mean" else v[:, complete].sum(axis=0))
+    lo, hi, nbins = d.bins
+    stats["histogram"] += np.histogram(np.clip(v, lo, hi), bins=int(nbins), range=(lo, hi))[0]
+
+
+def _empty_stats(n: int, spec: RasterInput | None = None) -> dict:
     """Per-file counters of one block (or of the whole grid once merged)."""
+    d = None if spec is None else spec.distribution
     return {"n_read": [0] * n, "n_fill": [0] * n, "n_out_of_range": [0] * n,
-            "min": [np.inf] * n, "max": [-np.inf] * n, "codes": set(), "total": [0.0] * n}
+            "min": [np.inf] * n, "max": [-np.inf] * n, "codes": set(), "total": [0.0] * n,
+            "n_region": [0] * n, "n_region_nodata": [0] * n,
+            "histogram": np.zeros(int(d.bins[2]) if d else 0, dtype="int64")}
 
 
-def _merge_stats(parts: list[dict], n: int) -> dict:
-    merged = _empty_stats(n)
+def _merge_stats(parts: list[dict], n: int, spec: RasterInput | None = None) -> dict:
+    merged = _empty_stats(n, spec)
     for p in parts:
         for k in range(n):
-            for key in ("n_read", "n_fill", "n_out_of_range", "total"):
+            for key in ("n_read", "n_fill", "n_out_of_range", "total", "n_region", "n_region_nodata"):
                 merged[key][k] += p[key][k]
             merged["min"][k] = min(merged["min"][k], p["min"][k])
             merged["max"][k] = max(merged["max"][k], p["max"][k])
         merged["codes"] |= p["codes"]
+        merged["histogram"] += p["histogram"]
     return merged
+
+
+def histogram_percentile(counts: np.ndarray, q: float, lo: float, hi: float) -> float:
+    """The ``q``-th percentile of values binned in ``counts`` on [lo, hi] (bin centre)."""
+    total = counts.sum()
+    if total == 0:
+        return float("nan")
+    k = int(np.searchsorted(np.cumsum(counts), q / 100.0 * total))
+    width = (hi - lo) / len(counts)
+    return float(lo + (min(k, len(counts) - 1) + 0.5) * width)
+
+
+def distribution_value(spec: RasterInput, stats: dict) -> float | None:
+    """The checked statistic of the variable-year (None when the variable has no check)."""
+    d = spec.distribution
+    if d is None or not stats["histogram"].sum():
+        return None
+    return histogram_percentile(stats["histogram"], d.q, d.bins[0], d.bins[1])
 
 
 def _validate(spec: RasterInput, sources: list[dict], stats: dict, year: int,
@@ -365,15 +469,33 @@ def _validate(spec: RasterInput, sources: list[dict], stats: dict, year: int,
                 f"add them or declare them in inputs.{spec.variable}.fill")
     if not any(stats["n_read"]):
         raise InputError(f"{spec.variable}: no pixel of {[s['path'] for s in sources]} falls on the grid")
+    for k, s in enumerate(sources):
+        n, gap = stats["n_region"][k], stats["n_region_nodata"][k]
+        if n and gap / n > spec.max_nodata_share:
+            raise InputError(
+                f"{_where(spec, s['path'], s['month'], year)}: {gap} of the region's {n} cells "
+                f"({100 * gap / n:.1f} %) have no data after alignment; the limit is "
+                f"inputs.{spec.variable}.max_nodata_share = {spec.max_nodata_share}. The file covers only part of "
+                f"the region, or its fill value or valid range hides data")
+    value, d = distribution_value(spec, stats), spec.distribution
+    if value is not None and not (d.plausible[0] <= value <= d.plausible[1]):
+        files = spec.path.replace("{month:02d}", "*").replace("{year}", str(year))
+        raise InputError(
+            f"{spec.variable} {year} ({files}): {d.statistic} is {value:.4g}, outside the plausible range "
+            f"{list(d.plausible)} after scale {spec.scale:g} and conversion from {spec.units!r}: {d.hint}. If it is "
+            f"right for your region, widen inputs.{spec.variable}.plausible_range")
 
 
 def align_variable(spec: RasterInput, year: int, grid: GridSpec, out_path, threads: int = 1,
-                   class_codes: Sequence[int] | None = None) -> dict:
+                   class_codes: Sequence[int] | None = None, region=None) -> dict:
     """Align all files of ``spec`` for ``year`` into a chunked Zarr store at ``out_path``.
 
     The store holds one variable named ``spec.variable`` with dims (month, y, x) for
     monthly inputs and (y, x) otherwise, in canonical units, chunked like the grid.
     Writing is atomic: ``out_path`` appears only after every check passed.
+
+    region : (ny, nx) bool mask of the cells assigned to units (the run's unit assignment);
+             the coverage and distribution checks count these cells (None = every cell).
 
     Returns the provenance record (files, choices, counts) for the run metadata.
     """
@@ -392,13 +514,13 @@ def align_variable(spec: RasterInput, year: int, grid: GridSpec, out_path, threa
         create_store(tmp, grid, variables, leading=leading, attrs={"year": int(year)})
 
         def one(rows, cols):
-            data, st = align_block(spec, sources, year, grid, rows, cols)
+            data, st = align_block(spec, sources, year, grid, rows, cols, region=region)
             write_block(tmp, spec.variable, data if spec.monthly else data[0], rows, cols)
             return st
 
         parts = compute(*[dask.delayed(one)(r, c) for r, c in blocks], threads=threads,
                         label=f"aligning {spec.variable} {year}")
-        stats = _merge_stats(list(parts), len(sources))
+        stats = _merge_stats(list(parts), len(sources), spec)
         _validate(spec, sources, stats, year, class_codes)
         finalize_store(tmp)
     record = {
@@ -409,7 +531,14 @@ def align_variable(spec: RasterInput, year: int, grid: GridSpec, out_path, threa
         "n_fill": stats["n_fill"], "n_out_of_range": stats["n_out_of_range"],
         "min": [None if not np.isfinite(v) else v for v in stats["min"]],
         "max": [None if not np.isfinite(v) else v for v in stats["max"]],
+        "region_cells_without_data": stats["n_region_nodata"], "region_cells": stats["n_region"][0],
+        "max_nodata_share": spec.max_nodata_share,
     }
+    if spec.distribution is not None:
+        d = spec.distribution
+        record["distribution_check"] = {"statistic": d.statistic, "value": distribution_value(spec, stats),
+                                        "plausible_range": list(d.plausible),
+                                        "resolution": (d.bins[1] - d.bins[0]) / d.bins[2]}
     if is_class:
         record["codes"] = sorted(stats["codes"])
     if spec.resampling == "sum":

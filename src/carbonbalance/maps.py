@@ -123,18 +123,21 @@ def choropleth_panels(units, panels: list[dict], outline_column: str | None = No
     for ax, p in zip(axes[0], panels):
         col = p["column"]
         values = units[col]
+        data = units
         kw = dict(column=col, ax=ax, legend=True, edgecolor="0.4", linewidth=0.3,
                   missing_kwds={"color": "#dddddd", "label": "missing"})
+        categorical = {"loc": "upper left", "bbox_to_anchor": (0, -0.02), "fontsize": 7, "ncol": 2}
+        distinct = values.dropna().unique()
         if p.get("categorical"):
-            kw.update(categorical=True, cmap=p.get("cmap", "tab10"),
-                      legend_kwds={"loc": "upper left", "bbox_to_anchor": (0, -0.02), "fontsize": 7, "ncol": 2})
-        else:
-            n_values = int(values.notna().sum())
-            k = max(2, min(int(p.get("k", 5)), n_values - 1)) if n_values > 2 else None
-            kw.update(cmap=p.get("cmap", "viridis"), legend_kwds={"fontsize": 7, "loc": "lower right"})
-            if k is not None:
-                kw.update(scheme=p.get("scheme", "NaturalBreaks"), k=k)
-        units.plot(**kw)
+            kw.update(categorical=True, cmap=p.get("cmap", "tab10"), legend_kwds=categorical)
+        elif len(distinct) >= 3:
+            k = max(2, min(int(p.get("k", 5)), len(distinct) - 1))
+            kw.update(cmap=p.get("cmap", "viridis"), legend_kwds={"fontsize": 7, "loc": "lower right"},
+                      scheme=p.get("scheme", "NaturalBreaks"), k=k)
+        else:  # one or two distinct values: no classes to break, show them as categories
+            data = units.assign(**{col: values.map(lambda v: f"{v:.4g}", na_action="ignore")})
+            kw.update(categorical=True, cmap=p.get("cmap", "viridis"), legend_kwds=categorical)
+        data.plot(**kw)
         if outline_column:
             _group_outlines(ax, units, outline_column)
         ax.set_title(p["title"])

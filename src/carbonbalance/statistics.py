@@ -46,6 +46,18 @@ _CARBON_UNITS = {"t C": 1.0, "Mt C": 1e6}
 
 NON_NEGATIVE = ("co2_tco2", "gdp_1e4yuan", "population_persons", "energy_tce")
 
+#: cells read as missing (logged with where they matter, never silently)
+MISSING_TOKENS = ("", "NA", "N/A", "n/a", "na", "NaN", "nan", "NULL", "null", "None", "-", "--", "..", "…")
+#: what a missing value of a variable leaves undefined
+USES = {"co2_tco2": "the emission totals (emissions.total_variable) and tables.emission_source: statistics",
+        "gdp_1e4yuan": "ECC, the compensation, the LMDI and GDP covariates of these unit-years",
+        "population_persons": "the energy accounting's respiration, the LMDI and per-capita covariates",
+        "energy_tce": "the energy accounting (Jiangxi2024) of these unit-years",
+        "engel_coefficient": "gamma of the compensation"}
+#: plausible ratios of every unit-year (a unit declared wrongly, e.g. t as Mt, falls far outside)
+PLAUSIBLE_RATIOS = {"co2_t_per_person": ("co2_tco2", "population_persons", (0.05, 500.0)),
+                    "co2_t_per_1e4yuan": ("co2_tco2", "gdp_1e4yuan", (0.005, 50.0))}
+
 
 def _factor(name: str, units: str) -> float:
     if name not in CANONICAL:
@@ -78,14 +90,16 @@ def read_statistics(cfg: dict, units: pd.DataFrame) -> pd.DataFrame:
     """
     path = cfg["path"]
     ucol, ycol = cfg.get("unit_column", "unit_id"), cfg.get("year_column", "year")
+    lcol = cfg.get("level_column")
+    tokens = list(cfg.get("missing_values") or MISSING_TOKENS)
     try:
-        raw = pd.read_csv(path, dtype={ucol: "string"})
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[])
     except FileNotFoundError as exc:
         raise InputError(f"statistics: file not found: {path}") from exc
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise InputError(f"statistics: {path} is not a readable CSV: {exc}") from exc
     if cfg.get("format", "wide") == "long":
-        raw = _long_to_wide(raw, cfg, path, ucol, ycol)
+        raw = _long_to_wide(raw, cfg, path, ucol, ycol, lcol)
     columns = cfg.get("columns", {})
     needed = [ucol, ycol] + [spec["column"] for spec in columns.values()]
     missing = [c for c in needed if c not in raw.columns]
@@ -99,30 +113,101 @@ def read_statistics(cfg: dict, units: pd.DataFrame) -> pd.DataFrame:
         raise InputError(f"statistics: {path}: column {ycol!r} has non-integer year(s) in CSV "
                          f"row(s) {_rows(bad)}")
     out["year"] = years.astype("int64")
-    known = set(units["unit_id"])
-    unknown = ~out["unit_id"].isin(known)
-    if unknown.any():
-        ids = sorted(set(out.loc[unknown, "unit_id"].astype(str)))
-        raise InputError(f"statistics: {path}: unit id(s) {ids[:10]} in column {ucol!r} (CSV row(s) "
-                         f"{_rows(unknown)}) are not in the boundaries at any level")
-    level_of = units.drop_duplicates("unit_id").set_index("unit_id")["level"]
-    out["level"] = out["unit_id"].map(level_of).astype("string")
-    dup = out.duplicated(["unit_id", "year"], keep=False)
+    out["level"] = _levels(raw, out, units, path, ucol, lcol)
+    dup = out.duplicated(["unit_id", "level", "year"], keep=False)
     if dup.any():
         raise InputError(f"statistics: {path}: duplicate unit/year rows at CSV row(s) {_rows(dup)}")
+    missing_cells = []
     for name, spec in columns.items():
         col = spec["column"]
-        vals = pd.to_numeric(raw[col], errors="coerce")
-        nonnum = vals.isna() & raw[col].notna()
+        text = raw[col].fillna("").astype(str).str.strip()
+        missing = text.isin(tokens)
+        vals = pd.to_numeric(text.where(~missing), errors="coerce")
+        nonnum = vals.isna() & ~missing
         if nonnum.any():
             raise InputError(f"statistics: {path}: column {col!r} ({name}) has non-numeric value(s) "
-                             f"at CSV row(s) {_rows(nonnum)}")
+                             f"{sorted(set(text[nonnum]))[:5]} at CSV row(s) {_rows(nonnum)}; declare missing-value "
+                             f"tokens in statistics.missing_values")
+        for i in np.flatnonzero(missing.to_numpy()):
+            missing_cells.append({"column": col, "variable": name, "csv_row": int(i) + 2,
+                                  "unit_id": str(out["unit_id"].iloc[i]), "year": int(out["year"].iloc[i]),
+                                  "read": text.iloc[i]})
         vals = vals * _factor(name, str(spec.get("units", "")))
         if name in NON_NEGATIVE and (vals < 0).any():
             raise InputError(f"statistics: {path}: column {col!r} ({name}) is negative at CSV "
                              f"row(s) {_rows(vals < 0)}")
         out[name] = vals.astype("float64")
+    _report_missing(missing_cells, path)
+    check_ratios(out, cfg.get("plausibility") or {}, path)
+    out.attrs["missing_cells"] = missing_cells
     return out
+
+
+def _levels(raw, out, units, path, ucol, lcol) -> pd.Series:
+    """The boundaries level of every row: stated in ``level_column``, or that of its id
+    (an id used at two levels then needs the level column)."""
+    by_id = units.groupby("unit_id")["level"].agg(list)
+    known = out["unit_id"].isin(by_id.index)
+    if not known.all():
+        ids = sorted(set(out.loc[~known, "unit_id"].astype(str)))
+        raise InputError(f"statistics: {path}: unit id(s) {ids[:10]} in column {ucol!r} (CSV row(s) "
+                         f"{_rows(~known)}) are not in the boundaries at any level")
+    if lcol:
+        if lcol not in raw.columns:
+            raise InputError(f"statistics: {path} has no column {lcol!r} (statistics.level_column)")
+        level = raw[lcol].astype("string").str.strip()
+        levels = set(units["level"])
+        bad = ~level.isin(levels)
+        if bad.any():
+            raise InputError(f"statistics: {path}: column {lcol!r} has level(s) {sorted(set(level[bad].astype(str)))}"
+                             f" at CSV row(s) {_rows(bad)}; the boundaries levels are {sorted(levels)}")
+        at = pd.Series([lv in by_id[u] for u, lv in zip(out["unit_id"], level)], index=out.index)
+        if not at.all():
+            rows = [(u, lv) for u, lv in zip(out.loc[~at, "unit_id"], level[~at])][:10]
+            raise InputError(f"statistics: {path}: (unit id, level) {rows} at CSV row(s) {_rows(~at)} are not "
+                             f"units of that level in the boundaries")
+        return level
+    shared = by_id[by_id.str.len() > 1]
+    used = out["unit_id"].isin(shared.index)
+    if used.any():
+        u = out.loc[used, "unit_id"].iloc[0]
+        raise InputError(f"statistics: {path}: unit id {u!r} is used at several boundaries levels "
+                         f"({shared[u]}), so its rows (CSV row(s) {_rows(used)}) do not say which they are; add "
+                         f"a column with the level of each row and name it in statistics.level_column")
+    return out["unit_id"].map(by_id.str[0]).astype("string")
+
+
+def _report_missing(cells: list[dict], path) -> None:
+    """Log every cell read as missing, grouped by variable, with what it leaves undefined."""
+    by_var: dict = {}
+    for c in cells:
+        by_var.setdefault(c["variable"], []).append(c)
+    for var, cs in by_var.items():
+        where = ", ".join(f"row {c['csv_row']} ({c['unit_id']} {c['year']}: {c['read']!r})" for c in cs[:10])
+        more = f" and {len(cs) - 10} more" if len(cs) > 10 else ""
+        use = USES.get(var, "the analyses that use this variable")
+        log.warning("statistics: %s: %d cell(s) of %s read as missing: %s%s; this leaves %s undefined",
+                    path, len(cs), var, where, more, use)
+
+
+def check_ratios(table: pd.DataFrame, cfg: dict, path) -> None:
+    """Per-capita CO2 and CO2 per GDP of every unit-year within their plausible ranges
+    (``statistics.plausibility``): a unit declared wrongly (t as Mt) stops the run."""
+    for key, (num, den, default) in PLAUSIBLE_RATIOS.items():
+        if num not in table.columns or den not in table.columns:
+            continue
+        lo, hi = (float(v) for v in cfg.get(key, default))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = table[num] / table[den]
+        ok = table[den] > 0
+        bad = ok & ((ratio < lo) | (ratio > hi))
+        if bad.any():
+            rows = [(str(u), str(lv), int(y), float(f"{r:.4g}")) for u, lv, y, r in
+                    zip(table.loc[bad, "unit_id"], table.loc[bad, "level"], table.loc[bad, "year"], ratio[bad])][:10]
+            raise InputError(f"statistics: {path}: {num}/{den} ({key}) of {int(bad.sum())} unit-year(s) lies outside "
+                             f"the plausible range [{lo:g}, {hi:g}]: (unit, level, year, value) {rows}. Check the "
+                             f"units declared in statistics.columns.{num}.units and .{den}.units; if the values are "
+                             f"right, widen statistics.plausibility.{key}")
 
 
 def _rows(mask: pd.Series) -> list[int]:
@@ -130,12 +215,14 @@ def _rows(mask: pd.Series) -> list[int]:
     return [int(i) + 2 for i in np.flatnonzero(np.asarray(mask))[:10]]
 
 
-def _long_to_wide(raw, cfg, path, ucol, ycol):
+def _long_to_wide(raw, cfg, path, ucol, ycol, lcol=None):
     vcol, valcol = cfg.get("variable_column", "variable"), cfg.get("value_column", "value")
-    missing = [c for c in (ucol, ycol, vcol, valcol) if c not in raw.columns]
+    keys = [ucol, ycol] + ([lcol] if lcol else [])
+    missing = [c for c in keys + [vcol, valcol] if c not in raw.columns]
     if missing:
         raise InputError(f"statistics: {path} (long format) lacks column(s) {missing}")
-    dup = raw.duplicated([ucol, ycol, vcol], keep=False)
+    dup = raw.duplicated(keys + [vcol], keep=False)
     if dup.any():
         raise InputError(f"statistics: {path}: duplicate unit/year/variable rows at CSV row(s) {_rows(dup)}")
-    return raw.pivot(index=[ucol, ycol], columns=vcol, values=valcol).reset_index()
+    wide = raw.pivot(index=keys, columns=vcol, values=valcol).reset_index()
+    return wide.fillna("")

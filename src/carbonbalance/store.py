@@ -30,17 +30,28 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
+def _stale_temporaries(path: Path) -> list[Path]:
+    """Temporaries of ``path`` left by a job that was killed while writing it."""
+    import re
+
+    pattern = re.compile(rf"^\.{re.escape(path.name)}\.[A-Za-z0-9_]+\.tmp$")
+    return [p for p in path.parent.iterdir() if pattern.match(p.name)] if path.parent.is_dir() else []
+
+
 @contextlib.contextmanager
 def atomic_output(path, directory: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it to ``path`` on success.
 
     On an exception the temporary file (or directory) is removed and ``path`` is
-    left untouched.
+    left untouched.  Temporaries of ``path`` that a killed job left behind
+    (``.<name>.<random>.tmp``) are removed first: a job rewriting an output owns them.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in _stale_temporaries(path):
+        shutil.rmtree(stale, ignore_errors=True)
     suffix = "".join(path.suffixes)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     target = tmp / f"out{suffix}" if not directory else tmp / path.name
     try:
         yield target

@@ -4,6 +4,7 @@ from _helpers import setup
 
 log = setup(snakemake)  # noqa: F821
 
+from carbonbalance.assignment import read_coverage  # noqa: E402
 from carbonbalance.grid import GridSpec  # noqa: E402
 from carbonbalance.ingest import RasterInput, align_variable  # noqa: E402
 from carbonbalance.store import write_json  # noqa: E402
@@ -12,6 +13,7 @@ sm = snakemake  # noqa: F821
 spec = RasterInput.from_config(sm.wildcards.var, sm.params.spec)
 grid = GridSpec.from_json(sm.input.grid)
 record = align_variable(spec, int(sm.wildcards.year), grid, sm.output.store, threads=sm.threads,
-                        class_codes=[int(c) for c in sm.params.classes] if sm.params.classes else None)
+                        class_codes=[int(c) for c in sm.params.classes] if sm.params.classes else None,
+                        region=read_coverage(sm.input.assignment).region())
 log.info("%s %s aligned: min %s max %s", spec.variable, sm.wildcards.year, record["min"], record["max"])
 write_json(sm.output.meta, {"align": {f"{spec.variable}/{sm.wildcards.year}": record}})
