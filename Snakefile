@@ -29,8 +29,8 @@ include: "workflow/rules/ingest.smk"
 include: "workflow/rules/casa.smk"
 include: "workflow/rules/emissions.smk"
 include: "workflow/rules/zonal.smk"
-include: "workflow/rules/tables.smk"
-include: "workflow/rules/analysis.smk"
+include: "workflow/rules/budget.smk"
+include: "workflow/rules/spatial.smk"
 include: "workflow/rules/econometrics.smk"
 
 

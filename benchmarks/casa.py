@@ -93,7 +93,9 @@ def in_memory_inputs(rows: int, cols: int, chunk: int):
 
 def warm_up():
     """Compile (or load from cache) the kernels outside the timed region."""
-    from carbonbalance.casa import CasaParams, ndvi_histogram, run_block
+    from carbonbalance.casa.params import CasaParams
+    from carbonbalance.casa.kernels import ndvi_histogram
+    from carbonbalance.casa.cell import run_block
 
     ndvi, t, p, s, vt = synthetic_block(0, 8, 0, 8, 8, 8)
     prm = CasaParams()
@@ -104,10 +106,10 @@ def warm_up():
 
 
 def run_kernel(args) -> dict:
-    from carbonbalance.casa import ANNUAL_TERMS, CasaParams
-    from carbonbalance.casa_grid import casa_stacked, ndvi_limits
-    from carbonbalance.parallel import chunked_view
-    from carbonbalance.parallel import compute
+    from carbonbalance.casa.params import ANNUAL_TERMS, CasaParams
+    from carbonbalance.casa.engine import casa_stacked, ndvi_limits
+    from carbonbalance.core.blocks import chunked_view
+    from carbonbalance.core.blocks import compute
 
     warm_up()
     ndvi, t, p, s, vt = in_memory_inputs(args.rows, args.cols, args.chunk)
@@ -139,8 +141,8 @@ def run_kernel(args) -> dict:
 
 
 def run_numpy(args) -> dict:
-    from carbonbalance.casa import CasaParams
-    from carbonbalance.casa_numpy import casa_numpy, ndvi_percentile_limits
+    from carbonbalance.casa.params import CasaParams
+    from carbonbalance.casa.reference import casa_numpy, ndvi_percentile_limits
 
     ndvi, t, p, s, vt = in_memory_inputs(args.rows, args.cols, args.chunk)
     prm = CasaParams()
@@ -160,9 +162,9 @@ def run_numpy(args) -> dict:
 
 def write_stores(args, rows: int, cols: int, root: Path) -> dict:
     """Chunked Zarr stores of the synthetic inputs (as the align rules would write them)."""
-    from carbonbalance.grid import CHINA_ALBERS, GridSpec
-    from carbonbalance.ingest import write_cell_area
-    from carbonbalance.store import create_store, write_block
+    from carbonbalance.core.grid import CHINA_ALBERS, GridSpec
+    from carbonbalance.ingest.stage import write_cell_area
+    from carbonbalance.core.store import create_store, write_block
 
     grid = GridSpec(crs=CHINA_ALBERS, xmin=-2_600_000.0, ymax=5_900_000.0, resolution=1000.0 * 4800 / rows,
                     width=cols, height=rows, chunk=args.chunk)
@@ -187,9 +189,9 @@ def write_stores(args, rows: int, cols: int, root: Path) -> dict:
 
 
 def run_store(args) -> dict:
-    from carbonbalance.casa import CasaParams
-    from carbonbalance.casa_grid import run_casa_year
-    from carbonbalance.grid import GridSpec
+    from carbonbalance.casa.params import CasaParams
+    from carbonbalance.casa.stage import run_casa_year
+    from carbonbalance.core.grid import GridSpec
 
     root = Path(args.workdir)
     paths = json.loads((root / "paths.json").read_text())

@@ -104,7 +104,7 @@ def naive(labels, weights, totals, chains, category=None, out=None):
 
 
 def kernel(labels, weights, totals, chains, category=None, out=None, chunk=512, threads=2):
-    from carbonbalance.allocation import Allocation
+    from carbonbalance.emissions.allocation import Allocation
 
     alloc = Allocation(labels, weights, chains, categories=category, chunk=chunk, threads=threads,
                        category_names=CATEGORIES if category is not None else None)

@@ -42,7 +42,7 @@ def main() -> None:
     ap.add_argument("--distance", type=float, default=10_000.0)
     args = ap.parse_args()
 
-    from carbonbalance.spatial import disc_kernel, getis_ord_grid
+    from carbonbalance.spatial.hotspots import disc_kernel, getis_ord_grid
 
     a = synthetic(args.rows, args.cols)
     k = int(disc_kernel(args.cell, args.distance).sum())

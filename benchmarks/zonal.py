@@ -70,9 +70,9 @@ def main() -> None:
     from exactextract import exact_extract
     from exactextract.raster import NumPyRasterSource
 
-    from carbonbalance.grid import CHINA_ALBERS, GridSpec
-    from carbonbalance.assignment import build_coverage, wkb_features
-    from carbonbalance.zonal import zonal_sums
+    from carbonbalance.core.grid import CHINA_ALBERS, GridSpec
+    from carbonbalance.core.assignment import build_coverage, wkb_features
+    from carbonbalance.zonal.engine import zonal_sums
 
     gdf = counties(args.limit).to_crs(CHINA_ALBERS)
     grid = GridSpec.from_bounds(CHINA_ALBERS, args.resolution, gdf.total_bounds, chunk=512)

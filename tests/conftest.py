@@ -10,7 +10,7 @@ import pytest
 import rasterio
 from rasterio.transform import from_origin
 
-from carbonbalance.grid import CHINA_ALBERS, GridSpec
+from carbonbalance.core.grid import CHINA_ALBERS, GridSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from carbonbalance.allocation import allocate
+from carbonbalance.emissions.allocation import allocate
 from carbonbalance.errors import InputError
 
 

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from carbonbalance.budget import balance_indices
+from carbonbalance.budget.indices import balance_indices
 from carbonbalance.errors import ConfigError, InputError
-from carbonbalance.lmdi import EFFECTS, decompose, lmdi_table, log_mean
-from carbonbalance.zoning import PRESETS, UNCLASSIFIED, classify, schemes_from_config
+from carbonbalance.budget.lmdi import decompose, EFFECTS, lmdi_table, log_mean
+from carbonbalance.budget.zoning import classify, PRESETS, schemes_from_config, UNCLASSIFIED
 
 
 def table(ce, cs, gdp, parent=None):
@@ -162,7 +162,8 @@ def test_lmdi_table_per_unit_and_region():
 # ------------------------------------------------------------------ compensation
 
 def test_compensation_on_four_units_by_hand():
-    from carbonbalance.compensation import CompensationParams, compensation
+    from carbonbalance.budget.params import CompensationParams
+    from carbonbalance.budget.compensation import compensation
 
     t0 = pd.DataFrame({"ce_tco2": [100.0, 200, 50, 150], "gdp_1e4yuan": [10.0, 20, 10, 10]}, index=list("abcd"))
     t1 = pd.DataFrame({"ce_tco2": [110.0, 180, 60, 150], "gdp_1e4yuan": [11.0, 24, 10, 15],
@@ -228,7 +229,7 @@ def _stage_inputs():
     ("grid", "landuse", [10, 20, 30], [1, 2, 3]),
 ])
 def test_tables_sources(ce_source, cs_source, ce, cs):
-    from carbonbalance.tables import run_tables
+    from carbonbalance.budget.stage import run_tables
 
     zonal, stats, absorption = _stage_inputs()
     cfg = {"emission_source": ce_source, "sequestration_source": cs_source}
@@ -241,7 +242,7 @@ def test_tables_sources(ce_source, cs_source, ce, cs):
 
 
 def test_tables_reference_parent_and_bad_source():
-    from carbonbalance.tables import run_tables
+    from carbonbalance.budget.stage import run_tables
 
     zonal, stats, absorption = _stage_inputs()
     out = run_tables("county", ("province", "province_id"), zonal, stats, None, absorption, {"reference": "parent"},
@@ -293,8 +294,8 @@ def _jiangxi():
 
 
 def test_jiangxi2024_in_t_c_reproduces_the_papers_2020_numbers():
-    from carbonbalance.accounting import energy_accounting
-    from carbonbalance.tables import run_tables
+    from carbonbalance.emissions.accounting import energy_accounting
+    from carbonbalance.budget.stage import run_tables
 
     stats, zonal, absorption, cfg = _jiangxi()
     energy = energy_accounting(stats)
@@ -331,7 +332,7 @@ def test_jiangxi2024_in_t_c_reproduces_the_papers_2020_numbers():
 
 
 def test_sigma_outside_the_plausible_range_of_its_unit_is_warned(caplog):
-    from carbonbalance.accounting import sigma_check
+    from carbonbalance.emissions.accounting import sigma_check
 
     assert sigma_check(0.68, "t C per t standard coal")["plausible"]
     assert sigma_check(1.87, "t CO2 per t standard coal")["plausible"]  # ≈ 0.51 t C: gas-heavy, plausible
@@ -354,7 +355,8 @@ def _two_regions():
 def test_compensation_per_parent_region_equals_each_region_alone():
     """With reference: parent, g_R, K, mean g and D are per parent: the whole level computed
     with regions equals each region computed on its own."""
-    from carbonbalance.compensation import CompensationParams, compensation
+    from carbonbalance.budget.params import CompensationParams
+    from carbonbalance.budget.compensation import compensation
 
     t0, t1, region = _two_regions()
     p = CompensationParams.from_config({"high_payer_break": 1e9})  # all payers low: the class does not pool
@@ -369,7 +371,8 @@ def test_compensation_per_parent_region_equals_each_region_alone():
 
 
 def test_payer_break_median_mean_or_number():
-    from carbonbalance.compensation import CompensationParams, compensation
+    from carbonbalance.budget.params import CompensationParams
+    from carbonbalance.budget.compensation import compensation
 
     t0, t1, _ = _two_regions()
     m = compensation(t0, t1, CompensationParams(), 100.0).set_index("unit_id")["m_1e4yuan"]
@@ -385,7 +388,7 @@ def test_payer_break_median_mean_or_number():
 
 
 def test_d_years_and_reference_engel_in_the_tables_stage():
-    from carbonbalance.tables import run_tables
+    from carbonbalance.budget.stage import run_tables
 
     zonal, stats, absorption = _stage_inputs()
     base = {"reference": "parent", "compensation": {"d_years": [2019]}}

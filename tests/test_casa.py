@@ -11,12 +11,14 @@ import rasterio
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from carbonbalance import casa
-from carbonbalance.casa import MONTHLY_TERMS, TYPES, CasaParams, run_cell
-from carbonbalance.casa_grid import casa_dataset, casa_stacked, ndvi_limits, run_casa_year
-from carbonbalance.casa_numpy import casa_numpy, ndvi_percentile_limits
+from carbonbalance.casa import cell, kernels, params
+from carbonbalance.casa.params import CasaParams, MONTHLY_TERMS, TYPES
+from carbonbalance.casa.cell import run_cell
+from carbonbalance.casa.engine import casa_dataset, casa_stacked, ndvi_limits
+from carbonbalance.casa.stage import run_casa_year
+from carbonbalance.casa.reference import casa_numpy, ndvi_percentile_limits
 from carbonbalance.errors import ConfigError, InputError
-from carbonbalance.store import create_store, open_store, write_block
+from carbonbalance.core.store import create_store, open_store, write_block
 
 T_WUHAN = [4, 6, 10, 17, 22, 26, 29, 28, 24, 18, 12, 6]
 P_WUHAN = [45, 60, 95, 130, 165, 225, 190, 115, 75, 80, 55, 30]
@@ -67,7 +69,7 @@ def test_run_cell_options_change_what_spec_says():
     dl = run_cell(NDVI_PEAK_JULY, T_WUHAN, P_WUHAN, SOL, "DBF", params={"thornthwaite_correction": "daylength"},
                   latitude=30.0, year=2020)
     ratio = dl["ep0"] / base["ep0"]
-    assert ratio[6] == pytest.approx(casa._day_length_hours(30.0, 198.0) / 12 * 31 / 30, rel=1e-9)  # 16 July 2020 = day 198
+    assert ratio[6] == pytest.approx(kernels.day_length_hours(30.0, 198.0) / 12 * 31 / 30, rel=1e-9)  # 16 July 2020 = day 198
     assert ratio[6] > 1.1 and ratio[11] < 0.9
     with pytest.raises(ConfigError, match="latitudes"):
         run_cell(NDVI_PEAK_JULY, T_WUHAN, P_WUHAN, SOL, "DBF", params={"thornthwaite_correction": "daylength"})
@@ -94,8 +96,8 @@ def test_every_term_matches_independent_numpy_reference(variant):
     p = CasaParams.from_config(variant)
     mins, maxs = p.table_limits()
     lat = rng.uniform(18, 53, vt.shape)
-    days, doy = casa.month_days(2020)
-    daylength = np.array([[[casa._day_length_hours(lat[i, j], doy[m]) for j in range(vt.shape[1])]
+    days, doy = params.month_days(2020)
+    daylength = np.array([[[kernels.day_length_hours(lat[i, j], doy[m]) for j in range(vt.shape[1])]
                            for i in range(vt.shape[0])] for m in range(12)])
     ref = casa_numpy(nd, T, P, S, vt, p, mins, maxs, days=days, daylength=daylength)
     ds = casa_dataset(da.from_array(nd, chunks=(12, 7, 13)), T, P, S, da.from_array(vt, chunks=(7, 13)), p,
@@ -197,13 +199,13 @@ def test_t_eps1_below_zero_is_counted_and_optionally_floored():
     assert np.all(f["t_eps1"] == 0) and np.all(f["npp"] == 0)
     vt = np.array([[TYPES.index("grass")]], dtype="int8")
     col = lambda v: np.asarray(v, float).reshape(12, 1, 1)  # noqa: E731
-    out = casa.run_block(col(nd), col(t), col(P_WUHAN), col(SOL), vt, CasaParams(), *CasaParams().table_limits(),
+    out = cell.run_block(col(nd), col(t), col(P_WUHAN), col(SOL), vt, CasaParams(), *CasaParams().table_limits(),
                          terms=())
-    assert out[casa.ANNUAL_TERMS.index("n_t_eps1_negative"), 0, 0] == 1
+    assert out[params.ANNUAL_TERMS.index("n_t_eps1_negative"), 0, 0] == 1
 
 
 def test_ndvi_exactly_at_type_limits():
-    lo, hi = casa.NDVI_TABLE["DBF"]
+    lo, hi = params.NDVI_TABLE["DBF"]
     nd = [lo, hi, lo - 0.05, hi + 0.1] + NDVI_PEAK_JULY[4:]
     r = run_cell(nd, T_WUHAN, P_WUHAN, SOL, "DBF")
     assert r["fpar"][0] == pytest.approx(0.001, abs=1e-15)
@@ -212,20 +214,20 @@ def test_ndvi_exactly_at_type_limits():
 
 
 def test_masked_classes_and_missing_landcover_are_nodata():
-    codes, types = casa.type_lookup(CLASSES)
+    codes, types = params.type_lookup(CLASSES)
     lc = np.array([[1, 16, 17], [np.nan, 12, 2]])
-    vt = casa.vegetation_type(lc, codes, types)
+    vt = params.vegetation_type(lc, codes, types)
     assert vt.tolist() == [[0, -1, -1], [-2, 7, 1]]
     n = 6
     col = lambda v: np.repeat(np.asarray(v, float)[:, None, None], n, axis=2).reshape(12, 2, 3)  # noqa: E731
-    out = casa.run_block(col(NDVI_PEAK_JULY), col(T_WUHAN), col(P_WUHAN), col(SOL), vt, CasaParams(),
+    out = cell.run_block(col(NDVI_PEAK_JULY), col(T_WUHAN), col(P_WUHAN), col(SOL), vt, CasaParams(),
                          *CasaParams().table_limits())
     a0 = len(MONTHLY_TERMS) * 12
     status = out[a0 + 4]
     assert status.tolist() == [[0, 1, 1], [2, 0, 0]]
     assert np.isnan(out[a0, 0, 1]) and np.isnan(out[a0, 1, 0]) and np.isfinite(out[a0, 1, 1])
     with pytest.raises(InputError, match=r"class code\(s\) \[9\]"):
-        casa.vegetation_type(np.array([[9.0]]), codes, types)
+        params.vegetation_type(np.array([[9.0]]), codes, types)
 
 
 def test_config_errors_name_the_key():
@@ -234,7 +236,7 @@ def test_config_errors_name_the_key():
     with pytest.raises(ConfigError, match="ndvi_table.ENF"):
         CasaParams.from_config({"ndvi_table": {"ENF": [0.7, 0.5]}})
     with pytest.raises(ConfigError, match="landcover_classes: code 1 maps to unknown class .forest."):
-        casa.type_lookup({"1": "forest"})
+        params.type_lookup({"1": "forest"})
 
 
 # ---------------------------------------------------------------- NDVI limits and chunking
@@ -246,7 +248,7 @@ def test_histogram_percentile_within_one_bin_of_numpy(seed, n, q):
     v = v[v > 0]
     width = 1e-4
     counts = np.bincount(np.minimum((v / width).astype(int), 9999), minlength=10000)
-    assert abs(casa.histogram_percentile(counts, q, width) - np.percentile(v, q)) < width
+    assert abs(kernels.histogram_percentile(counts, q, width) - np.percentile(v, q)) < width
 
 
 def test_ndvi_limits_match_exact_percentiles_and_fall_back_for_rare_types():
@@ -262,7 +264,7 @@ def test_ndvi_limits_match_exact_percentiles_and_fall_back_for_rare_types():
     np.testing.assert_allclose(mins, ex_min, atol=1e-4)
     np.testing.assert_allclose(maxs, ex_max, atol=1e-4)
     assert rec["types"]["DNF"]["source"].startswith("table (only")
-    assert (mins[2], maxs[2]) == casa.NDVI_TABLE["DNF"] and TYPES[2] == "DNF"
+    assert (mins[2], maxs[2]) == params.NDVI_TABLE["DNF"] and TYPES[2] == "DNF"
     assert rec["types"]["ENF"]["source"] == "percentile"
 
 
@@ -306,7 +308,7 @@ def _write_inputs(tmp_path, grid, rng, radiation_units="MJ m-2 month-1"):
     paths["landcover"] = tmp_path / "landcover.zarr"
     create_store(paths["landcover"], grid, {"landcover": {"dtype": "int32", "fill": -1, "attrs": {"units": "class"}}})
     write_block(paths["landcover"], "landcover", lc, slice(None), slice(None))
-    from carbonbalance.ingest import write_cell_area
+    from carbonbalance.ingest.stage import write_cell_area
     paths["cell_area"] = tmp_path / "cell_area.zarr"
     write_cell_area(grid, paths["cell_area"])
     return paths, lc
@@ -379,12 +381,12 @@ def test_vectorised_exp_matches_numpy():
     x = np.concatenate([np.random.default_rng(0).uniform(-700, 700, 5000), np.linspace(-30, 30, 1001),
                         [0.0, -0.0, 1e-300, -1e-12, 700.0, -700.0]])
     out = np.empty_like(x)
-    casa.vexp(x, out, x.size, np.empty(x.size, dtype="int64"))
+    kernels.vexp(x, out, x.size, np.empty(x.size, dtype="int64"))
     np.testing.assert_allclose(out, np.exp(x), rtol=1e-14, atol=0)
 
 
 def test_chunked_view_does_not_copy():
-    from carbonbalance.parallel import chunked_view
+    from carbonbalance.core.blocks import chunked_view
 
     a = np.arange(12 * 9 * 7, dtype="float32").reshape(12, 9, 7)
     v = chunked_view(a, (12, 4, 3))
@@ -415,7 +417,7 @@ def test_benchmark_script_runs_small(tmp_path):
 def test_map_outlines_drop_zero_area_seams():
     from shapely.geometry import Polygon
 
-    from carbonbalance.maps import _without_slivers
+    from carbonbalance.plots.maps import _without_slivers
 
     seam = [(2, 0), (2, 5), (2, 10), (2, 5)]  # a zero-area ring, as left by a dissolve
     real_hole = [(5, 5), (6, 5), (6, 6), (5, 6)]

@@ -9,7 +9,7 @@ import yaml
 from rasterio.features import rasterize
 
 from carbonbalance import demo
-from carbonbalance.grid import CHINA_ALBERS
+from carbonbalance.core.grid import CHINA_ALBERS
 from conftest import ROOT
 
 

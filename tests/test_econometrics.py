@@ -10,8 +10,9 @@ import pytest
 from shapely.geometry import box
 
 from carbonbalance import econometrics as em
+from carbonbalance.econometrics.spectrum import Spatial
 from carbonbalance import spatial
-from carbonbalance.demo import make_boundaries
+from carbonbalance.demo.geometry import make_boundaries
 from carbonbalance.errors import ConfigError, InputError
 
 spreg = pytest.importorskip("spreg")
@@ -380,11 +381,11 @@ def test_symmetrizer_gives_the_same_spectrum(demo_counties):
         mat = sparse.csr_matrix(w.full()[0])
         d = em.symmetrizer(mat)
         assert d is not None and (d > 0).all()
-        fast = np.sort(em._Spatial.of(mat).eig.real)
+        fast = np.sort(Spatial.of(mat).eig.real)
         np.testing.assert_allclose(fast, np.sort(np.linalg.eigvals(mat.toarray()).real), atol=1e-10)
     knn = sparse.csr_matrix(spatial.weights(gdf, kind="knn", k=3).full()[0])
     assert em.symmetrizer(knn) is None
-    assert em._Spatial.of(knn).row_standardised
+    assert Spatial.of(knn).row_standardised
 
 
 def test_sdm_with_asymmetric_knn_weights_equals_spreg():

@@ -10,14 +10,14 @@ import pytest
 import rasterio
 from shapely.geometry import box
 
-from carbonbalance.accounting import (ABSORPTION_CLASSES, absorption, absorption_table, energy_accounting,
-                                      energy_emissions, landuse_areas)
-from carbonbalance.emissions import EmissionParams, run_emissions_year
+from carbonbalance.emissions.accounting import absorption, ABSORPTION_CLASSES, absorption_table, energy_accounting, energy_emissions, landuse_areas
+from carbonbalance.emissions.params import EmissionParams
+from carbonbalance.emissions.stage import run_emissions_year
 from carbonbalance.errors import ConfigError, InputError
-from carbonbalance.ingest import write_cell_area
-from carbonbalance.assignment import build_coverage, level_lookup, read_coverage, relabel, write_coverage
-from carbonbalance.store import create_store, write_block
-from carbonbalance.zonal import zonal_sums
+from carbonbalance.ingest.stage import write_cell_area
+from carbonbalance.core.assignment import build_coverage, level_lookup, read_coverage, relabel, write_coverage
+from carbonbalance.core.store import create_store, write_block
+from carbonbalance.zonal.engine import zonal_sums
 
 LEVELS = {"county": "county_id", "province": "province_id"}
 LANDUSE_CLASSES = {"11": "rural", "21": "rural", "41": "rural", "51": "urban", "52": "rural", "53": "industrial",

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from carbonbalance.errors import InputError
-from carbonbalance.inequality import dagum_gini, kernel_density, silverman_bandwidth
+from carbonbalance.spatial.inequality import dagum_gini, kernel_density, silverman_bandwidth
 
 
 def test_dagum_two_groups_by_hand():

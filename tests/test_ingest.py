@@ -6,8 +6,11 @@ import rasterio
 from rasterio.warp import transform_bounds
 
 from carbonbalance.errors import InputError
-from carbonbalance.ingest import RasterInput, align_variable, check_sources, decode
-from carbonbalance.store import open_store
+from carbonbalance.ingest.params import RasterInput
+from carbonbalance.ingest.stage import align_variable
+from carbonbalance.ingest.checks import check_sources
+from carbonbalance.ingest.align import decode
+from carbonbalance.core.store import open_store
 from conftest import write_tif
 
 

@@ -5,8 +5,10 @@ import numpy as np
 import pytest
 from shapely.geometry import box
 
-from carbonbalance.spatial import (centre_shift, confidence_class, getis_ord, getis_ord_grid, global_moran,
-                                   local_moran, standard_deviational_ellipse, weighted_centre, weights)
+from carbonbalance.spatial.centrography import centre_shift, standard_deviational_ellipse, weighted_centre
+from carbonbalance.spatial.hotspots import confidence_class, getis_ord, getis_ord_grid
+from carbonbalance.spatial.autocorrelation import global_moran, local_moran
+from carbonbalance.spatial.neighbours import weights
 
 
 @pytest.fixture
@@ -187,7 +189,7 @@ def test_hotspot_benchmark_runs_small():
 def test_grid_wrappers_weight_cells_by_their_values():
     from rasterio.transform import from_origin
 
-    from carbonbalance.spatial import grid_centre, grid_ellipse
+    from carbonbalance.spatial.centrography import grid_centre, grid_ellipse
 
     a = np.array([[1.0, 0.0, np.nan], [0.0, 0.0, 3.0]])
     t = from_origin(100.0, 50.0, 10.0, 10.0)  # cell centres x 105, 115, 125; y 45, 35

@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import Polygon, box
 
-from carbonbalance.boundaries import Level, read_boundaries, unit_table
+from carbonbalance.ingest.boundaries import Level, read_boundaries, unit_table
 from carbonbalance.errors import ConfigError, InputError
-from carbonbalance.statistics import read_statistics
+from carbonbalance.ingest.statistics import read_statistics
 
 LEVELS = [Level("county", "county_id", "county_name"), Level("city", "city_id"), Level("province", "province_id")]
 

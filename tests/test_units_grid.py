@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from carbonbalance.errors import ConfigError
-from carbonbalance.grid import CHINA_ALBERS, EARTH_RADIUS_M, GridSpec, cell_area_m2
-from carbonbalance.units import days_in_month, to_canonical
+from carbonbalance.core.grid import cell_area_m2, CHINA_ALBERS, EARTH_RADIUS_M, GridSpec
+from carbonbalance.ingest.units import days_in_month, to_canonical
 
 
 @pytest.mark.parametrize("year,month,days", [(2019, 2, 28), (2020, 2, 29), (2000, 2, 29), (1900, 2, 28),

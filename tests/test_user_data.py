@@ -11,12 +11,14 @@ import rasterio
 import yaml
 from shapely.geometry import box
 
-from carbonbalance import demo, manifest
-from carbonbalance.boundaries import Level, check_overlaps, read_boundaries, unit_table
+from carbonbalance import demo
+from carbonbalance.demo import manifest
+from carbonbalance.ingest.boundaries import check_overlaps, Level, read_boundaries, unit_table
 from carbonbalance.errors import InputError
-from carbonbalance.ingest import RasterInput, align_variable
-from carbonbalance.statistics import read_statistics
-from carbonbalance.store import atomic_output
+from carbonbalance.ingest.params import RasterInput
+from carbonbalance.ingest.stage import align_variable
+from carbonbalance.ingest.statistics import read_statistics
+from carbonbalance.core.store import atomic_output
 from conftest import ROOT, write_tif
 
 LEVELS = [Level("county", "county_id", "county_name"), Level("city", "city_id"), Level("province", "province_id")]
@@ -89,7 +91,7 @@ def test_radiation_in_w_m2_declared_as_mj_m2_stops_the_run(tmp_path, small_grid)
 
 
 def test_temperature_covering_half_the_region_stops_the_run(tmp_path, small_grid):
-    from carbonbalance.grid import CHINA_ALBERS
+    from carbonbalance.core.grid import CHINA_ALBERS
     from rasterio.warp import transform_bounds
 
     w, s, e, n = transform_bounds(CHINA_ALBERS, "EPSG:4326", *small_grid.bounds)
@@ -236,7 +238,7 @@ def test_overlapping_units_are_named_with_the_overlap_area():
 
 @pytest.mark.parametrize("values", [[1.0, 1.0, 2.0, np.nan], [3.0, 3.0, 3.0, 3.0]])
 def test_budget_map_with_two_or_fewer_distinct_values(tmp_path, values):
-    from carbonbalance.maps import choropleth_panels
+    from carbonbalance.plots.maps import choropleth_panels
 
     units = gpd.GeoDataFrame({"cbi": values, "zone": ["a", "b", "a", "b"], "p": ["x"] * 4},
                              geometry=[box(i, 0, i + 1, 1) for i in range(4)], crs="EPSG:3857")

@@ -13,8 +13,8 @@ import pytest
 import rasterio
 import yaml
 
-from carbonbalance.manifest import sha256
-from carbonbalance.store import open_store
+from carbonbalance.demo.manifest import sha256
+from carbonbalance.core.store import open_store
 from conftest import ROOT, copy_workflow, snakemake
 
 pytestmark = pytest.mark.workflow
@@ -47,8 +47,8 @@ def test_dry_run_is_clean(tmp_path, configfile):
     assert jobs["emissions"] == jobs["emissions_map"] == jobs["landuse_absorption"] == n_years
     assert jobs["unit_assignment"] == 1 and jobs["energy_accounting"] == 1
     assert jobs["zonal"] == n_years and jobs["zonal_levels"] == 1
-    assert jobs["tables"] == 3 and jobs["budget_map"] == n_years
-    assert jobs["analysis"] == 1 and jobs["centre_of_gravity"] == 1 and jobs["hotspots"] == n_years
+    assert jobs["budget"] == 3 and jobs["budget_map"] == n_years
+    assert jobs["spatial"] == 1 and jobs["centre_of_gravity"] == 1 and jobs["hotspots"] == n_years
     assert jobs["econometrics"] == 1 and jobs["mgwr"] == n_years
 
 
@@ -239,8 +239,8 @@ def check_econometrics(wf):
     import pandas as pd
 
     from carbonbalance import econometrics as em
-    from carbonbalance.boundaries import level_units
-    from carbonbalance.econometrics_tables import model_frame, panel_frame, unit_weights
+    from carbonbalance.ingest.boundaries import level_units
+    from carbonbalance.econometrics.stage import model_frame, panel_frame, unit_weights
 
     cfg = json.loads((wf / "results/test/run_metadata.json").read_text())["config"]["econometrics"]
     y, x = cfg["y"], cfg["x"]
@@ -328,8 +328,8 @@ def check_zonal_outputs(wf):
     from exactextract import exact_extract
     from rasterstats import zonal_stats
 
-    from carbonbalance.assignment import read_coverage
-    from carbonbalance.zonal import zonal_sums
+    from carbonbalance.core.assignment import read_coverage
+    from carbonbalance.zonal.engine import zonal_sums
 
     tables = {lvl: pd.read_parquet(wf / f"results/test/zonal/{lvl}.parquet") for lvl in ("county", "city", "province",
                                                                                       "region")}
@@ -450,7 +450,7 @@ def test_centre_mode_numbers_add_up(test_run, tmp_path):
     targets = [f"results/test/tables/budget_{lvl}.csv" for lvl in ("county", "city", "province")]
     args = [*targets, "--cores", "2", "--configfile", *TEST, "centre.yaml"]
     jobs = planned_jobs(snakemake(wf, "-n", *args).stdout)
-    assert jobs == {"emissions": 2, "landuse_absorption": 2, "zonal": 2, "zonal_levels": 1, "tables": 3}, jobs
+    assert jobs == {"emissions": 2, "landuse_absorption": 2, "zonal": 2, "zonal_levels": 1, "budget": 3}, jobs
     snakemake(wf, *args)
     check_numbers_add_up(wf, "centre")
 
@@ -489,8 +489,8 @@ def test_changed_ndvi_month_reruns_only_that_year(test_run):
         dst.write(data, 1)
     out = snakemake(wf, "-n", "--cores", "2", "--configfile", *TEST).stdout
     jobs = planned_jobs(out)
-    assert jobs == {"align_monthly": 1, "casa": 1, "casa_map": 1, "zonal": 1, "zonal_levels": 1, "tables": 3,
-                    "budget_map": 2, "analysis": 1, "econometrics": 1, "mgwr": 2, "run_metadata": 1,
+    assert jobs == {"align_monthly": 1, "casa": 1, "casa_map": 1, "zonal": 1, "zonal_levels": 1, "budget": 3,
+                    "budget_map": 2, "spatial": 1, "econometrics": 1, "mgwr": 2, "run_metadata": 1,
                     "all": 1}, out[-3000:]
     assert "results/test/aligned/2020/ndvi.zarr" in out
     assert "results/test/aligned/2019/ndvi.zarr" not in re.sub(r"input: .*", "", out)
@@ -507,7 +507,7 @@ def test_changed_night_light_reruns_only_that_years_emissions(test_run):
     out = snakemake(wf, "-n", "--cores", "2", "--configfile", *TEST).stdout
     jobs = planned_jobs(out)
     assert jobs == {"align_annual": 1, "emissions": 1, "emissions_map": 1, "zonal": 1, "zonal_levels": 1,
-                    "tables": 3, "budget_map": 2, "analysis": 1, "hotspots": 1, "centre_of_gravity": 1,
+                    "budget": 3, "budget_map": 2, "spatial": 1, "hotspots": 1, "centre_of_gravity": 1,
                     "econometrics": 1, "mgwr": 2, "run_metadata": 1, "all": 1}, out[-3000:]
     assert "results/test/grid/2019/emissions.tif" in out
     assert "results/test/grid/2020/emissions" not in re.sub(r"input: .*", "", out)
@@ -520,7 +520,7 @@ def test_changed_absorption_coefficient_reruns_only_the_absorption_tables(test_r
     out = snakemake(wf, "-n", "--cores", "2", "--configfile", *TEST, "override.yaml").stdout
     jobs = planned_jobs(out)
     # the absorption tables feed the compensation (and the landuse sequestration source) of every level
-    assert jobs == {"landuse_absorption": 2, "tables": 3, "budget_map": 2, "analysis": 1, "econometrics": 1,
+    assert jobs == {"landuse_absorption": 2, "budget": 3, "budget_map": 2, "spatial": 1, "econometrics": 1,
                     "mgwr": 2, "run_metadata": 1, "all": 1}, out[-3000:]
 
 
@@ -580,7 +580,7 @@ def test_readme_user_config_runs_from_schema_defaults_and_leaves_every_input_byt
     base = ["--cores", "2", "--configfile", "my.yaml"]
     for extra in ([], ["--forceall"]):
         jobs = planned_jobs(snakemake(wf, "-n", *base, *extra).stdout)
-        assert "demo_inputs" not in jobs and jobs["emissions"] == 2 and jobs["tables"] == 3, jobs
+        assert "demo_inputs" not in jobs and jobs["emissions"] == 2 and jobs["budget"] == 3, jobs
     targets = [f"results/mystudy/tables/budget_{lvl}.csv" for lvl in ("county", "city", "province")]
     snakemake(wf, *targets, *base)
     assert checksums(wf / "data") == before

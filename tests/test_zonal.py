@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, Polygon
 
-from carbonbalance.assignment import build_coverage, read_coverage, write_coverage
+from carbonbalance.core.assignment import build_coverage, read_coverage, write_coverage
 from carbonbalance.errors import InputError
-from carbonbalance.zonal import aggregate_levels, zonal_class_sums, zonal_sums
+from carbonbalance.zonal.levels import aggregate_levels
+from carbonbalance.zonal.engine import zonal_class_sums, zonal_sums
 
 
 @pytest.fixture

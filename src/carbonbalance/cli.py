@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from carbonbalance.configcheck import SCHEMA, check_files
+from carbonbalance.core.config import check_files, SCHEMA
 
 
 def main(argv=None) -> int:

@@ -21,8 +21,8 @@ rule casa:
         monthly=directory(R("grid/{year}/casa_monthly.zarr")),
         meta=R("meta/casa_{year}.json"),
     params:
-        casa=config["casa"],
-        classes=config["landcover_classes"],
+        casa=cfg("casa"),
+        classes=cfg("landcover_classes"),
     log:
         L("casa/{year}.log"),
     benchmark:
@@ -49,7 +49,7 @@ rule casa_map:
         report(R("figures/casa_{year}.png"), category="CASA", subcategory="{year}",
                caption="../report/casa_map.rst"),
     params:
-        levels=[lvl["id"] for lvl in config["boundaries"]["levels"]],
+        levels=[lvl["id"] for lvl in cfg("boundaries", "levels")],
     log:
         L("casa_map/{year}.log"),
     benchmark:

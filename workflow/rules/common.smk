@@ -17,6 +17,17 @@ def R(path):
     return f"results/{config['run_name']}/{path}"
 
 
+def cfg(*keys, drop=()):
+    """The config slice at ``keys`` (minus the keys ``drop``), e.g. ``cfg("casa")``.
+
+    The params of each job carry only what it reads, so that editing a parameter reruns
+    only the jobs that read it."""
+    node = config
+    for k in keys:
+        node = node[k]
+    return {k: v for k, v in node.items() if k not in drop} if drop else node
+
+
 def L(path):
     """A path below this run's log folder, logs/{run_name}/."""
     return f"logs/{config['run_name']}/{path}"
@@ -30,7 +41,7 @@ def load_config(cfg, configfiles):
     if not cfg:
         raise WorkflowError("no configuration: run with --configfile my.yaml (see README.md, 'Using your own "
                             "data'), or `make demo` for the demo (config/demo.yaml)")
-    check = library_module("carbonbalance.configcheck")
+    check = library_module("carbonbalance.core.config")
     check.normalise(cfg)
     errors = check.schema_errors(cfg, Path(workflow.basedir, SCHEMA))
     if errors:
@@ -59,7 +70,7 @@ def emission_outputs():
 
 def emission_params():
     """The config slice of the allocation: editing the accounting parameters does not rerun it."""
-    return {k: v for k, v in config["emissions"].items() if k not in EMISSION_OTHER_KEYS}
+    return cfg("emissions", drop=EMISSION_OTHER_KEYS)
 
 
 def emission_layers():
@@ -126,7 +137,7 @@ def all_targets():
     for lvl in table_levels():
         targets += [R(f"tables/{name}_{lvl}.csv") for name in ("budget", "compensation", "lmdi")]
     targets += [R(f"figures/budget_{y}.png") for y in years()]
-    targets += analysis_targets()
+    targets += spatial_targets()
     targets += econometrics_targets()
     return targets
 
@@ -205,7 +216,7 @@ def check_demo_paths():
                             f"{listed}\nThe demo generator writes only below its own folder. For your own data "
                             f"leave out the demo section (demo.enabled: false).")
     # Snakemake deletes a job's existing outputs before it runs: refuse now, not in the job
-    refusal = library_module("carbonbalance.manifest").refusal(d["root"], [p for _, p in demo_outputs()])
+    refusal = library_module("carbonbalance.demo.manifest").refusal(d["root"], [p for _, p in demo_outputs()])
     if refusal:
         raise WorkflowError(f"demo: {refusal}")
 
@@ -289,7 +300,7 @@ def econometrics_targets():
     return out
 
 
-def analysis_targets():
+def spatial_targets():
     out = [R("analysis/centre_of_gravity.csv")]
     for lvl in config["analysis"]["levels"]:
         out += [R(f"analysis/{lvl}/moran.csv"), R(f"figures/moran_lisa_{lvl}.png")]

@@ -1,20 +1,20 @@
 # The embedded demo region: every input file of the run, generated from a seed.
 
-if config["demo"]["enabled"]:
+if cfg("demo", "enabled"):
 
     rule demo_inputs:
         message:
             "Generating the demo inputs (seed {params.seed}, years {params.years})"
         output:
-            boundaries=config["boundaries"]["path"],
-            statistics=config["statistics"]["path"],
+            boundaries=cfg("boundaries", "path"),
+            statistics=cfg("statistics", "path"),
             rasters=all_raw_paths(),
         params:
-            seed=config["demo"]["seed"],
+            seed=cfg("demo", "seed"),
             # the folder the generator may write to (not a path prefix it derives outputs from)
-            root=lambda w: config["demo"]["root"],
+            root=lambda w: cfg("demo", "root"),
             years=years(),
-            inputs=config["inputs"],
+            inputs=cfg("inputs"),
         log:
             L("demo_inputs.log"),
         benchmark:

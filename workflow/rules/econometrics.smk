@@ -19,7 +19,7 @@ rule econometrics:
                       caption="../report/econometrics.rst"),
         meta=R("meta/econometrics_{level}.json"),
     params:
-        cfg={k: v for k, v in config["econometrics"].items() if k not in ("levels", "mgwr")},
+        cfg=cfg("econometrics", drop=("levels", "mgwr")),
         level_id=lambda w: level_id(w.level),
     wildcard_constraints:
         level="|".join(table_levels()),
@@ -53,9 +53,9 @@ rule mgwr:
                       subcategory="{year}", caption="../report/econometrics.rst"),
         meta=R("meta/mgwr_{level}_{year}.json"),
     params:
-        y=config["econometrics"]["mgwr"]["y"] or config["econometrics"]["y"],
-        x=config["econometrics"]["mgwr"]["x"] or config["econometrics"]["x"],
-        cfg=config["econometrics"]["mgwr"],
+        y=cfg("econometrics", "mgwr", "y") or cfg("econometrics", "y"),
+        x=cfg("econometrics", "mgwr", "x") or cfg("econometrics", "x"),
+        cfg=cfg("econometrics", "mgwr"),
         level_id=lambda w: level_id(w.level),
     wildcard_constraints:
         level="|".join(table_levels()),
@@ -73,4 +73,4 @@ rule mgwr:
     conda:
         ENV
     script:
-        "../scripts/mgwr.py"
+        "../scripts/econometrics_mgwr.py"

@@ -22,7 +22,7 @@ rule emissions:
             }
             | (
                 {"landuse": aligned("landuse", w.year)}
-                if config["emissions"]["method"] == "multisource"
+                if cfg("emissions", "method") == "multisource"
                 else {}
             )
         ),
@@ -32,10 +32,10 @@ rule emissions:
         meta=R("meta/emissions_{year}.json"),
     params:
         emissions=emission_params(),
-        mode=config["zonal"]["mode"],
+        mode=cfg("zonal", "mode"),
         landuse_classes=(
-            config["landuse_classes"]
-            if config["emissions"]["method"] == "multisource"
+            cfg("landuse_classes")
+            if cfg("emissions", "method") == "multisource"
             else {}
         ),
     log:
@@ -72,7 +72,7 @@ rule emissions_map:
             caption="../report/emissions_map.rst",
         ),
     params:
-        levels=[lvl["id"] for lvl in config["boundaries"]["levels"]],
+        levels=[lvl["id"] for lvl in cfg("boundaries", "levels")],
     log:
         L("emissions_map/{year}.log"),
     benchmark:
@@ -96,7 +96,7 @@ rule energy_accounting:
         table=R("tables/energy_accounting.parquet"),
         meta=R("meta/energy_accounting.json"),
     params:
-        energy=config["emissions"]["energy"],
+        energy=cfg("emissions", "energy"),
     log:
         L("energy_accounting.log"),
     benchmark:
@@ -108,7 +108,7 @@ rule energy_accounting:
     conda:
         ENV
     script:
-        "../scripts/energy_accounting.py"
+        "../scripts/emissions_energy.py"
 
 
 rule landuse_absorption:
@@ -123,9 +123,9 @@ rule landuse_absorption:
         table=R("tables/landuse_absorption_{year}.parquet"),
         meta=R("meta/landuse_absorption_{year}.json"),
     params:
-        absorption=config["emissions"]["absorption"],
-        levels=config["boundaries"]["levels"],
-        mode=config["zonal"]["mode"],
+        absorption=cfg("emissions", "absorption"),
+        levels=cfg("boundaries", "levels"),
+        mode=cfg("zonal", "mode"),
     log:
         L("landuse_absorption/{year}.log"),
     benchmark:
@@ -137,4 +137,4 @@ rule landuse_absorption:
     conda:
         ENV
     script:
-        "../scripts/landuse_absorption.py"
+        "../scripts/emissions_absorption.py"

@@ -6,15 +6,15 @@ rule prepare_boundaries:
     message:
         "Checking the unit hierarchy of {input} and projecting it to the grid CRS"
     input:
-        config["boundaries"]["path"],
+        cfg("boundaries", "path"),
     output:
         units=R("boundaries/units.gpkg"),
         table=R("boundaries/units.parquet"),
         meta=R("meta/prepare_boundaries.json"),
     params:
-        boundaries=config["boundaries"],
-        crs=config["grid"]["crs"],
-        statistics_level_column=config["statistics"]["level_column"],
+        boundaries=cfg("boundaries"),
+        crs=cfg("grid", "crs"),
+        statistics_level_column=cfg("statistics", "level_column"),
     log:
         L("prepare_boundaries.log"),
     benchmark:
@@ -26,7 +26,7 @@ rule prepare_boundaries:
     conda:
         ENV
     script:
-        "../scripts/prepare_boundaries.py"
+        "../scripts/ingest_boundaries.py"
 
 
 rule build_grid:
@@ -39,7 +39,7 @@ rule build_grid:
         area=directory(R("aligned/cell_area.zarr")),
         meta=R("meta/build_grid.json"),
     params:
-        grid=config["grid"],
+        grid=cfg("grid"),
     log:
         L("build_grid.log"),
     benchmark:
@@ -51,7 +51,7 @@ rule build_grid:
     conda:
         ENV
     script:
-        "../scripts/build_grid.py"
+        "../scripts/ingest_grid.py"
 
 
 rule unit_assignment:
@@ -64,7 +64,7 @@ rule unit_assignment:
         assignment=directory(R("aligned/unit_assignment.zarr")),
         meta=R("meta/unit_assignment.json"),
     params:
-        levels=config["boundaries"]["levels"],
+        levels=cfg("boundaries", "levels"),
     log:
         L("unit_assignment.log"),
     benchmark:
@@ -77,7 +77,7 @@ rule unit_assignment:
     conda:
         ENV
     script:
-        "../scripts/unit_assignment.py"
+        "../scripts/ingest_assignment.py"
 
 
 rule align_monthly:
@@ -93,7 +93,7 @@ rule align_monthly:
     wildcard_constraints:
         var="|".join(MONTHLY),
     params:
-        spec=lambda w: config["inputs"][w.var],
+        spec=lambda w: cfg("inputs")[w.var],
         classes=None,
     log:
         L("align/{var}_{year}.log"),
@@ -106,7 +106,7 @@ rule align_monthly:
     conda:
         ENV
     script:
-        "../scripts/align.py"
+        "../scripts/ingest_align.py"
 
 
 use rule align_monthly as align_annual with:
@@ -115,7 +115,7 @@ use rule align_monthly as align_annual with:
     wildcard_constraints:
         var="|".join(ANNUAL),
     params:
-        spec=lambda w: config["inputs"][w.var],
+        spec=lambda w: cfg("inputs")[w.var],
         classes=lambda w: sorted(config.get(f"{w.var}_classes", {}), key=int)
         if w.var in ("landcover", "landuse")
         else None,
@@ -125,13 +125,13 @@ rule statistics:
     message:
         "Validating the statistics table {input.csv}"
     input:
-        csv=config["statistics"]["path"],
+        csv=cfg("statistics", "path"),
         units=R("boundaries/units.parquet"),
     output:
         table=R("tables/statistics.parquet"),
         meta=R("meta/statistics.json"),
     params:
-        statistics=config["statistics"],
+        statistics=cfg("statistics"),
     log:
         L("statistics.log"),
     benchmark:
@@ -143,7 +143,7 @@ rule statistics:
     conda:
         ENV
     script:
-        "../scripts/statistics.py"
+        "../scripts/ingest_statistics.py"
 
 
 rule run_metadata:
@@ -166,4 +166,4 @@ rule run_metadata:
     conda:
         ENV
     script:
-        "../scripts/run_metadata.py"
+        "../scripts/ingest_metadata.py"

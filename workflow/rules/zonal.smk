@@ -10,8 +10,8 @@ rule zonal:
         table=R("zonal/{year}/finest.parquet"),
         meta=R("meta/zonal_{year}.json"),
     params:
-        mode=config["zonal"]["mode"],
-        landuse_codes=sorted(int(c) for c in config["landuse_classes"]),
+        mode=cfg("zonal", "mode"),
+        landuse_codes=sorted(int(c) for c in cfg("landuse_classes")),
     log:
         L("zonal/{year}.log"),
     benchmark:
@@ -36,7 +36,7 @@ rule zonal_levels:
         **{lvl: R(f"zonal/{lvl}.parquet") for lvl in zonal_levels()},
         meta=R("meta/zonal_levels.json"),
     params:
-        levels=[(lvl["name"], lvl["id"]) for lvl in config["boundaries"]["levels"]],
+        levels=[(lvl["name"], lvl["id"]) for lvl in cfg("boundaries", "levels")],
     log:
         L("zonal_levels.log"),
     benchmark:

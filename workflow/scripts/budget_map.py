@@ -7,8 +7,8 @@ log = setup(snakemake)  # noqa: F821
 import geopandas as gpd  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from carbonbalance.maps import choropleth_panels  # noqa: E402
-from carbonbalance.store import atomic_output  # noqa: E402
+from carbonbalance.plots.maps import choropleth_panels  # noqa: E402
+from carbonbalance.core.store import atomic_output  # noqa: E402
 
 sm = snakemake  # noqa: F821
 year = int(sm.wildcards.year)

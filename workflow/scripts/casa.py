@@ -4,10 +4,10 @@ from _helpers import setup
 
 log = setup(snakemake)  # noqa: F821
 
-from carbonbalance.casa import CasaParams  # noqa: E402
-from carbonbalance.casa_grid import run_casa_year  # noqa: E402
-from carbonbalance.grid import GridSpec  # noqa: E402
-from carbonbalance.store import write_json  # noqa: E402
+from carbonbalance.casa.params import CasaParams  # noqa: E402
+from carbonbalance.casa.stage import run_casa_year  # noqa: E402
+from carbonbalance.core.grid import GridSpec  # noqa: E402
+from carbonbalance.core.store import write_json  # noqa: E402
 
 sm = snakemake  # noqa: F821
 year = int(sm.wildcards.year)

@@ -6,8 +6,8 @@ log = setup(snakemake)  # noqa: F821
 
 import geopandas as gpd  # noqa: E402
 
-from carbonbalance.maps import map_panels  # noqa: E402
-from carbonbalance.store import atomic_output  # noqa: E402
+from carbonbalance.plots.maps import map_panels  # noqa: E402
+from carbonbalance.core.store import atomic_output  # noqa: E402
 
 sm = snakemake  # noqa: F821
 year = sm.wildcards.year

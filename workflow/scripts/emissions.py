@@ -7,9 +7,10 @@ log = setup(snakemake)  # noqa: F821
 import geopandas as gpd  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from carbonbalance.emissions import EmissionParams, run_emissions_year  # noqa: E402
-from carbonbalance.grid import GridSpec  # noqa: E402
-from carbonbalance.store import write_json  # noqa: E402
+from carbonbalance.emissions.params import EmissionParams  # noqa: E402
+from carbonbalance.emissions.stage import run_emissions_year  # noqa: E402
+from carbonbalance.core.grid import GridSpec  # noqa: E402
+from carbonbalance.core.store import write_json  # noqa: E402
 
 sm = snakemake  # noqa: F821
 year = int(sm.wildcards.year)

@@ -1,22 +1,19 @@
 """Zonal statistics of one year per finest unit (rule zonal)."""
 
-from pathlib import Path
-
 from _helpers import setup
 
 log = setup(snakemake)  # noqa: F821
 
-from carbonbalance.assignment import read_coverage  # noqa: E402
-from carbonbalance.store import atomic_output, write_json  # noqa: E402
-from carbonbalance.zonal_layers import zonal_year  # noqa: E402
+from carbonbalance.core.assignment import read_coverage  # noqa: E402
+from carbonbalance.core.store import atomic_output, write_json  # noqa: E402
+from carbonbalance.zonal.stage import zonal_year  # noqa: E402
 
 sm = snakemake  # noqa: F821
 year = int(sm.wildcards.year)
 inp = sm.input
-paths = {k: inp[k] for k in ("area", "emissions", "nightlight", "population", "landuse", "ndvi", "temperature",
-                             "precipitation")}
+paths = {k: inp[k] for k in ("area", "emissions", "npp", "rh", "nep", "nightlight", "population", "landuse", "ndvi",
+                             "temperature", "precipitation")}
 paths["sequestration"] = inp.sequestration_tco2
-paths["casa"] = str(Path(inp.npp).parent)
 cov = read_coverage(inp.assignment)
 table, means = zonal_year(cov, paths, year, mode=sm.params.mode, landuse_codes=sm.params.landuse_codes,
                           threads=sm.threads)

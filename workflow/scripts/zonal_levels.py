@@ -6,9 +6,9 @@ log = setup(snakemake)  # noqa: F821
 
 import pandas as pd  # noqa: E402
 
-from carbonbalance.store import atomic_output, write_json  # noqa: E402
-from carbonbalance.zonal import aggregate_levels  # noqa: E402
-from carbonbalance.zonal_layers import means_of  # noqa: E402
+from carbonbalance.core.store import atomic_output, write_json  # noqa: E402
+from carbonbalance.zonal.levels import aggregate_levels  # noqa: E402
+from carbonbalance.zonal.stage import means_of  # noqa: E402
 
 sm = snakemake  # noqa: F821
 finest = pd.concat([pd.read_parquet(p) for p in sm.input.tables], ignore_index=True)

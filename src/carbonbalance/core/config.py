@@ -1,0 +1,126 @@
+"""Checking a run's config files: YAML syntax (file, line, column) and the schema (key and
+message, one line each).  Needs only PyYAML and jsonschema, which every Snakemake has, so
+the workflow uses it while it loads, and ``carbonbalance check-config`` before a run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SCHEMA = Path("workflow") / "schemas" / "config.schema.yaml"
+
+
+def yaml_error(path) -> str | None:
+    """'file:line:column: problem' for a config file that is not valid YAML, else None."""
+    import yaml
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return f"{path}: no such config file"
+    except UnicodeDecodeError as exc:
+        return f"{path}: not UTF-8 text ({exc})"
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        context = getattr(exc, "context", None)
+        return f"{where}: {problem}" + (f" ({context})" if context else "")
+    if data is not None and not isinstance(data, dict):
+        return f"{path}: the config must be a mapping of keys at the top level, not a {type(data).__name__}"
+    return None
+
+
+def merge(base: dict, new: dict) -> dict:
+    """``new`` layered on ``base`` (nested mappings merged), as Snakemake merges --configfile files."""
+    out = dict(base)
+    for k, v in new.items():
+        out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def normalise(cfg: dict) -> dict:
+    """YAML reads class codes as ints; the schema (and JSON) wants string keys."""
+    for key in ("landcover_classes", "landuse_classes"):
+        if isinstance(cfg.get(key), dict):
+            cfg[key] = {str(k): v for k, v in cfg[key].items()}
+    absorption = (cfg.get("emissions") or {}).get("absorption") or {}
+    if isinstance(absorption.get("classes"), dict):
+        absorption["classes"] = {str(k): v for k, v in absorption["classes"].items()}
+    return cfg
+
+
+def schema_errors(cfg: dict, schema_path, limit: int = 10) -> list[str]:
+    """'key.path: message' for every way ``cfg`` breaks the schema (at most ``limit`` lines)."""
+    import jsonschema
+    import yaml
+
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    out = []
+    for e in sorted(validator.iter_errors(cfg), key=lambda e: [str(p) for p in e.absolute_path]):
+        key = ".".join(str(p) for p in e.absolute_path) or "(top level)"
+        msg = e.message
+        if e.validator in ("oneOf", "anyOf") and e.context:
+            msg = "; or ".join(sorted({c.message for c in e.context}))
+        out.append(f"  {key}: {msg}")
+    return out[:limit] + ([f"  ... and {len(out) - limit} more"] if len(out) > limit else [])
+
+
+def check_files(paths, schema_path=SCHEMA) -> list[str]:
+    """Every problem of the config files ``paths`` (layered in order), one line each."""
+    import yaml
+
+    problems = [e for e in (yaml_error(p) for p in paths) if e]
+    if problems:
+        return problems
+    cfg: dict = {}
+    for p in paths:
+        cfg = merge(cfg, yaml.safe_load(Path(p).read_text(encoding="utf-8")) or {})
+    errors = schema_errors(normalise(cfg), schema_path)
+    return [f"invalid configuration ({', '.join(map(str, paths))}):", *errors] if errors else []
+
+
+def load_schema(schema_path=SCHEMA) -> dict:
+    import yaml
+
+    return yaml.safe_load(Path(schema_path).read_text())
+
+
+def subschema(schema: dict, *keys: str) -> dict:
+    """The schema of the config value at ``keys`` (``$ref`` resolved)."""
+    node = schema
+    for k in keys:
+        node = deref(schema, node)["properties"][k]
+    return deref(schema, node)
+
+
+def deref(schema: dict, node: dict) -> dict:
+    """``node`` with a local ``$ref`` (``#/$defs/...``) followed."""
+    while "$ref" in node:
+        target = schema
+        for part in node["$ref"].lstrip("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def schema_defaults(schema: dict, node: dict) -> dict:
+    """What the schema's defaults make of an empty mapping at ``node`` (nested defaults
+    filled the way Snakemake's ``validate(set_default=True)`` fills them)."""
+    node = deref(schema, node)
+    out = {}
+    for key, sub in (node.get("properties") or {}).items():
+        sub = deref(schema, sub)
+        if "default" in sub:
+            value = sub["default"]
+            if isinstance(value, dict) and "properties" in sub:
+                value = {**schema_defaults(schema, sub), **value}
+            elif isinstance(value, list) and isinstance(sub.get("items"), dict):
+                items = deref(schema, sub["items"])
+                if "properties" in items:
+                    value = [{**schema_defaults(schema, items), **v} if isinstance(v, dict) else v for v in value]
+            out[key] = value
+    return out

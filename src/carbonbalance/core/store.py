@@ -1,0 +1,203 @@
+"""Chunked Zarr stores on the target grid, and atomic writes.
+
+Every output is written under a temporary name beside its final path and renamed
+only when complete, so an interrupted or failing job never leaves a half-written
+file under a name that later rules would trust.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import rioxarray  # noqa: F401  (registers the .rio accessor)
+import xarray as xr
+import zarr
+
+from carbonbalance.core.grid import GridSpec
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+def _stale_temporaries(path: Path) -> list[Path]:
+    """Temporaries of ``path`` left by a job that was killed while writing it."""
+    import re
+
+    pattern = re.compile(rf"^\.{re.escape(path.name)}\.[A-Za-z0-9_]+\.tmp$")
+    return [p for p in path.parent.iterdir() if pattern.match(p.name)] if path.parent.is_dir() else []
+
+
+@contextlib.contextmanager
+def atomic_output(path, directory: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it to ``path`` on success.
+
+    On an exception the temporary file (or directory) is removed and ``path`` is
+    left untouched.  Temporaries of ``path`` that a killed job left behind
+    (``.<name>.<random>.tmp``) are removed first: a job rewriting an output owns them.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in _stale_temporaries(path):
+        shutil.rmtree(stale, ignore_errors=True)
+    suffix = "".join(path.suffixes)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    target = tmp / f"out{suffix}" if not directory else tmp / path.name
+    try:
+        yield target
+        if not target.exists():
+            raise FileNotFoundError(f"nothing was written for {path}")
+        if path.exists():
+            _remove(path)
+        os.replace(target, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_json(path, payload) -> None:
+    """Write ``payload`` as indented JSON, atomically."""
+    with atomic_output(path) as tmp:
+        tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=_json_default))
+
+
+def _json_default(obj):
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating,)):
+        return float(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def grid_coords(grid: GridSpec) -> dict:
+    """x/y cell-centre coordinates with CF attributes."""
+    return {
+        "y": ("y", grid.y_centres(), {"standard_name": "projection_y_coordinate", "units": "m"}),
+        "x": ("x", grid.x_centres(), {"standard_name": "projection_x_coordinate", "units": "m"}),
+    }
+
+
+def create_store(path, grid: GridSpec, variables: dict, leading: dict | None = None,
+                 attrs: dict | None = None) -> None:
+    """Create an empty chunked Zarr store on ``grid`` (metadata only, no data written).
+
+    Parameters
+    ----------
+    variables : {name: {"dtype": ..., "fill": ..., "attrs": {...}}}
+    leading : optional {dim: coordinate values} for a leading dimension (e.g. month).
+    """
+    import dask.array as da
+
+    coords = grid_coords(grid)
+    dims: tuple = ("y", "x")
+    shape: tuple = grid.shape
+    chunks: tuple = (grid.chunk, grid.chunk)
+    if leading:
+        (ldim, lvals), = leading.items()
+        coords[ldim] = (ldim, np.asarray(lvals))
+        dims = (ldim,) + dims
+        shape = (len(lvals),) + shape
+        chunks = (len(lvals),) + chunks
+    data_vars = {}
+    encoding = {}
+    for name, spec in variables.items():
+        dtype = np.dtype(spec["dtype"])
+        fill = spec.get("fill", np.nan if dtype.kind == "f" else None)
+        arr = da.full(shape, fill if fill is not None else 0, dtype=dtype, chunks=chunks)
+        a = dict(spec.get("attrs", {}))
+        a["grid_mapping"] = "spatial_ref"
+        data_vars[name] = (dims, arr, a)
+        encoding[name] = {"chunks": chunks}
+        if fill is not None:
+            encoding[name]["_FillValue"] = fill
+    ds = xr.Dataset(data_vars, coords=coords).rio.write_crs(grid.crs)
+    ds.attrs.update(attrs or {})
+    ds.attrs["grid"] = json.dumps(grid.__dict__)
+    ds.to_zarr(path, mode="w", compute=False, encoding=encoding, consolidated=False)
+
+
+def write_block(path, variable: str, block: np.ndarray, rows: slice, cols: slice) -> None:
+    """Write one block (aligned to the store's chunks) of ``variable``; thread-safe."""
+    arr = zarr.open_array(str(Path(path) / variable), mode="r+")
+    if block.ndim == 3:
+        arr[:, rows, cols] = block
+    else:
+        arr[rows, cols] = block
+
+
+def finalize_store(path) -> None:
+    """Hook run when a store is complete (kept without consolidated metadata, which
+    is not part of the Zarr v3 specification)."""
+
+
+def open_store(path) -> xr.Dataset:
+    """Open a store lazily (dask-backed, one dask chunk per stored chunk)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        # Snakemake leaves a .snakemake_timestamp file inside directory outputs
+        warnings.filterwarnings("ignore", message=".*snakemake_timestamp.*")
+        return xr.open_zarr(path, consolidated=False, chunks={})
+
+
+class GeoTiffBlockWriter:
+    """A tiled single-band GeoTIFF on ``grid`` that dask can ``store`` into.
+
+    Windows are written under a lock (GDAL datasets are not thread-safe); call
+    :meth:`close` when done.  Used as the staging file of :func:`to_cog`.
+    """
+
+    def __init__(self, path, grid: GridSpec, dtype="float32", nodata=np.nan, tags: dict | None = None,
+                 description: str | None = None):
+        import threading
+
+        import rasterio
+
+        tile = grid.chunk if grid.chunk % 16 == 0 else 256
+        self.ds = rasterio.open(path, "w", driver="GTiff", height=grid.height, width=grid.width,
+                                count=1, dtype=dtype, crs=grid.crs, transform=grid.transform,
+                                nodata=nodata, tiled=True, blockxsize=tile, blockysize=tile,
+                                compress="zstd", BIGTIFF="IF_SAFER")
+        if tags:
+            self.ds.update_tags(**{k: str(v) for k, v in tags.items()})
+            if "units" in tags:
+                self.ds.update_tags(1, units=str(tags["units"]))
+        if description:
+            self.ds.set_band_description(1, description)
+        self.lock = threading.Lock()
+        self.shape = grid.shape
+        self.dtype = np.dtype(dtype)
+        self.ndim = 2
+
+    def __setitem__(self, key, value):
+        from rasterio.windows import Window
+
+        rows, cols = key
+        win = Window(cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start)
+        with self.lock:
+            self.ds.write(np.asarray(value, dtype=self.dtype), 1, window=win)
+
+    def close(self):
+        self.ds.close()
+
+
+def to_cog(src, dst, threads: int = 1) -> None:
+    """Copy the GeoTIFF ``src`` to a Cloud-Optimised GeoTIFF ``dst`` (deflate, overviews by average)."""
+    import rasterio.shutil
+
+    rasterio.shutil.copy(str(src), str(dst), driver="COG", COMPRESS="DEFLATE", PREDICTOR="YES",
+                         BLOCKSIZE="512", OVERVIEW_RESAMPLING="AVERAGE", BIGTIFF="IF_SAFER",
+                         NUM_THREADS=str(max(1, int(threads))))

@@ -1,0 +1,115 @@
+"""Figures of the spatial stage: Moran scatter, LISA clusters, KDE curves, Dagum
+components, centre trajectory with ellipses, and the grid hot-spot map."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+LISA_COLOURS = {"HH": "#d7191c", "HL": "#fdae61", "LH": "#abd9e9", "LL": "#2c7bb6", "ns": "#eeeeee"}
+HOTSPOT_CLASSES = ["cold 99%", "cold 95%", "cold 90%", "ns", "hot 90%", "hot 95%", "hot 99%"]
+HOTSPOT_COLOURS = ["#2166ac", "#67a9cf", "#d1e5f0", "#f7f7f7", "#fddbc7", "#ef8a62", "#b2182b"]
+
+from carbonbalance.plots.base import finish, pyplot
+
+
+def moran_and_lisa(gdf, y_by_var: dict, w, lisa: pd.DataFrame, moran: pd.DataFrame, year: int, out_png) -> None:
+    """Per variable: the Moran scatter (standardised value vs its spatial lag, fitted line
+    of slope I) above the LISA cluster map of ``year``."""
+    from matplotlib.patches import Patch
+
+    plt = pyplot()
+    names = list(y_by_var)
+    fig, axes = plt.subplots(2, len(names), figsize=(5 * len(names), 9.5), constrained_layout=True, squeeze=False)
+    for k, var in enumerate(names):
+        y = np.asarray(y_by_var[var], dtype="float64")
+        z = (y - y.mean()) / y.std()
+        lag = np.asarray(w.sparse @ z).ravel()
+        ax = axes[0, k]
+        ax.scatter(z, lag, s=14, color="0.3")
+        slope = np.polyfit(z, lag, 1)
+        xs = np.linspace(z.min(), z.max(), 2)
+        ax.plot(xs, np.polyval(slope, xs), color="#d7191c")
+        ax.axhline(0, color="0.6", lw=0.8)
+        ax.axvline(0, color="0.6", lw=0.8)
+        row = moran[(moran["variable"] == var) & (moran["year"] == year)]
+        i_txt = f"I = {row['I'].iloc[0]:.3f}, p_sim = {row['p_sim'].iloc[0]:.3f}" if len(row) else ""
+        ax.set_title(f"{var} {year}: {i_txt}")
+        ax.set_xlabel("standardised value")
+        ax.set_ylabel("spatial lag")
+        sub = lisa[(lisa["variable"] == var) & (lisa["year"] == year)].set_index("unit_id")["cluster"]
+        colours = gdf["unit_id"].map(sub).map(LISA_COLOURS).fillna("#ffffff")
+        ax = axes[1, k]
+        gdf.plot(color=colours, edgecolor="0.4", linewidth=0.3, ax=ax)
+        ax.set_axis_off()
+        ax.set_title(f"LISA clusters of {var}")
+        ax.legend(handles=[Patch(color=c, label=n) for n, c in LISA_COLOURS.items()], loc="lower left", fontsize=7)
+    finish(fig, out_png=out_png)
+
+
+def kde_and_dagum(kde: pd.DataFrame, dagum: pd.DataFrame, out_png) -> None:
+    """Per variable: kernel density curves of every year on one axis, and the Dagum
+    components (within, net between, transvariation) over time."""
+    plt = pyplot()
+    names = list(dict.fromkeys(kde["variable"]))
+    fig, axes = plt.subplots(2, len(names), figsize=(5 * len(names), 8), constrained_layout=True, squeeze=False)
+    for k, var in enumerate(names):
+        ax = axes[0, k]
+        for year, part in kde[kde["variable"] == var].groupby("year"):
+            ax.plot(part["x"], part["density"], label=str(year))
+        ax.set_title(f"kernel density of {var} (Epanechnikov, Silverman)")
+        ax.set_xlabel(var)
+        ax.legend(fontsize=7)
+        ax = axes[1, k]
+        d = dagum[dagum["variable"] == var] if len(dagum) else dagum
+        if len(d):
+            ax.stackplot(d["year"], d["within"], d["between"], d["transvariation"],
+                         labels=["within", "net between", "transvariation"], alpha=0.85)
+            ax.plot(d["year"], d["total"], color="black", marker="o", label="Gini")
+            ax.set_xticks(d["year"])
+            ax.legend(fontsize=7)
+        ax.set_title(f"Dagum Gini of {var}")
+    finish(fig, out_png=out_png)
+
+
+def centre_trajectory(units, centres: pd.DataFrame, out_png) -> None:
+    """Centre of gravity per year with its standard deviational ellipse over the units."""
+    from matplotlib.patches import Ellipse
+
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(7, 6), constrained_layout=True)
+    units.plot(ax=ax, color="#f2f2f2", edgecolor="0.6", linewidth=0.3)
+    cmap = plt.get_cmap("viridis", max(len(centres), 2))
+    for k, r in enumerate(centres.itertuples()):
+        # σx lies along (cos θ, −sin θ): the x axis turned clockwise by θ (matplotlib turns anticlockwise)
+        ax.add_patch(Ellipse((r.cx, r.cy), 2 * r.sigma_x_m, 2 * r.sigma_y_m, angle=-np.degrees(r.angle_rad),
+                             fill=False, color=cmap(k), lw=1.2, label=str(r.year)))
+    ax.plot(centres["cx"], centres["cy"], "-o", color="black", ms=3)
+    ax.set_title("emission centre of gravity and standard deviational ellipse")
+    ax.legend(fontsize=7)
+    ax.set_axis_off()
+    finish(fig, out_png=out_png)
+
+
+def hotspot_map(z: np.ndarray, extent, units, out_png, title: str) -> None:
+    """Gi* confidence classes of a grid with the units' outlines."""
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+
+    from carbonbalance.spatial.hotspots import confidence_class
+
+    plt = pyplot()
+    cls = confidence_class(z)
+    idx = np.full(z.shape, np.nan)
+    for k, name in enumerate(HOTSPOT_CLASSES):
+        idx[cls == name] = k
+    fig, ax = plt.subplots(figsize=(7.5, 6), constrained_layout=True)
+    ax.set_facecolor("#dddddd")
+    im = ax.imshow(idx, extent=extent, cmap=ListedColormap(HOTSPOT_COLOURS),
+                   norm=BoundaryNorm(np.arange(-0.5, 7.5), 7), interpolation="nearest")
+    units.boundary.plot(ax=ax, color="0.3", linewidth=0.3)
+    cb = fig.colorbar(im, ax=ax, ticks=range(7), shrink=0.8)
+    cb.ax.set_yticklabels(HOTSPOT_CLASSES)
+    ax.set_title(title)
+    ax.set_axis_off()
+    finish(fig, out_png=out_png)
+

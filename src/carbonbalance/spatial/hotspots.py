@@ -1,0 +1,66 @@
+"""Getis–Ord Gi* hot and cold spots (SPEC §7, Zhu2026): :func:`getis_ord` wraps
+``esda.G_Local(star=True)`` for units; :func:`getis_ord_grid` computes Gi* with a circular
+distance band on a raster by FFT windowed sums, which scales to the 1 km grid of China
+where a weights object cannot even be built."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from carbonbalance.errors import InputError
+
+
+def confidence_class(z) -> np.ndarray:
+    """Hot/cold spot class of Gi* z scores: ±99 %, ±95 %, ±90 % (two-tailed) or ``ns``."""
+    z = np.asarray(z, dtype="float64")
+    out = np.full(z.shape, "ns", dtype=object)
+    for level, crit in ((90, 1.6449), (95, 1.9600), (99, 2.5758)):
+        out = np.where(z >= crit, f"hot {level}%", np.where(z <= -crit, f"cold {level}%", out))
+    return np.where(np.isfinite(z), out, "nodata")
+
+
+def getis_ord(y, w) -> pd.DataFrame:
+    """Gi* per unit (``esda.G_Local(star=True)`` on binary weights): ``z``, ``p``, ``class``."""
+    from esda.getisord import G_Local
+
+    y = np.asarray(y, dtype="float64")
+    g = G_Local(y, w, transform="B", star=True, permutations=0)
+    z = np.asarray(g.Zs)
+    return pd.DataFrame({"z": z, "p": stats.norm.sf(np.abs(z)) * 2, "class": confidence_class(z)})
+
+
+def disc_kernel(cell_size: float, distance: float) -> np.ndarray:
+    """Binary window of the cells whose centres lie within ``distance`` of the centre cell."""
+    r = int(np.floor(distance / cell_size + 1e-9))
+    yy, xx = np.mgrid[-r:r + 1, -r:r + 1] * float(cell_size)
+    return (np.hypot(xx, yy) <= distance * (1 + 1e-12)).astype("float64")
+
+
+def getis_ord_grid(array, cell_size: float, distance: float) -> np.ndarray:
+    """Gi* z score of every valid (finite) cell with a circular distance band (self included).
+
+    ``Gi* = (Σ_j w_ij x_j − x̄ W_i) / (S √((n W_i2 − W_i²)/(n − 1)))`` over the n valid
+    cells, W_i = number of valid cells in the window (binary weights, so W_i2 = W_i),
+    x̄ and S the mean and standard deviation (population) of all valid cells.  The window
+    sums are FFT convolutions (scipy.signal.oaconvolve); NaN cells are excluded from
+    every sum and get NaN.
+    """
+    from scipy.signal import oaconvolve
+
+    x = np.asarray(array, dtype="float64")
+    valid = np.isfinite(x)
+    n = int(valid.sum())
+    if n < 3:
+        raise InputError("getis_ord_grid: fewer than 3 valid cells")
+    xv = np.where(valid, x, 0.0)
+    mean = xv.sum() / n
+    s = np.sqrt((xv ** 2).sum() / n - mean ** 2)
+    kern = disc_kernel(cell_size, distance)
+    sums = oaconvolve(xv, kern, mode="same")
+    counts = np.rint(oaconvolve(valid.astype("float64"), kern, mode="same"))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = (sums - mean * counts) / (s * np.sqrt((n * counts - counts ** 2) / (n - 1)))
+    return np.where(valid, z, np.nan)
+

@@ -1,0 +1,47 @@
+"""The typed parameters of every config section: their defaults equal the schema's (one
+model, tested for drift), they round-trip, and an unknown key names the section."""
+
+import pytest
+
+from carbonbalance.budget.params import TablesParams
+from carbonbalance.casa.params import CasaParams
+from carbonbalance.core.config import load_schema, schema_defaults, subschema
+from carbonbalance.core.grid import GridParams
+from carbonbalance.demo.params import DemoParams
+from carbonbalance.econometrics.params import EconometricsParams
+from carbonbalance.emissions.params import EmissionParams
+from carbonbalance.errors import ConfigError
+from carbonbalance.ingest.params import BoundariesParams, RasterInput, StatisticsParams
+from carbonbalance.spatial.params import SpatialParams
+from carbonbalance.zonal.params import ZonalParams
+from helpers import ROOT
+
+SCHEMA = load_schema(ROOT / "workflow/schemas/config.schema.yaml")
+SECTIONS = [("grid", GridParams()), ("demo", DemoParams()), ("casa", CasaParams()), ("emissions", EmissionParams()),
+            ("zonal", ZonalParams()), ("tables", TablesParams()), ("analysis", SpatialParams()),
+            ("econometrics", EconometricsParams()),
+            ("boundaries", BoundariesParams(path="b.gpkg", levels=[{"name": "county", "id": "county_id"}])),
+            ("statistics", StatisticsParams(path="s.csv", columns={}))]
+
+
+@pytest.mark.parametrize("section, params", SECTIONS, ids=[s for s, _ in SECTIONS])
+def test_schema_defaults_equal_the_parameter_objects(section, params):
+    want = schema_defaults(SCHEMA, subschema(SCHEMA, section))
+    got = {k: v for k, v in params.to_config().items() if k in want or k not in ("path", "levels", "columns")}
+    assert got == want
+
+
+@pytest.mark.parametrize("section, params", SECTIONS, ids=[s for s, _ in SECTIONS])
+def test_parameters_round_trip_and_reject_unknown_keys(section, params):
+    assert type(params).from_config(params.to_config()) == params
+    with pytest.raises(ConfigError, match=rf"{section}: unknown key\(s\) \['typo'\]"):
+        type(params).from_config({**params.to_config(), "typo": 1})
+
+
+def test_raster_input_defaults_equal_the_schema():
+    want = schema_defaults(SCHEMA, SCHEMA["$defs"]["raster"])
+    spec = RasterInput.from_config("ndvi", {"path": "x_{year}_{month}.tif", "units": "1", "resampling": "bilinear"})
+    got = {"scale": spec.scale, "offset": spec.offset, "fill": list(spec.fill), "valid_range": spec.valid_range,
+           "crs": spec.crs, "max_invalid_share": spec.max_invalid_share, "max_nodata_share": spec.max_nodata_share,
+           "plausible_range": spec.plausible_range}
+    assert got == want

@@ -1,0 +1,20 @@
+"""Align one input variable of one year onto the target grid (rules align_monthly, align_annual)."""
+
+from _helpers import setup
+
+log = setup(snakemake)  # noqa: F821
+
+from carbonbalance.core.assignment import read_coverage  # noqa: E402
+from carbonbalance.core.grid import GridSpec  # noqa: E402
+from carbonbalance.ingest.params import RasterInput  # noqa: E402
+from carbonbalance.ingest.stage import align_variable  # noqa: E402
+from carbonbalance.core.store import write_json  # noqa: E402
+
+sm = snakemake  # noqa: F821
+spec = RasterInput.from_config(sm.wildcards.var, sm.params.spec)
+grid = GridSpec.from_json(sm.input.grid)
+record = align_variable(spec, int(sm.wildcards.year), grid, sm.output.store, threads=sm.threads,
+                        class_codes=[int(c) for c in sm.params.classes] if sm.params.classes else None,
+                        region=read_coverage(sm.input.assignment).region())
+log.info("%s %s aligned: min %s max %s", spec.variable, sm.wildcards.year, record["min"], record["max"])
+write_json(sm.output.meta, {"align": {f"{spec.variable}/{sm.wildcards.year}": record}})

@@ -1,0 +1,13 @@
+"""Merge the per-job provenance records into results/run_metadata.json (rule run_metadata)."""
+
+from _helpers import setup
+
+log = setup(snakemake)  # noqa: F821
+
+from carbonbalance.core.metadata import merge_records  # noqa: E402
+from carbonbalance.core.store import write_json  # noqa: E402
+
+sm = snakemake  # noqa: F821
+meta = merge_records(sm.input, sm.params.config)
+write_json(sm.output[0], meta)
+log.info("run metadata: %d stage records", len(sm.input))

@@ -1,0 +1,43 @@
+"""Moran, LISA, Gi*, KDE and Dagum tables and figures of one level (rule analysis)."""
+
+from _helpers import setup
+
+log = setup(snakemake)  # noqa: F821
+
+import geopandas as gpd  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from carbonbalance.spatial.params import SpatialParams  # noqa: E402
+from carbonbalance.spatial.stage import unit_tables, unit_weights  # noqa: E402
+from carbonbalance.ingest.boundaries import level_units  # noqa: E402
+from carbonbalance.plots.spatial import kde_and_dagum, moran_and_lisa  # noqa: E402
+from carbonbalance.core.store import atomic_output, write_json  # noqa: E402
+
+sm = snakemake  # noqa: F821
+cfg = sm.params.analysis
+params = SpatialParams.from_config(cfg)
+budget = pd.read_parquet(sm.input.budget)
+finest = gpd.read_file(sm.input.units)
+lid, group = sm.params.level_id, sm.params.group_column
+gdf = level_units(finest, lid, keep=[group])
+w = unit_weights(gdf, params.weights)  # (row-standardised, binary), once for the tables and the figure
+tables = unit_tables(gdf, budget, params, group if group in gdf.columns else None, w=w)
+for name, table in tables.items():
+    with atomic_output(sm.output[name]) as tmp:
+        table.to_csv(tmp, index=False)
+last = int(budget["year"].max())
+ys = {v: budget[budget["year"] == last].set_index("unit_id")[v].reindex(gdf["unit_id"]).to_numpy()
+      for v in params.variables}
+with atomic_output(sm.output.moran_lisa) as tmp:
+    moran_and_lisa(gdf, ys, w[0], tables["lisa"], tables["moran"], last, tmp)
+with atomic_output(sm.output.kde_dagum) as tmp:
+    kde_and_dagum(tables["kde"], tables["dagum"], tmp)
+moran = tables["moran"]
+log.info("analysis %s:\n%s", sm.wildcards.level, moran.to_string(index=False))
+write_json(sm.output.meta, {"analysis": {sm.wildcards.level: {
+    "weights": cfg["weights"], "group_column": group, "variables": list(cfg["variables"]),
+    "kde": {**cfg["kde"], "bandwidths": tables["kde"].groupby(["variable", "year"])["bandwidth"].first()
+            .rename("bandwidth").reset_index().to_dict("records")},
+    "moran": moran.to_dict("records"),
+    "lisa_clusters": tables["lisa"].groupby(["variable", "year"])["cluster"].value_counts().rename("n")
+    .reset_index().to_dict("records")}}})
