@@ -15,8 +15,9 @@ What is measured, each in its own subprocess so that peak RSS belongs to one pat
 
 Input generation is not timed.  The numba kernels are compiled (and cached) before
 timing; each in-memory path is timed ``--repeat`` / ``--repeat-numpy`` times and the
-best run is reported (as ``timeit`` does), all runs are printed.  The last line is ``casa_speedup_vs_numpy=<x> peak_rss_gb=<y>`` where x is
-numpy time / kernel time and y the peak RSS of the in-memory kernel run.
+best run is reported (as ``timeit`` does), all runs are printed.  The last line is
+``casa_speedup_vs_numpy=<x> peak_rss_gb=<y>`` where x is numpy time / kernel time and y
+the peak RSS of the in-memory kernel run.
 
     python benchmarks/casa.py                      # 4800 x 4300, 12 months, ~50 % nodata
     python benchmarks/casa.py --rows 400 --cols 300 --no-store   # quick smoke run
@@ -36,7 +37,7 @@ from pathlib import Path
 
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 SEED = 20240301
 
@@ -66,13 +67,26 @@ def synthetic_block(r0: int, r1: int, c0: int, c1: int, rows: int, cols: int):
     month = (np.arange(12, dtype="float32")[:, None, None] + 0.5) / 12
     season = np.sin(np.pi * month)
     north = 1.0 - y  # colder, drier to the north
-    temp = (-14 + 22 * (1 - north) + 26 * season * (0.6 + 0.4 * north)
-            + rng.standard_normal((12, h, w), dtype="float32") * 0.8).astype("float32")
-    prec = np.abs(15 + 220 * season * (0.3 + 0.7 * (1 - north) * (0.4 + x))
-                  + rng.standard_normal((12, h, w), dtype="float32") * 8).astype("float32")
+    temp = (
+        -14
+        + 22 * (1 - north)
+        + 26 * season * (0.6 + 0.4 * north)
+        + rng.standard_normal((12, h, w), dtype="float32") * 0.8
+    ).astype("float32")
+    prec = np.abs(
+        15 + 220 * season * (0.3 + 0.7 * (1 - north) * (0.4 + x)) + rng.standard_normal((12, h, w), dtype="float32") * 8
+    ).astype("float32")
     srad = (180 + 420 * season + 60 * x + rng.standard_normal((12, h, w), dtype="float32") * 10).astype("float32")
-    ndvi = (0.12 + 0.55 * season * (0.5 + 0.5 * (1 - north)) + 0.1 * np.cos(11 * x)
-            + rng.standard_normal((12, h, w), dtype="float32") * 0.04).clip(-0.2, 0.95).astype("float32")
+    ndvi = (
+        (
+            0.12
+            + 0.55 * season * (0.5 + 0.5 * (1 - north))
+            + 0.1 * np.cos(11 * x)
+            + rng.standard_normal((12, h, w), dtype="float32") * 0.04
+        )
+        .clip(-0.2, 0.95)
+        .astype("float32")
+    )
     for a in (temp, prec, srad, ndvi):
         a[:, ~land] = np.nan
     return ndvi, temp, prec, srad, vt
@@ -93,9 +107,9 @@ def in_memory_inputs(rows: int, cols: int, chunk: int):
 
 def warm_up():
     """Compile (or load from cache) the kernels outside the timed region."""
-    from carbonbalance.casa.params import CasaParams
-    from carbonbalance.casa.kernels import ndvi_histogram
     from carbonbalance.casa.cell import run_block
+    from carbonbalance.casa.kernels import ndvi_histogram
+    from carbonbalance.casa.params import CasaParams
 
     ndvi, t, p, s, vt = synthetic_block(0, 8, 0, 8, 8, 8)
     prm = CasaParams()
@@ -106,10 +120,9 @@ def warm_up():
 
 
 def run_kernel(args) -> dict:
-    from carbonbalance.casa.params import ANNUAL_TERMS, CasaParams
     from carbonbalance.casa.engine import casa_stacked, ndvi_limits
-    from carbonbalance.core.blocks import chunked_view
-    from carbonbalance.core.blocks import compute
+    from carbonbalance.casa.params import ANNUAL_TERMS, CasaParams
+    from carbonbalance.core.blocks import chunked_view, compute
 
     warm_up()
     ndvi, t, p, s, vt = in_memory_inputs(args.rows, args.cols, args.chunk)
@@ -124,20 +137,33 @@ def run_kernel(args) -> dict:
         mins, maxs, _ = ndvi_limits(nd, vtd, prm, threads=args.threads)
         t1 = time.perf_counter()
         # every monthly term is computed in the kernel; only the annual layers are kept
-        stacked = casa_stacked(nd, chunked_view(t, ch), chunked_view(p, ch), chunked_view(s, ch), vtd, prm, mins,
-                               maxs, terms=())
-        annual = stacked.map_blocks(lambda b: b[:3].copy(), chunks=((3,),) + stacked.chunks[1:],
-                                    dtype=stacked.dtype, meta=np.empty((0, 0, 0), stacked.dtype))
+        stacked = casa_stacked(
+            nd, chunked_view(t, ch), chunked_view(p, ch), chunked_view(s, ch), vtd, prm, mins, maxs, terms=()
+        )
+        annual = stacked.map_blocks(
+            lambda b: b[:3].copy(),
+            chunks=((3,),) + stacked.chunks[1:],
+            dtype=stacked.dtype,
+            meta=np.empty((0, 0, 0), stacked.dtype),
+        )
         npp, rh, nep = compute(annual, threads=args.threads)[0]
         t2 = time.perf_counter()
         runs.append((t2 - t0, t1 - t0, t2 - t1))
         del annual, stacked, rh, nep
     t_total, t_limits, t_kernel = min(runs)
     assert ANNUAL_TERMS[:3] == ("npp", "rh", "nep")
-    return {"seconds": t_total, "limits_seconds": t_limits, "kernel_seconds": t_kernel, "input_gb": input_gb,
-            "all_seconds": [round(r[0], 2) for r in runs],
-            "peak_rss_gb": peak_rss_gb(), "npp_checksum": float(np.nansum(npp, dtype="float64")),
-            "mins": mins.tolist(), "maxs": maxs.tolist(), "valid_cells": int(np.isfinite(npp).sum())}
+    return {
+        "seconds": t_total,
+        "limits_seconds": t_limits,
+        "kernel_seconds": t_kernel,
+        "input_gb": input_gb,
+        "all_seconds": [round(r[0], 2) for r in runs],
+        "peak_rss_gb": peak_rss_gb(),
+        "npp_checksum": float(np.nansum(npp, dtype="float64")),
+        "mins": mins.tolist(),
+        "maxs": maxs.tolist(),
+        "valid_cells": int(np.isfinite(npp).sum()),
+    }
 
 
 def run_numpy(args) -> dict:
@@ -156,23 +182,37 @@ def run_numpy(args) -> dict:
             out = casa_numpy(ndvi[:, sl], t[:, sl], p[:, sl], s[:, sl], vt[sl], prm, mins, maxs)
             npp[sl] = out["annual_npp"]
         runs.append(time.perf_counter() - t0)
-    return {"seconds": min(runs), "all_seconds": [round(r, 2) for r in runs], "peak_rss_gb": peak_rss_gb(),
-            "npp_checksum": float(np.nansum(npp, dtype="float64")), "mins": mins.tolist(), "maxs": maxs.tolist()}
+    return {
+        "seconds": min(runs),
+        "all_seconds": [round(r, 2) for r in runs],
+        "peak_rss_gb": peak_rss_gb(),
+        "npp_checksum": float(np.nansum(npp, dtype="float64")),
+        "mins": mins.tolist(),
+        "maxs": maxs.tolist(),
+    }
 
 
 def write_stores(args, rows: int, cols: int, root: Path) -> dict:
     """Chunked Zarr stores of the synthetic inputs (as the align rules would write them)."""
     from carbonbalance.core.grid import CHINA_ALBERS, GridSpec
-    from carbonbalance.ingest.stage import write_cell_area
     from carbonbalance.core.store import create_store, write_block
+    from carbonbalance.ingest.stage import write_cell_area
 
-    grid = GridSpec(crs=CHINA_ALBERS, xmin=-2_600_000.0, ymax=5_900_000.0, resolution=1000.0 * 4800 / rows,
-                    width=cols, height=rows, chunk=args.chunk)
+    grid = GridSpec(
+        crs=CHINA_ALBERS,
+        xmin=-2_600_000.0,
+        ymax=5_900_000.0,
+        resolution=1000.0 * 4800 / rows,
+        width=cols,
+        height=rows,
+        chunk=args.chunk,
+    )
     units = {"ndvi": "1", "temperature": "degC", "precipitation": "mm month-1", "radiation": "MJ m-2 month-1"}
     paths = {v: root / f"{v}.zarr" for v in units}
     for v, u in units.items():
-        create_store(paths[v], grid, {v: {"dtype": "float32", "attrs": {"units": u}}},
-                     leading={"month": np.arange(1, 13)})
+        create_store(
+            paths[v], grid, {v: {"dtype": "float32", "attrs": {"units": u}}}, leading={"month": np.arange(1, 13)}
+        )
     paths["landcover"] = root / "landcover.zarr"
     create_store(paths["landcover"], grid, {"landcover": {"dtype": "int32", "fill": -1, "attrs": {"units": "class"}}})
     codes = np.array([1, 2, 3, 4, 5, 7, 10, 12, 11, 16, 17], dtype="int32")  # type index -> IGBP code
@@ -196,24 +236,58 @@ def run_store(args) -> dict:
     root = Path(args.workdir)
     paths = json.loads((root / "paths.json").read_text())
     grid = GridSpec.from_json(root / "grid.json")
-    classes = {"1": "ENF", "2": "EBF", "3": "DNF", "4": "DBF", "5": "MF", "7": "shrub", "10": "grass",
-               "12": "crop", "11": "other", "16": None, "17": None}
+    classes = {
+        "1": "ENF",
+        "2": "EBF",
+        "3": "DNF",
+        "4": "DBF",
+        "5": "MF",
+        "7": "shrub",
+        "10": "grass",
+        "12": "crop",
+        "11": "other",
+        "16": None,
+        "17": None,
+    }
     prm = CasaParams.from_config({"monthly_variables": args.monthly.split(",")})
     warm_up()
     out = {k: root / "out" / f"{k}.tif" for k in ("npp", "rh", "nep", "sequestration")}
     out["monthly"] = root / "out" / "casa_monthly.zarr"
     t0 = time.perf_counter()
     rec = run_casa_year(paths, grid, prm, classes, 2020, out, threads=args.threads)
-    return {"seconds": time.perf_counter() - t0, "peak_rss_gb": peak_rss_gb(),
-            "cells": rec["cells_by_status"]["computed"], "input_gb": 4 * 12 * grid.width * grid.height * 4 / 1e9,
-            "monthly_variables": prm.monthly_variables}
+    return {
+        "seconds": time.perf_counter() - t0,
+        "peak_rss_gb": peak_rss_gb(),
+        "cells": rec["cells_by_status"]["computed"],
+        "input_gb": 4 * 12 * grid.width * grid.height * 4 / 1e9,
+        "monthly_variables": prm.monthly_variables,
+    }
 
 
 def child(mode: str, args, extra: list[str] = ()) -> dict:
-    cmd = [sys.executable, __file__, "--mode", mode, "--rows", str(args.rows), "--cols", str(args.cols),
-           "--chunk", str(args.chunk), "--threads", str(args.threads), "--slab", str(args.slab),
-           "--repeat", str(args.repeat), "--repeat-numpy", str(args.repeat_numpy),
-           "--monthly", args.monthly, *extra]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--mode",
+        mode,
+        "--rows",
+        str(args.rows),
+        "--cols",
+        str(args.cols),
+        "--chunk",
+        str(args.chunk),
+        "--threads",
+        str(args.threads),
+        "--slab",
+        str(args.slab),
+        "--repeat",
+        str(args.repeat),
+        "--repeat-numpy",
+        str(args.repeat_numpy),
+        "--monthly",
+        args.monthly,
+        *extra,
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"{mode} run failed:\n{proc.stdout}\n{proc.stderr}")
@@ -229,8 +303,9 @@ def main() -> None:
     ap.add_argument("--slab", type=int, default=64, help="rows per numpy slab")
     ap.add_argument("--repeat", type=int, default=3, help="timed repeats of the kernel path (best is reported)")
     ap.add_argument("--repeat-numpy", type=int, default=2, help="timed repeats of the numpy baseline")
-    ap.add_argument("--monthly", default="fpar,t_eps1,t_eps2,w_eps,eps,npp,rh,nep",
-                    help="monthly terms written in the store runs")
+    ap.add_argument(
+        "--monthly", default="fpar,t_eps1,t_eps2,w_eps,eps,npp,rh,nep", help="monthly terms written in the store runs"
+    )
     ap.add_argument("--no-store", action="store_true", help="skip the chunked-store runs")
     ap.add_argument("--workdir", default=None, help="scratch directory for the store runs")
     ap.add_argument("--mode", default="main", help=argparse.SUPPRESS)
@@ -241,18 +316,32 @@ def main() -> None:
         print(json.dumps(res))
         return
 
-    print(f"CASA benchmark: {args.rows} x {args.cols} cells x 12 months, chunk {args.chunk}, "
-          f"{args.threads} thread(s), numpy slabs of {args.slab} rows", flush=True)
+    print(
+        f"CASA benchmark: {args.rows} x {args.cols} cells x 12 months, chunk {args.chunk}, "
+        f"{args.threads} thread(s), numpy slabs of {args.slab} rows",
+        flush=True,
+    )
     k = child("kernel", args)
-    print(f"kernel path (in memory): best of {k['all_seconds']} = {k['seconds']:.2f} s (limits {k['limits_seconds']:.2f} s, "
-          f"kernel {k['kernel_seconds']:.2f} s); input {k['input_gb']:.2f} GB; peak RSS {k['peak_rss_gb']:.2f} GB "
-          f"= {k['peak_rss_gb'] / k['input_gb']:.2f} x input; {k['valid_cells']} vegetated cells", flush=True)
+    print(
+        f"kernel path (in memory): best of {k['all_seconds']} = {k['seconds']:.2f} s "
+        f"(limits {k['limits_seconds']:.2f} s, "
+        f"kernel {k['kernel_seconds']:.2f} s); input {k['input_gb']:.2f} GB; peak RSS {k['peak_rss_gb']:.2f} GB "
+        f"= {k['peak_rss_gb'] / k['input_gb']:.2f} x input; {k['valid_cells']} vegetated cells",
+        flush=True,
+    )
     n = child("numpy", args)
-    print(f"numpy baseline (in memory): best of {n['all_seconds']} = {n['seconds']:.2f} s; peak RSS {n['peak_rss_gb']:.2f} GB", flush=True)
+    print(
+        f"numpy baseline (in memory): best of {n['all_seconds']} = {n['seconds']:.2f} s; "
+        f"peak RSS {n['peak_rss_gb']:.2f} GB",
+        flush=True,
+    )
     agree = abs(k["npp_checksum"] - n["npp_checksum"]) / abs(n["npp_checksum"])
     lim = float(np.max(np.abs(np.subtract(k["mins"] + k["maxs"], n["mins"] + n["maxs"]))))
-    print(f"agreement: total annual NPP relative difference {agree:.2e}; NDVI limits max |diff| {lim:.1e} "
-          f"(histogram bin 1e-4)", flush=True)
+    print(
+        f"agreement: total annual NPP relative difference {agree:.2e}; NDVI limits max |diff| {lim:.1e} "
+        f"(histogram bin 1e-4)",
+        flush=True,
+    )
     if not args.no_store:
         for factor in (1, 2):
             rows, cols = args.rows * factor, args.cols * factor
@@ -263,10 +352,12 @@ def main() -> None:
                 gen = time.perf_counter() - t0
                 sub = argparse.Namespace(**{**vars(args), "rows": rows, "cols": cols})
                 r = child("store", sub, ["--workdir", tmp])
-            print(f"store path {rows} x {cols} ({factor * factor}x): {r['seconds']:.1f} s for limits, kernel, "
-                  f"monthly Zarr ({len(r['monthly_variables'])} terms) and 4 COGs; peak RSS {r['peak_rss_gb']:.2f} GB "
-                  f"(inputs {r['input_gb']:.1f} GB on disk uncompressed; generation {gen:.0f} s, not timed)",
-                  flush=True)
+            print(
+                f"store path {rows} x {cols} ({factor * factor}x): {r['seconds']:.1f} s for limits, kernel, "
+                f"monthly Zarr ({len(r['monthly_variables'])} terms) and 4 COGs; peak RSS {r['peak_rss_gb']:.2f} GB "
+                f"(inputs {r['input_gb']:.1f} GB on disk uncompressed; generation {gen:.0f} s, not timed)",
+                flush=True,
+            )
     print(f"casa_speedup_vs_numpy={n['seconds'] / k['seconds']:.2f} peak_rss_gb={k['peak_rss_gb']:.2f}")
 
 

@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 
 
-def simulate(w, T, seed=1):  # noqa: N803
+def simulate(w, T, seed=1):
     rng = np.random.default_rng(seed)
-    W = w.sparse.tocsr()  # noqa: N806
+    W = w.sparse.tocsr()
     n = W.shape[0]
     mu = rng.normal(size=n)
     from scipy.sparse import identity
@@ -34,7 +34,7 @@ def simulate(w, T, seed=1):  # noqa: N803
     lu = splu((identity(n) - 0.3 * W).tocsc())
     ys, xs = [], []
     for _ in range(T):
-        X = rng.normal(size=(n, 2)) + 0.5 * mu[:, None]  # noqa: N806
+        X = rng.normal(size=(n, 2)) + 0.5 * mu[:, None]
         ys.append(lu.solve(X @ [1.0, -0.5] + W @ X @ [0.4, 0.3] + mu + rng.normal(size=n)))
         xs.append(X)
     return np.concatenate(ys), np.vstack(xs)
@@ -53,14 +53,18 @@ def main() -> None:
 
     w = libpysal.weights.lat2W(args.side, args.side - 1)
     w.transform = "r"
-    n, T = w.n, args.years  # noqa: N806
-    y, X = simulate(w, T)  # noqa: N806
+    n, T = w.n, args.years
+    y, X = simulate(w, T)
     ids = [str(i) for i in range(n)]
-    ws = libpysal.weights.W({str(k): [str(j) for j in v] for k, v in w.neighbors.items()},
-                            {str(k): list(v) for k, v in w.weights.items()}, silence_warnings=True)
+    ws = libpysal.weights.W(
+        {str(k): [str(j) for j in v] for k, v in w.neighbors.items()},
+        {str(k): list(v) for k, v in w.weights.items()},
+        silence_warnings=True,
+    )
     ws.transform = "r"
-    df = pd.DataFrame({"unit": np.tile(ids, T), "year": np.repeat(np.arange(T), n), "y": y,
-                       "x1": X[:, 0], "x2": X[:, 1]})
+    df = pd.DataFrame(
+        {"unit": np.tile(ids, T), "year": np.repeat(np.arange(T), n), "y": y, "x1": X[:, 0], "x2": X[:, 1]}
+    )
     print(f"SDM panel: {n} units x {T} years", flush=True)
 
     t0 = time.perf_counter()
@@ -71,12 +75,15 @@ def main() -> None:
     print(f"spreg ML_LagFE(slx_lags=1), unit effects: {t_spreg:.2f} s", flush=True)
 
     t0 = time.perf_counter()
-    r = em.spatial_panel(df, "y", ["x1", "x2"], ws, "unit", "year", model="sdm", effects="unit", draws=1000,
-                         lee_yu=False)  # spreg's direct approach
+    r = em.spatial_panel(
+        df, "y", ["x1", "x2"], ws, "unit", "year", model="sdm", effects="unit", draws=1000, lee_yu=False
+    )  # spreg's direct approach
     t_ours = time.perf_counter() - t0
     diff = np.max(np.abs(r.coefficients["estimate"].to_numpy() / ref.betas.ravel() - 1))
-    print(f"ours, unit effects with effect SEs: {t_ours:.2f} s; max relative coefficient difference {diff:.1e}",
-          flush=True)
+    print(
+        f"ours, unit effects with effect SEs: {t_ours:.2f} s; max relative coefficient difference {diff:.1e}",
+        flush=True,
+    )
 
     t0 = time.perf_counter()
     r2 = em.spatial_panel(df, "y", ["x1", "x2"], ws, "unit", "year", model="sdm", effects="twoways", draws=1000)

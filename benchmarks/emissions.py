@@ -36,13 +36,14 @@ import time
 
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 CATEGORIES = ("urban", "industrial", "rural")
 SHARES = np.array([0.45, 0.40, 0.15])
-CHAINS = {"nightlight": [["light", "population", "area"]],
-          "multisource": [["light", "population", "area"], ["light", "population", "area"],
-                          ["population", "area"]]}
+CHAINS = {
+    "nightlight": [["light", "population", "area"]],
+    "multisource": [["light", "population", "area"], ["light", "population", "area"], ["population", "area"]],
+}
 
 
 def synthetic(rows: int, cols: int, n_units: int, seed: int = 7):
@@ -89,7 +90,7 @@ def naive(labels, weights, totals, chains, category=None, out=None):
         unit = labels == u
         for k, chain in enumerate(chains):
             part = total if category is None else total * SHARES[k]
-            for m in ([unit] if category is None else [unit & (category == k), unit]):
+            for m in [unit] if category is None else [unit & (category == k), unit]:
                 done = False
                 for name in chain:
                     w = weights[name]
@@ -106,8 +107,15 @@ def naive(labels, weights, totals, chains, category=None, out=None):
 def kernel(labels, weights, totals, chains, category=None, out=None, chunk=512, threads=2):
     from carbonbalance.emissions.allocation import Allocation
 
-    alloc = Allocation(labels, weights, chains, categories=category, chunk=chunk, threads=threads,
-                       category_names=CATEGORIES if category is not None else None)
+    alloc = Allocation(
+        labels,
+        weights,
+        chains,
+        categories=category,
+        chunk=chunk,
+        threads=threads,
+        category_names=CATEGORIES if category is not None else None,
+    )
     T = totals if category is None else totals[:, None] * SHARES[None, :]
     plan = alloc.plan(T)
     alloc.into(plan, out)
@@ -125,20 +133,29 @@ def main() -> None:
     args = ap.parse_args()
 
     import logging
+
     logging.basicConfig(level=logging.ERROR)
 
     labels, weights, category, totals = synthetic(args.rows, args.cols, args.units)
-    print(f"allocation benchmark: {args.rows} x {args.cols} cells, {int(np.isfinite(totals).sum())} units, "
-          f"{int((labels >= 0).sum())} cells inside units, chunk {args.chunk}, {args.threads} thread(s)", flush=True)
+    print(
+        f"allocation benchmark: {args.rows} x {args.cols} cells, {int(np.isfinite(totals).sum())} units, "
+        f"{int((labels >= 0).sum())} cells inside units, chunk {args.chunk}, {args.threads} thread(s)",
+        flush=True,
+    )
     small = slice(0, 64)  # compile (or load the cache) outside the timing
     present = np.isin(np.arange(args.units), labels[small, small])
     for method in CHAINS:
         cat = category[small, small] if method == "multisource" else None
         cat = None if cat is None else np.ascontiguousarray(cat)  # contiguous, as in the timed runs
-        kernel(np.ascontiguousarray(labels[small, small]),
-               {k: np.ascontiguousarray(v[small, small]) for k, v in weights.items()},
-               np.where(present, totals, np.nan), CHAINS[method], cat,
-               out=np.empty((len(CHAINS[method]), 64, 64)), chunk=32)
+        kernel(
+            np.ascontiguousarray(labels[small, small]),
+            {k: np.ascontiguousarray(v[small, small]) for k, v in weights.items()},
+            np.where(present, totals, np.nan),
+            CHAINS[method],
+            cat,
+            out=np.empty((len(CHAINS[method]), 64, 64)),
+            chunk=32,
+        )
     ratios = {}
     for method, chains in CHAINS.items():
         cat = category if method == "multisource" else None
@@ -147,8 +164,7 @@ def main() -> None:
         k_times, n_times = [], []
         for _ in range(args.repeat):
             t0 = time.perf_counter()
-            grid, rec = kernel(labels, weights, totals, chains, cat, out=out_k, chunk=args.chunk,
-                               threads=args.threads)
+            grid, rec = kernel(labels, weights, totals, chains, cat, out=out_k, chunk=args.chunk, threads=args.threads)
             k_times.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
             ref = naive(labels, weights, totals, chains, cat, out=out_n)
@@ -159,11 +175,17 @@ def main() -> None:
         has = np.isfinite(totals)
         cons = float(np.max(np.abs(sums[has] - totals[has]) / totals[has]))
         ratios[method] = min(n_times) / min(k_times)
-        print(f"{method}: kernel best of {[round(t, 3) for t in k_times]} = {min(k_times):.3f} s; "
-              f"naive per-unit mask loop best of {[round(t, 3) for t in n_times]} = {min(n_times):.3f} s; "
-              f"ratio {ratios[method]:.2f}", flush=True)
-        print(f"{method}: {rec['n_fallback_units']} unit(s) fell back; max |kernel - naive| / max = {diff:.1e}; "
-              f"worst unit total error {cons:.1e} (relative)", flush=True)
+        print(
+            f"{method}: kernel best of {[round(t, 3) for t in k_times]} = {min(k_times):.3f} s; "
+            f"naive per-unit mask loop best of {[round(t, 3) for t in n_times]} = {min(n_times):.3f} s; "
+            f"ratio {ratios[method]:.2f}",
+            flush=True,
+        )
+        print(
+            f"{method}: {rec['n_fallback_units']} unit(s) fell back; max |kernel - naive| / max = {diff:.1e}; "
+            f"worst unit total error {cons:.1e} (relative)",
+            flush=True,
+        )
     print(f"emissions_speedup_vs_naive={min(ratios.values()):.2f}")
 
 

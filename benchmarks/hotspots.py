@@ -46,8 +46,11 @@ def main() -> None:
 
     a = synthetic(args.rows, args.cols)
     k = int(disc_kernel(args.cell, args.distance).sum())
-    print(f"grid Gi*: {args.rows} x {args.cols} cells ({int(np.isfinite(a).sum())} valid), distance "
-          f"{args.distance:g} m = {k} cells per window", flush=True)
+    print(
+        f"grid Gi*: {args.rows} x {args.cols} cells ({int(np.isfinite(a).sum())} valid), distance "
+        f"{args.distance:g} m = {k} cells per window",
+        flush=True,
+    )
     t0 = time.perf_counter()
     z = getis_ord_grid(a, args.cell, args.distance)
     seconds = time.perf_counter() - t0
@@ -58,7 +61,7 @@ def main() -> None:
     from libpysal.weights import DistanceBand
 
     r0, c0 = max(0, args.rows // 2 - 50), max(0, args.cols // 2 - 50)
-    sub = a[r0:r0 + 100, c0:c0 + 100]  # from the middle of the land
+    sub = a[r0 : r0 + 100, c0 : c0 + 100]  # from the middle of the land
     rows, cols = np.nonzero(np.isfinite(sub))
     pts = np.column_stack([cols * args.cell, rows * args.cell])
     t0 = time.perf_counter()
@@ -66,8 +69,10 @@ def main() -> None:
     ref = G_Local(sub[rows, cols], w, transform="B", star=True, permutations=0).Zs
     t_ref = time.perf_counter() - t0
     zs = getis_ord_grid(sub, args.cell, args.distance)[rows, cols]
-    print(f"excerpt {sub.shape[0]} x {sub.shape[1]}: libpysal + esda {t_ref:.2f} s "
-          f"({w.s0:.0f} neighbour entries); max |z - esda| = {np.max(np.abs(zs - ref)):.1e}")
+    print(
+        f"excerpt {sub.shape[0]} x {sub.shape[1]}: libpysal + esda {t_ref:.2f} s "
+        f"({w.s0:.0f} neighbour entries); max |z - esda| = {np.max(np.abs(zs - ref)):.1e}"
+    )
     print(f"gi_grid_seconds={seconds:.2f}")
 
 

@@ -34,7 +34,7 @@ from pathlib import Path
 
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 
 def counties(limit: int | None = None):
@@ -70,8 +70,8 @@ def main() -> None:
     from exactextract import exact_extract
     from exactextract.raster import NumPyRasterSource
 
-    from carbonbalance.core.grid import CHINA_ALBERS, GridSpec
     from carbonbalance.core.assignment import build_coverage, wkb_features
+    from carbonbalance.core.grid import CHINA_ALBERS, GridSpec
     from carbonbalance.zonal.engine import zonal_sums
 
     gdf = counties(args.limit).to_crs(CHINA_ALBERS)
@@ -79,8 +79,11 @@ def main() -> None:
     rng = np.random.default_rng(11)
     values = rng.gamma(1.0, 10.0, grid.shape)
     values[rng.random(grid.shape) < 0.05] = np.nan
-    print(f"zonal benchmark: {len(gdf)} counties, grid {grid.height} x {grid.width} cells at "
-          f"{args.resolution:g} m, {args.threads} thread(s)", flush=True)
+    print(
+        f"zonal benchmark: {len(gdf)} counties, grid {grid.height} x {grid.width} cells at "
+        f"{args.resolution:g} m, {args.threads} thread(s)",
+        flush=True,
+    )
 
     xmin, ymin, xmax, ymax = grid.bounds
     src = NumPyRasterSource(values, xmin, ymin, xmax, ymax, nodata=np.nan, srs_wkt=grid.pyproj_crs.to_wkt())
@@ -96,13 +99,17 @@ def main() -> None:
 
         nodata = -9999.0
         filled = np.where(np.isnan(values), nodata, values)
-        rs, t_rs = timed(zonal_stats, feats.geometry, filled, affine=grid.transform, nodata=nodata,
-                         stats=["sum", "mean"])
+        rs, t_rs = timed(
+            zonal_stats, feats.geometry, filled, affine=grid.transform, nodata=nodata, stats=["sum", "mean"]
+        )
         print(f"rasterstats (sum, mean): {t_rs:.2f} s", flush=True)
     (cov, rec), t_build = timed(build_coverage, gdf, grid, "county_id")
-    print(f"build (centre labels + exact coverage): {t_build:.2f} s = {t_build / t_ee:.2f} exactextract calls; "
-          f"{rec['cells_whole']} whole cells, {rec['boundary_entries']} boundary entries, "
-          f"{len(rec['units_without_cell_centre'])} counties without a cell centre", flush=True)
+    print(
+        f"build (centre labels + exact coverage): {t_build:.2f} s = {t_build / t_ee:.2f} exactextract calls; "
+        f"{rec['cells_whole']} whole cells, {rec['boundary_entries']} boundary entries, "
+        f"{len(rec['units_without_cell_centre'])} counties without a cell centre",
+        flush=True,
+    )
     t_exact, t_centre = [], []
     for _ in range(args.repeat):
         (s, c), t = timed(zonal_sums, cov, values, "exact", threads=args.threads)
@@ -110,8 +117,11 @@ def main() -> None:
         (sc, cc), t = timed(zonal_sums, cov, values, "centre", threads=args.threads)
         t_centre.append(t)
     te, tc = min(t_exact), min(t_centre)
-    print(f"per layer: exact best of {[round(t, 3) for t in t_exact]} = {te:.3f} s; "
-          f"centre best of {[round(t, 3) for t in t_centre]} = {tc:.3f} s", flush=True)
+    print(
+        f"per layer: exact best of {[round(t, 3) for t in t_exact]} = {te:.3f} s; "
+        f"centre best of {[round(t, 3) for t in t_centre]} = {tc:.3f} s",
+        flush=True,
+    )
     ref_sum, ref_mean = ee["sum"].to_numpy(), ee["mean"].to_numpy()
     ok = np.abs(ref_sum) > 0
     err_sum = float(np.max(np.abs(s[ok] - ref_sum[ok]) / np.abs(ref_sum[ok])))
@@ -123,12 +133,18 @@ def main() -> None:
         rs_sum = np.array([z["sum"] or 0.0 for z in rs])
         okr = np.abs(rs_sum) > 0
         err_rs = float(np.max(np.abs(sc[okr] - rs_sum[okr]) / rs_sum[okr]))
-        print(f"centre vs rasterstats per county: max relative difference sum {err_rs:.1e}; "
-              f"rasterstats / exactextract time {t_rs / t_ee:.2f}")
-    print(f"against exactextract on WKB features: build {t_build / t_wkb:.2f} calls, per layer exact "
-          f"{te / t_wkb:.4f}, centre {tc / t_wkb:.4f}")
+        print(
+            f"centre vs rasterstats per county: max relative difference sum {err_rs:.1e}; "
+            f"rasterstats / exactextract time {t_rs / t_ee:.2f}"
+        )
+    print(
+        f"against exactextract on WKB features: build {t_build / t_wkb:.2f} calls, per layer exact "
+        f"{te / t_wkb:.4f}, centre {tc / t_wkb:.4f}"
+    )
     print(f"one-time build / exactextract = {t_build / t_ee:.2f}")
-    print(f"zonal_exact_per_layer_vs_exactextract={te / t_ee:.4f} zonal_centre_per_layer_vs_exactextract={tc / t_ee:.4f}")
+    print(
+        f"zonal_exact_per_layer_vs_exactextract={te / t_ee:.4f} zonal_centre_per_layer_vs_exactextract={tc / t_ee:.4f}"
+    )
 
 
 if __name__ == "__main__":

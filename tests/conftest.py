@@ -20,6 +20,7 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 def small_grid():
     """40 x 50 cells of 1 km in the default Albers CRS, near 30° N 114° E."""
     from pyproj import Transformer
+
     x, y = Transformer.from_crs("EPSG:4326", CHINA_ALBERS, always_xy=True).transform(114.0, 30.0)
     x0, y0 = round(x / 1000) * 1000, round(y / 1000) * 1000
     return GridSpec.from_bounds(CHINA_ALBERS, 1000, (x0, y0, x0 + 50_000, y0 + 40_000), chunk=16)
@@ -29,9 +30,18 @@ def write_tif(path, data, west=113.7, north=30.6, res=0.01, crs="EPSG:4326", nod
     """A single-band GeoTIFF in lon/lat covering the small grid (by default)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with rasterio.open(path, "w", driver="GTiff", height=data.shape[0], width=data.shape[1], count=1,
-                       dtype=data.dtype, crs=crs, transform=from_origin(west, north, res, res),
-                       nodata=nodata) as dst:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        height=data.shape[0],
+        width=data.shape[1],
+        count=1,
+        dtype=data.dtype,
+        crs=crs,
+        transform=from_origin(west, north, res, res),
+        nodata=nodata,
+    ) as dst:
         dst.write(data, 1)
     return str(path)
 
@@ -50,8 +60,9 @@ def copy_workflow(dest: Path) -> Path:
 def snakemake(cwd, *args, check=True, timeout=900):
     """Run the Snakemake CLI of this interpreter in ``cwd``; returns the CompletedProcess."""
     cmd = [sys.executable, "-m", "snakemake", *args]
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, "NUMBA_NUM_THREADS": "1"})
+    proc = subprocess.run(
+        cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, env={**os.environ, "NUMBA_NUM_THREADS": "1"}
+    )
     if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
     return proc

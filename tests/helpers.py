@@ -29,11 +29,17 @@ def assert_chunk_invariant(run, chunks, rtol: float = 0.0, atol: float = 0.0) ->
         got = run(c)
         got = got if isinstance(got, tuple) else (got,)
         for a, b in zip(ref, got):
-            np.testing.assert_allclose(np.asarray(b), np.asarray(a), rtol=rtol, atol=atol,
-                                       err_msg=f"chunk {c} differs from chunk {chunks[0]}")
+            np.testing.assert_allclose(
+                np.asarray(b), np.asarray(a), rtol=rtol, atol=atol, err_msg=f"chunk {c} differs from chunk {chunks[0]}"
+            )
 
 
 def assert_agrees_with_reference(ours, reference, rtol: float, atol: float = 0.0, what: str = "") -> None:
     """Our values against a reference library's on the same input, with the stated tolerance."""
-    np.testing.assert_allclose(np.asarray(ours, dtype=float), np.asarray(reference, dtype=float), rtol=rtol,
-                               atol=atol, err_msg=f"disagrees with the reference library {what}")
+    np.testing.assert_allclose(
+        np.asarray(ours, dtype=float),
+        np.asarray(reference, dtype=float),
+        rtol=rtol,
+        atol=atol,
+        err_msg=f"disagrees with the reference library {what}",
+    )

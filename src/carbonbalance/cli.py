@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from carbonbalance.core.config import check_files, SCHEMA
+from carbonbalance.core.config import SCHEMA, check_files
 
 
 def main(argv=None) -> int:
@@ -23,8 +23,10 @@ def main(argv=None) -> int:
     check.add_argument("--schema", default=str(SCHEMA), help="schema file (default: %(default)s)")
     args = parser.parse_args(argv)
     if not Path(args.schema).exists():
-        print(f"carbonbalance: schema {args.schema} not found; run from the workflow folder or pass --schema",
-              file=sys.stderr)
+        print(
+            f"carbonbalance: schema {args.schema} not found; run from the workflow folder or pass --schema",
+            file=sys.stderr,
+        )
         return 2
     problems = check_files(args.configfiles, args.schema)
     if problems:

@@ -2,6 +2,7 @@
 model, tested for drift), they round-trip, and an unknown key names the section."""
 
 import pytest
+from helpers import ROOT
 
 from carbonbalance.budget.params import TablesParams
 from carbonbalance.casa.params import CasaParams
@@ -14,14 +15,20 @@ from carbonbalance.errors import ConfigError
 from carbonbalance.ingest.params import BoundariesParams, RasterInput, StatisticsParams
 from carbonbalance.spatial.params import SpatialParams
 from carbonbalance.zonal.params import ZonalParams
-from helpers import ROOT
 
 SCHEMA = load_schema(ROOT / "workflow/schemas/config.schema.yaml")
-SECTIONS = [("grid", GridParams()), ("demo", DemoParams()), ("casa", CasaParams()), ("emissions", EmissionParams()),
-            ("zonal", ZonalParams()), ("tables", TablesParams()), ("analysis", SpatialParams()),
-            ("econometrics", EconometricsParams()),
-            ("boundaries", BoundariesParams(path="b.gpkg", levels=[{"name": "county", "id": "county_id"}])),
-            ("statistics", StatisticsParams(path="s.csv", columns={}))]
+SECTIONS = [
+    ("grid", GridParams()),
+    ("demo", DemoParams()),
+    ("casa", CasaParams()),
+    ("emissions", EmissionParams()),
+    ("zonal", ZonalParams()),
+    ("tables", TablesParams()),
+    ("analysis", SpatialParams()),
+    ("econometrics", EconometricsParams()),
+    ("boundaries", BoundariesParams(path="b.gpkg", levels=[{"name": "county", "id": "county_id"}])),
+    ("statistics", StatisticsParams(path="s.csv", columns={})),
+]
 
 
 @pytest.mark.parametrize("section, params", SECTIONS, ids=[s for s, _ in SECTIONS])
@@ -41,7 +48,14 @@ def test_parameters_round_trip_and_reject_unknown_keys(section, params):
 def test_raster_input_defaults_equal_the_schema():
     want = schema_defaults(SCHEMA, SCHEMA["$defs"]["raster"])
     spec = RasterInput.from_config("ndvi", {"path": "x_{year}_{month}.tif", "units": "1", "resampling": "bilinear"})
-    got = {"scale": spec.scale, "offset": spec.offset, "fill": list(spec.fill), "valid_range": spec.valid_range,
-           "crs": spec.crs, "max_invalid_share": spec.max_invalid_share, "max_nodata_share": spec.max_nodata_share,
-           "plausible_range": spec.plausible_range}
+    got = {
+        "scale": spec.scale,
+        "offset": spec.offset,
+        "fill": list(spec.fill),
+        "valid_range": spec.valid_range,
+        "crs": spec.crs,
+        "max_invalid_share": spec.max_invalid_share,
+        "max_nodata_share": spec.max_nodata_share,
+        "plausible_range": spec.plausible_range,
+    }
     assert got == want

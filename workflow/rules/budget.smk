@@ -2,8 +2,6 @@
 
 
 rule budget:
-    message:
-        "Carbon budget, zones, compensation and LMDI tables of the {wildcards.level} level"
     input:
         zonal=R("zonal/{level}.parquet"),
         statistics=R("tables/statistics.parquet"),
@@ -15,29 +13,29 @@ rule budget:
         compensation=R("tables/compensation_{level}.csv"),
         lmdi=R("tables/lmdi_{level}.csv"),
         meta=R("meta/tables_{level}.json"),
-    params:
-        tables=cfg("tables"),
-        parent=lambda w: parent_level(w.level),
-        years=years(),
-    wildcard_constraints:
-        level="|".join(table_levels()),
     log:
         L("budget/{level}.log"),
     benchmark:
         L("benchmarks/budget_{level}.tsv")
+    wildcard_constraints:
+        level="|".join(table_levels()),
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        ENV
+    params:
+        tables=cfg("tables"),
+        parent=lambda w: parent_level(w.level),
+        years=years(),
+    message:
+        "Carbon budget, zones, compensation and LMDI tables of the {wildcards.level} level"
     script:
         "../scripts/budget.py"
 
 
 rule budget_map:
-    message:
-        "Maps of zones, CBI, ECC and ESC by {params.level} for {wildcards.year}"
     input:
         budget=R(f"tables/budget_{table_levels()[0]}.parquet"),
         units=R("boundaries/units.gpkg"),
@@ -48,20 +46,22 @@ rule budget_map:
             subcategory="{year}",
             caption="../report/budget_map.rst",
         ),
+    log:
+        L("budget_map/{year}.log"),
+    benchmark:
+        L("benchmarks/budget_map_{year}.tsv")
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
     params:
         level=table_levels()[0],
         level_id=cfg("boundaries", "levels")[0]["id"],
         outline=cfg("boundaries", "levels")[-1]["id"],
         scheme=cfg("tables", "zoning", "schemes")[0],
-    log:
-        L("budget_map/{year}.log"),
-    benchmark:
-        L("benchmarks/budget_map_{year}.tsv")
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    conda:
-        ENV
+    message:
+        "Maps of zones, CBI, ECC and ESC by {params.level} for {wildcards.year}"
     script:
         "../scripts/budget_map.py"

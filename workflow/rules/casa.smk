@@ -2,8 +2,6 @@
 
 
 rule casa:
-    message:
-        "CASA NPP, RH and NEP for {wildcards.year}"
     input:
         grid=R("aligned/grid.json"),
         area=R("aligned/cell_area.zarr"),
@@ -20,45 +18,46 @@ rule casa:
         sequestration=R("grid/{year}/sequestration_tco2.tif"),
         monthly=directory(R("grid/{year}/casa_monthly.zarr")),
         meta=R("meta/casa_{year}.json"),
-    params:
-        casa=cfg("casa"),
-        classes=cfg("landcover_classes"),
     log:
         L("casa/{year}.log"),
     benchmark:
         L("benchmarks/casa_{year}.tsv")
+    conda:
+        ENV
     threads: 2
     resources:
         # benchmarks/casa.py: peak 0.9 GB and 33 s for China at 1 km from chunked stores on 2 threads
         mem_mb=3000,
         runtime=60,
-    conda:
-        ENV
+    params:
+        casa=cfg("casa"),
+        classes=cfg("landcover_classes"),
+    message:
+        "CASA NPP, RH and NEP for {wildcards.year}"
     script:
         "../scripts/casa.py"
 
 
 rule casa_map:
-    message:
-        "Maps of annual NPP and NEP for {wildcards.year}"
     input:
         npp=R("grid/{year}/npp.tif"),
         nep=R("grid/{year}/nep.tif"),
         units=R("boundaries/units.gpkg"),
     output:
-        report(R("figures/casa_{year}.png"), category="CASA", subcategory="{year}",
-               caption="../report/casa_map.rst"),
-    params:
-        levels=[lvl["id"] for lvl in cfg("boundaries", "levels")],
+        report(R("figures/casa_{year}.png"), category="CASA", subcategory="{year}", caption="../report/casa_map.rst"),
     log:
         L("casa_map/{year}.log"),
     benchmark:
         L("benchmarks/casa_map_{year}.tsv")
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        ENV
+    params:
+        levels=[lvl["id"] for lvl in cfg("boundaries", "levels")],
+    message:
+        "Maps of annual NPP and NEP for {wildcards.year}"
     script:
         "../scripts/casa_map.py"

@@ -39,8 +39,10 @@ def load_config(cfg, configfiles):
     from snakemake.utils import validate
 
     if not cfg:
-        raise WorkflowError("no configuration: run with --configfile my.yaml (see README.md, 'Using your own "
-                            "data'), or `make demo` for the demo (config/demo.yaml)")
+        raise WorkflowError(
+            "no configuration: run with --configfile my.yaml (see README.md, 'Using your own "
+            "data'), or `make demo` for the demo (config/demo.yaml)"
+        )
     check = library_module("carbonbalance.core.config")
     check.normalise(cfg)
     errors = check.schema_errors(cfg, Path(workflow.basedir, SCHEMA))
@@ -106,8 +108,7 @@ def aligned(var, year):
 
 def stage_metadata():
     """Provenance records written by every job; merged into results/run_metadata.json."""
-    files = [R("meta/prepare_boundaries.json"), R("meta/build_grid.json"),
-             R("meta/statistics.json")]
+    files = [R("meta/prepare_boundaries.json"), R("meta/build_grid.json"), R("meta/statistics.json")]
     for y in years():
         files += [R(f"meta/align_{var}_{y}.json") for var in MONTHLY + ANNUAL]
         files.append(R(f"meta/casa_{y}.json"))
@@ -118,14 +119,12 @@ def stage_metadata():
     files += [R(f"meta/econometrics_{lvl}.json") for lvl in config["econometrics"]["levels"]]
     if config["econometrics"]["mgwr"]["enabled"]:
         files += [R(f"meta/mgwr_{lvl}_{y}.json") for lvl in config["econometrics"]["levels"] for y in years()]
-    files += [R("meta/unit_assignment.json"), R("meta/energy_accounting.json"),
-              R("meta/zonal_levels.json")]
+    files += [R("meta/unit_assignment.json"), R("meta/energy_accounting.json"), R("meta/zonal_levels.json")]
     return files
 
 
 def all_targets():
-    targets = [R("run_metadata.json"), R("tables/statistics.parquet"),
-               R("aligned/cell_area.zarr")]
+    targets = [R("run_metadata.json"), R("tables/statistics.parquet"), R("aligned/cell_area.zarr")]
     targets += [aligned(var, y) for var in MONTHLY + ANNUAL for y in years()]
     for y in years():
         targets += [R(f"grid/{y}/{name}") for name in CASA_OUTPUTS]
@@ -166,8 +165,10 @@ def check_grid():
         raise WorkflowError(f"grid.crs: {g['crs']!r} is not a CRS that PROJ knows ({exc})") from None
     bounds = g["bounds"]
     if bounds is not None and not (bounds[2] > bounds[0] and bounds[3] > bounds[1]):
-        raise WorkflowError(f"grid.bounds: {bounds} is empty or inverted; give [xmin, ymin, xmax, ymax] in the "
-                            f"grid CRS, or null for the boundaries' extent")
+        raise WorkflowError(
+            f"grid.bounds: {bounds} is empty or inverted; give [xmin, ymin, xmax, ymax] in the "
+            f"grid CRS, or null for the boundaries' extent"
+        )
     path, layer = config["boundaries"]["path"], config["boundaries"]["layer"]
     if not Path(path).exists():
         return
@@ -178,16 +179,21 @@ def check_grid():
     except Exception:  # unreadable: rule prepare_boundaries names the problem
         return
     if info.get("features", 1) == 0:
-        raise WorkflowError(f"boundaries.path: {path} (layer {layer or info.get('layer_name', 'first')}) has no "
-                            f"features; point boundaries.path/boundaries.layer at the finest units")
+        raise WorkflowError(
+            f"boundaries.path: {path} (layer {layer or info.get('layer_name', 'first')}) has no "
+            f"features; point boundaries.path/boundaries.layer at the finest units"
+        )
     if bounds is None or info.get("crs") is None or info.get("total_bounds") is None:
         return
     ext = Transformer.from_crs(CRS.from_user_input(info["crs"]), crs, always_xy=True).transform_bounds(
-        *info["total_bounds"], densify_pts=21)
+        *info["total_bounds"], densify_pts=21
+    )
     if not (bounds[0] < ext[2] and bounds[2] > ext[0] and bounds[1] < ext[3] and bounds[3] > ext[1]):
-        raise WorkflowError(f"grid.bounds: {bounds} do not overlap the boundaries {path}, whose extent in the grid "
-                            f"CRS is {[round(v) for v in ext]}; fix grid.bounds or set it to null (the "
-                            f"boundaries' extent)")
+        raise WorkflowError(
+            f"grid.bounds: {bounds} do not overlap the boundaries {path}, whose extent in the grid "
+            f"CRS is {[round(v) for v in ext]}; fix grid.bounds or set it to null (the "
+            f"boundaries' extent)"
+        )
 
 
 def demo_outputs():
@@ -207,14 +213,18 @@ def check_demo_paths():
     cwd = Path.cwd().resolve()
     root = Path(d["root"]).resolve()
     if root == cwd or cwd not in root.parents:
-        raise WorkflowError(f"demo.root: {d['root']!r} must be a folder inside the working directory (e.g. "
-                            f"resources/demo): the demo generator writes only there")
+        raise WorkflowError(
+            f"demo.root: {d['root']!r} must be a folder inside the working directory (e.g. "
+            f"resources/demo): the demo generator writes only there"
+        )
     outside = [(k, p) for k, p in demo_outputs() if root not in Path(p).resolve().parents]
     if outside:
         listed = "\n".join(f"  {k}: {p}" for k, p in outside[:10])
-        raise WorkflowError(f"demo.enabled is true, but these inputs lie outside demo.root ({d['root']}):\n"
-                            f"{listed}\nThe demo generator writes only below its own folder. For your own data "
-                            f"leave out the demo section (demo.enabled: false).")
+        raise WorkflowError(
+            f"demo.enabled is true, but these inputs lie outside demo.root ({d['root']}):\n"
+            f"{listed}\nThe demo generator writes only below its own folder. For your own data "
+            f"leave out the demo section (demo.enabled: false)."
+        )
     # Snakemake deletes a job's existing outputs before it runs: refuse now, not in the job
     refusal = library_module("carbonbalance.demo.manifest").refusal(d["root"], [p for _, p in demo_outputs()])
     if refusal:
@@ -239,8 +249,10 @@ def library_module(name):
 def check_user_inputs():
     """With real data (demo off), list every missing input file with its config key at once."""
     missing = []
-    for key, path in (("boundaries.path", config["boundaries"]["path"]),
-                      ("statistics.path", config["statistics"]["path"])):
+    for key, path in (
+        ("boundaries.path", config["boundaries"]["path"]),
+        ("statistics.path", config["statistics"]["path"]),
+    ):
         if not Path(path).exists():
             missing.append(f"  {key}: {path}")
     for var in MONTHLY + ANNUAL:
@@ -250,8 +262,10 @@ def check_user_inputs():
                 months = "" if var in ANNUAL else f" ({len(gone)} of 12 months)"
                 missing.append(f"  inputs.{var}.path, {y}{months}: " + ", ".join(gone))
     if missing:
-        raise WorkflowError("missing input files (set demo.enabled: true for the demo, or fix the paths "
-                            "in your config):\n" + "\n".join(missing))
+        raise WorkflowError(
+            "missing input files (set demo.enabled: true for the demo, or fix the paths "
+            "in your config):\n" + "\n".join(missing)
+        )
 
 
 def zonal_levels():
@@ -262,12 +276,17 @@ def zonal_levels():
 def zonal_inputs(wildcards):
     """Every layer of one year that the zonal rule summarises."""
     y = wildcards.year
-    inputs = {"assignment": R("aligned/unit_assignment.zarr"), "area": R("aligned/cell_area.zarr"),
-              "emissions": R(f"zonal/{y}/emissions.parquet")}
-    inputs |= {name.split(".")[0]: R(f"grid/{y}/{name}")
-               for name in ("npp.tif", "rh.tif", "nep.tif", "sequestration_tco2.tif")}
-    inputs |= {var: aligned(var, y) for var in ("nightlight", "population", "landuse", "ndvi", "temperature",
-                                                  "precipitation")}
+    inputs = {
+        "assignment": R("aligned/unit_assignment.zarr"),
+        "area": R("aligned/cell_area.zarr"),
+        "emissions": R(f"zonal/{y}/emissions.parquet"),
+    }
+    inputs |= {
+        name.split(".")[0]: R(f"grid/{y}/{name}") for name in ("npp.tif", "rh.tif", "nep.tif", "sequestration_tco2.tif")
+    }
+    inputs |= {
+        var: aligned(var, y) for var in ("nightlight", "population", "landuse", "ndvi", "temperature", "precipitation")
+    }
     return inputs
 
 

@@ -2,8 +2,6 @@
 
 
 rule econometrics:
-    message:
-        "Spatial panel models (OLS, SLM, SEM, SDM) and robustness runs of the {wildcards.level} level"
     input:
         budget=R("tables/budget_{level}.parquet"),
         statistics=R("tables/statistics.parquet"),
@@ -15,32 +13,33 @@ rule econometrics:
         robustness_effects=R("analysis/sdm_robustness_effects_{level}.csv"),
         tests=R("analysis/sdm_tests_{level}.csv"),
         fit=R("analysis/sdm_fit_{level}.csv"),
-        figure=report(R("figures/sdm_effects_{level}.png"), category="Spatial econometrics",
-                      caption="../report/econometrics.rst"),
+        figure=report(
+            R("figures/sdm_effects_{level}.png"), category="Spatial econometrics", caption="../report/econometrics.rst"
+        ),
         meta=R("meta/econometrics_{level}.json"),
-    params:
-        cfg=cfg("econometrics", drop=("levels", "mgwr")),
-        level_id=lambda w: level_id(w.level),
-    wildcard_constraints:
-        level="|".join(table_levels()),
     log:
         L("econometrics/{level}.log"),
     benchmark:
         L("benchmarks/econometrics_{level}.tsv")
+    wildcard_constraints:
+        level="|".join(table_levels()),
+    conda:
+        ENV
     threads: 1
     resources:
         # dense N × N algebra: 2,870 counties need about 1 GB
         mem_mb=3000,
         runtime=30,
-    conda:
-        ENV
+    params:
+        cfg=cfg("econometrics", drop=("levels", "mgwr")),
+        level_id=lambda w: level_id(w.level),
+    message:
+        "Spatial panel models (OLS, SLM, SEM, SDM) and robustness runs of the {wildcards.level} level"
     script:
         "../scripts/econometrics.py"
 
 
 rule mgwr:
-    message:
-        "MGWR of the {wildcards.level} level, {wildcards.year}"
     input:
         budget=R("tables/budget_{level}.parquet"),
         statistics=R("tables/statistics.parquet"),
@@ -49,28 +48,34 @@ rule mgwr:
     output:
         summary=R("analysis/mgwr_{level}_{year}.csv"),
         local=R("analysis/mgwr_local_{level}_{year}.csv"),
-        figure=report(R("figures/mgwr_{level}_{year}.png"), category="Spatial econometrics",
-                      subcategory="{year}", caption="../report/econometrics.rst"),
+        figure=report(
+            R("figures/mgwr_{level}_{year}.png"),
+            category="Spatial econometrics",
+            subcategory="{year}",
+            caption="../report/econometrics.rst",
+        ),
         meta=R("meta/mgwr_{level}_{year}.json"),
-    params:
-        y=cfg("econometrics", "mgwr", "y") or cfg("econometrics", "y"),
-        x=cfg("econometrics", "mgwr", "x") or cfg("econometrics", "x"),
-        cfg=cfg("econometrics", "mgwr"),
-        level_id=lambda w: level_id(w.level),
-    wildcard_constraints:
-        level="|".join(table_levels()),
-        year=r"\d{4}",
     log:
         L("mgwr/{level}_{year}.log"),
     benchmark:
         L("benchmarks/mgwr_{level}_{year}.tsv")
+    wildcard_constraints:
+        level="|".join(table_levels()),
+        year=r"\d{4}",
+    conda:
+        ENV
     # mgwr uses one process below 500 units; for China's counties give it more with
     # --set-threads mgwr=8 (the bandwidth searches then run on 8 processes)
     threads: 1
     resources:
         mem_mb=3000,
         runtime=60,
-    conda:
-        ENV
+    params:
+        y=cfg("econometrics", "mgwr", "y") or cfg("econometrics", "y"),
+        x=cfg("econometrics", "mgwr", "x") or cfg("econometrics", "x"),
+        cfg=cfg("econometrics", "mgwr"),
+        level_id=lambda w: level_id(w.level),
+    message:
+        "MGWR of the {wildcards.level} level, {wildcards.year}"
     script:
         "../scripts/econometrics_mgwr.py"

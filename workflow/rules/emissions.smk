@@ -2,8 +2,6 @@
 
 
 rule emissions:
-    message:
-        "Allocating the {wildcards.year} emission totals to the grid ({params.emissions[method]})"
     input:
         unpack(
             lambda w: {
@@ -20,48 +18,37 @@ rule emissions:
                 )
                 for name in emission_layers()
             }
-            | (
-                {"landuse": aligned("landuse", w.year)}
-                if cfg("emissions", "method") == "multisource"
-                else {}
-            )
+            | ({"landuse": aligned("landuse", w.year)} if cfg("emissions", "method") == "multisource" else {})
         ),
     output:
         **{k: R(f"grid/{{year}}/{name}") for k, name in emission_outputs().items()},
         units=R("zonal/{year}/emissions.parquet"),
         meta=R("meta/emissions_{year}.json"),
-    params:
-        emissions=emission_params(),
-        mode=cfg("zonal", "mode"),
-        landuse_classes=(
-            cfg("landuse_classes")
-            if cfg("emissions", "method") == "multisource"
-            else {}
-        ),
     log:
         L("emissions/{year}.log"),
     benchmark:
         L("benchmarks/emissions_{year}.tsv")
+    conda:
+        ENV
     threads: 2
     resources:
         # labels in memory (int16) + a few 1024² blocks per thread; China at 1 km < 1 GB
         mem_mb=2000,
         runtime=30,
-    conda:
-        ENV
+    params:
+        emissions=emission_params(),
+        mode=cfg("zonal", "mode"),
+        landuse_classes=(cfg("landuse_classes") if cfg("emissions", "method") == "multisource" else {}),
+    message:
+        "Allocating the {wildcards.year} emission totals to the grid ({params.emissions[method]})"
     script:
         "../scripts/emissions.py"
 
 
 rule emissions_map:
-    message:
-        "Map of the {wildcards.year} emission grid"
     input:
         unpack(
-            lambda w: {
-                k: R(f"grid/{w.year}/{name}")
-                for k, name in emission_outputs().items()
-            }
+            lambda w: {k: R(f"grid/{w.year}/{name}") for k, name in emission_outputs().items()}
             | {"units": R("boundaries/units.gpkg")}
         ),
     output:
@@ -71,49 +58,49 @@ rule emissions_map:
             subcategory="{year}",
             caption="../report/emissions_map.rst",
         ),
-    params:
-        levels=[lvl["id"] for lvl in cfg("boundaries", "levels")],
     log:
         L("emissions_map/{year}.log"),
     benchmark:
         L("benchmarks/emissions_map_{year}.tsv")
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        ENV
+    params:
+        levels=[lvl["id"] for lvl in cfg("boundaries", "levels")],
+    message:
+        "Map of the {wildcards.year} emission grid"
     script:
         "../scripts/emissions_map.py"
 
 
 rule energy_accounting:
-    message:
-        "Energy accounting Cz = E sigma + P theta per unit and year (Jiangxi2024)"
     input:
         R("tables/statistics.parquet"),
     output:
         table=R("tables/energy_accounting.parquet"),
         meta=R("meta/energy_accounting.json"),
-    params:
-        energy=cfg("emissions", "energy"),
     log:
         L("energy_accounting.log"),
     benchmark:
         L("benchmarks/energy_accounting.tsv")
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        ENV
+    params:
+        energy=cfg("emissions", "energy"),
+    message:
+        "Energy accounting Cz = E sigma + P theta per unit and year (Jiangxi2024)"
     script:
         "../scripts/emissions_energy.py"
 
 
 rule landuse_absorption:
-    message:
-        "Land-use coefficient absorption per unit for {wildcards.year} (Jiangxi2024)"
     input:
         assignment=R("aligned/unit_assignment.zarr"),
         units=R("boundaries/units.gpkg"),
@@ -122,19 +109,21 @@ rule landuse_absorption:
     output:
         table=R("tables/landuse_absorption_{year}.parquet"),
         meta=R("meta/landuse_absorption_{year}.json"),
-    params:
-        absorption=cfg("emissions", "absorption"),
-        levels=cfg("boundaries", "levels"),
-        mode=cfg("zonal", "mode"),
     log:
         L("landuse_absorption/{year}.log"),
     benchmark:
         L("benchmarks/landuse_absorption_{year}.tsv")
+    conda:
+        ENV
     threads: 2
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        ENV
+    params:
+        absorption=cfg("emissions", "absorption"),
+        levels=cfg("boundaries", "levels"),
+        mode=cfg("zonal", "mode"),
+    message:
+        "Land-use coefficient absorption per unit for {wildcards.year} (Jiangxi2024)"
     script:
         "../scripts/emissions_absorption.py"

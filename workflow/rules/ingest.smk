@@ -3,86 +3,84 @@
 
 
 rule prepare_boundaries:
-    message:
-        "Checking the unit hierarchy of {input} and projecting it to the grid CRS"
     input:
         cfg("boundaries", "path"),
     output:
         units=R("boundaries/units.gpkg"),
         table=R("boundaries/units.parquet"),
         meta=R("meta/prepare_boundaries.json"),
-    params:
-        boundaries=cfg("boundaries"),
-        crs=cfg("grid", "crs"),
-        statistics_level_column=cfg("statistics", "level_column"),
     log:
         L("prepare_boundaries.log"),
     benchmark:
         L("benchmarks/prepare_boundaries.tsv")
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        ENV
+    params:
+        boundaries=cfg("boundaries"),
+        crs=cfg("grid", "crs"),
+        statistics_level_column=cfg("statistics", "level_column"),
+    message:
+        "Checking the unit hierarchy of {input} and projecting it to the grid CRS"
     script:
         "../scripts/ingest_boundaries.py"
 
 
 rule build_grid:
-    message:
-        "Building the target grid and its cell areas"
     input:
         R("boundaries/units.gpkg"),
     output:
         grid=R("aligned/grid.json"),
         area=directory(R("aligned/cell_area.zarr")),
         meta=R("meta/build_grid.json"),
-    params:
-        grid=cfg("grid"),
     log:
         L("build_grid.log"),
     benchmark:
         L("benchmarks/build_grid.tsv")
+    conda:
+        ENV
     threads: 2
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        ENV
+    params:
+        grid=cfg("grid"),
+    message:
+        "Building the target grid and its cell areas"
     script:
         "../scripts/ingest_grid.py"
 
 
 rule unit_assignment:
-    message:
-        "Assigning cells to the finest units (cell centres and exact coverage fractions)"
     input:
         grid=R("aligned/grid.json"),
         units=R("boundaries/units.gpkg"),
     output:
         assignment=directory(R("aligned/unit_assignment.zarr")),
         meta=R("meta/unit_assignment.json"),
-    params:
-        levels=cfg("boundaries", "levels"),
     log:
         L("unit_assignment.log"),
     benchmark:
         L("benchmarks/unit_assignment.tsv")
+    conda:
+        ENV
     threads: 1
     resources:
         # benchmarks/zonal.py: China's ~2,870 counties at 1 km, one exactextract pass
         mem_mb=4000,
         runtime=20,
-    conda:
-        ENV
+    params:
+        levels=cfg("boundaries", "levels"),
+    message:
+        "Assigning cells to the finest units (cell centres and exact coverage fractions)"
     script:
         "../scripts/ingest_assignment.py"
 
 
 rule align_monthly:
-    message:
-        "Aligning the 12 monthly {wildcards.var} rasters of {wildcards.year} onto the grid"
     input:
         grid=R("aligned/grid.json"),
         assignment=R("aligned/unit_assignment.zarr"),
@@ -90,80 +88,82 @@ rule align_monthly:
     output:
         store=directory(R("aligned/{year}/{var}.zarr")),
         meta=R("meta/align_{var}_{year}.json"),
-    wildcard_constraints:
-        var="|".join(MONTHLY),
-    params:
-        spec=lambda w: cfg("inputs")[w.var],
-        classes=None,
     log:
         L("align/{var}_{year}.log"),
     benchmark:
         L("benchmarks/align_{var}_{year}.tsv")
+    wildcard_constraints:
+        var="|".join(MONTHLY),
+    conda:
+        ENV
     threads: 2
     resources:
         mem_mb=3000,
         runtime=30,
-    conda:
-        ENV
+    params:
+        spec=lambda w: cfg("inputs")[w.var],
+        classes=None,
+    message:
+        "Aligning the 12 monthly {wildcards.var} rasters of {wildcards.year} onto the grid"
     script:
         "../scripts/ingest_align.py"
 
 
 use rule align_monthly as align_annual with:
-    message:
-        "Aligning the {wildcards.var} raster of {wildcards.year} onto the grid"
     wildcard_constraints:
         var="|".join(ANNUAL),
     params:
         spec=lambda w: cfg("inputs")[w.var],
-        classes=lambda w: sorted(config.get(f"{w.var}_classes", {}), key=int)
-        if w.var in ("landcover", "landuse")
-        else None,
+        classes=lambda w: (
+            sorted(config.get(f"{w.var}_classes", {}), key=int) if w.var in ("landcover", "landuse") else None
+        ),
+    message:
+        "Aligning the {wildcards.var} raster of {wildcards.year} onto the grid"
 
 
 rule statistics:
-    message:
-        "Validating the statistics table {input.csv}"
     input:
         csv=cfg("statistics", "path"),
         units=R("boundaries/units.parquet"),
     output:
         table=R("tables/statistics.parquet"),
         meta=R("meta/statistics.json"),
-    params:
-        statistics=cfg("statistics"),
     log:
         L("statistics.log"),
     benchmark:
         L("benchmarks/statistics.tsv")
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        ENV
+    params:
+        statistics=cfg("statistics"),
+    message:
+        "Validating the statistics table {input.csv}"
     script:
         "../scripts/ingest_statistics.py"
 
 
 rule run_metadata:
-    message:
-        "Writing results/run_metadata.json"
     input:
         stage_metadata(),
     output:
         R("run_metadata.json"),
-    params:
-        config=config,
     log:
         L("run_metadata.log"),
     benchmark:
         L("benchmarks/run_metadata.tsv")
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
-    conda:
-        ENV
+    params:
+        config=config,
+    message:
+        "Writing results/run_metadata.json"
     script:
         "../scripts/ingest_metadata.py"

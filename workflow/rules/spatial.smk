@@ -2,86 +2,91 @@
 
 
 rule spatial:
-    message:
-        "Moran, LISA, Gi*, kernel density and Dagum Gini of the {wildcards.level} level"
     input:
         budget=R("tables/budget_{level}.parquet"),
         units=R("boundaries/units.gpkg"),
     output:
         **{name: R(f"analysis/{{level}}/{name}.csv") for name in ("moran", "lisa", "getis_ord", "kde", "dagum")},
-        moran_lisa=report(R("figures/moran_lisa_{level}.png"), category="Spatial analysis",
-                          caption="../report/spatial.rst"),
-        kde_dagum=report(R("figures/kde_dagum_{level}.png"), category="Spatial analysis",
-                         caption="../report/spatial.rst"),
+        moran_lisa=report(
+            R("figures/moran_lisa_{level}.png"), category="Spatial analysis", caption="../report/spatial.rst"
+        ),
+        kde_dagum=report(
+            R("figures/kde_dagum_{level}.png"), category="Spatial analysis", caption="../report/spatial.rst"
+        ),
         meta=R("meta/analysis_{level}.json"),
-    params:
-        analysis=cfg("analysis"),
-        level_id=lambda w: level_id(w.level),
-        group_column=cfg("analysis", "group_column") or cfg("boundaries", "levels")[-1]["id"],
-    wildcard_constraints:
-        level="|".join(table_levels()),
     log:
         L("spatial/{level}.log"),
     benchmark:
         L("benchmarks/spatial_{level}.tsv")
+    wildcard_constraints:
+        level="|".join(table_levels()),
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=20,
-    conda:
-        ENV
+    params:
+        analysis=cfg("analysis"),
+        level_id=lambda w: level_id(w.level),
+        group_column=cfg("analysis", "group_column") or cfg("boundaries", "levels")[-1]["id"],
+    message:
+        "Moran, LISA, Gi*, kernel density and Dagum Gini of the {wildcards.level} level"
     script:
         "../scripts/spatial.py"
 
 
 rule centre_of_gravity:
-    message:
-        "Emission centre of gravity and standard deviational ellipse per year"
     input:
         grids=expand(R("grid/{year}/emissions.tif"), year=years()),
         units=R("boundaries/units.gpkg"),
     output:
         table=R("analysis/centre_of_gravity.csv"),
-        figure=report(R("figures/centre_of_gravity.png"), category="Spatial analysis",
-                      caption="../report/spatial.rst"),
-    params:
-        years=years(),
+        figure=report(R("figures/centre_of_gravity.png"), category="Spatial analysis", caption="../report/spatial.rst"),
     log:
         L("centre_of_gravity.log"),
     benchmark:
         L("benchmarks/centre_of_gravity.tsv")
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        ENV
+    params:
+        years=years(),
+    message:
+        "Emission centre of gravity and standard deviational ellipse per year"
     script:
         "../scripts/spatial_centre.py"
 
 
 rule hotspots:
-    message:
-        "Getis-Ord Gi* hot spots of the {wildcards.year} emission grid"
     input:
         grid=R("grid/{year}/emissions.tif"),
         units=R("boundaries/units.gpkg"),
     output:
         table=R("analysis/hotspots_{year}.csv"),
-        figure=report(R("figures/hotspots_{year}.png"), category="Spatial analysis", subcategory="{year}",
-                      caption="../report/spatial.rst"),
-    params:
-        distance=cfg("analysis", "hotspot_distance_m"),
+        figure=report(
+            R("figures/hotspots_{year}.png"),
+            category="Spatial analysis",
+            subcategory="{year}",
+            caption="../report/spatial.rst",
+        ),
     log:
         L("hotspots/{year}.log"),
     benchmark:
         L("benchmarks/hotspots_{year}.tsv")
+    conda:
+        ENV
     threads: 1
     resources:
         # benchmarks/hotspots.py: China at 1 km, 10 km band, 5.4 s and 1.8 GB
         mem_mb=4000,
         runtime=10,
-    conda:
-        ENV
+    params:
+        distance=cfg("analysis", "hotspot_distance_m"),
+    message:
+        "Getis-Ord Gi* hot spots of the {wildcards.year} emission grid"
     script:
         "../scripts/spatial_hotspots.py"

@@ -2,50 +2,50 @@
 
 
 rule zonal:
-    message:
-        "Zonal statistics of {wildcards.year} per finest unit ({params.mode} assignment)"
     input:
         unpack(zonal_inputs),
     output:
         table=R("zonal/{year}/finest.parquet"),
         meta=R("meta/zonal_{year}.json"),
-    params:
-        mode=cfg("zonal", "mode"),
-        landuse_codes=sorted(int(c) for c in cfg("landuse_classes")),
     log:
         L("zonal/{year}.log"),
     benchmark:
         L("benchmarks/zonal_{year}.tsv")
+    conda:
+        ENV
     threads: 2
     resources:
         mem_mb=3000,
         runtime=20,
-    conda:
-        ENV
+    params:
+        mode=cfg("zonal", "mode"),
+        landuse_codes=sorted(int(c) for c in cfg("landuse_classes")),
+    message:
+        "Zonal statistics of {wildcards.year} per finest unit ({params.mode} assignment)"
     script:
         "../scripts/zonal.py"
 
 
 rule zonal_levels:
-    message:
-        "Zonal tables of every level, aggregated from the finest units"
     input:
         tables=expand(R("zonal/{year}/finest.parquet"), year=years()),
         units=R("boundaries/units.parquet"),
     output:
         **{lvl: R(f"zonal/{lvl}.parquet") for lvl in zonal_levels()},
         meta=R("meta/zonal_levels.json"),
-    params:
-        levels=[(lvl["name"], lvl["id"]) for lvl in cfg("boundaries", "levels")],
     log:
         L("zonal_levels.log"),
     benchmark:
         L("benchmarks/zonal_levels.tsv")
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        ENV
+    params:
+        levels=[(lvl["name"], lvl["id"]) for lvl in cfg("boundaries", "levels")],
+    message:
+        "Zonal tables of every level, aggregated from the finest units"
     script:
         "../scripts/zonal_levels.py"

@@ -2,19 +2,27 @@
 
 from _helpers import setup
 
-log = setup(snakemake)  # noqa: F821
+log = setup(snakemake)
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from carbonbalance.core.store import atomic_output, write_json  # noqa: E402
-from carbonbalance.budget.stage import run_tables  # noqa: E402
+from carbonbalance.budget.stage import run_tables
+from carbonbalance.core.store import atomic_output, write_json
 
-sm = snakemake  # noqa: F821
+sm = snakemake
 level = sm.wildcards.level
 absorption = pd.concat([pd.read_parquet(p) for p in sm.input.absorption], ignore_index=True)
 parent = tuple(sm.params.parent) if sm.params.parent else None
-out = run_tables(level, parent, pd.read_parquet(sm.input.zonal), pd.read_parquet(sm.input.statistics),
-                 pd.read_parquet(sm.input.energy), absorption, sm.params.tables, list(sm.params.years))
+out = run_tables(
+    level,
+    parent,
+    pd.read_parquet(sm.input.zonal),
+    pd.read_parquet(sm.input.statistics),
+    pd.read_parquet(sm.input.energy),
+    absorption,
+    sm.params.tables,
+    list(sm.params.years),
+)
 for key, path in (("budget", sm.output.budget), ("compensation", sm.output.compensation), ("lmdi", sm.output.lmdi)):
     with atomic_output(path) as tmp:
         out[key].to_csv(tmp, index=False)

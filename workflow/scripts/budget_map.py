@@ -2,28 +2,40 @@
 
 from _helpers import setup
 
-log = setup(snakemake)  # noqa: F821
+log = setup(snakemake)
 
-import geopandas as gpd  # noqa: E402
-import pandas as pd  # noqa: E402
+import geopandas as gpd
+import pandas as pd
 
-from carbonbalance.plots.maps import choropleth_panels  # noqa: E402
-from carbonbalance.core.store import atomic_output  # noqa: E402
+from carbonbalance.core.store import atomic_output
+from carbonbalance.plots.maps import choropleth_panels
 
-sm = snakemake  # noqa: F821
+sm = snakemake
 year = int(sm.wildcards.year)
 budget = pd.read_parquet(sm.input.budget)
 budget = budget[budget["year"] == year]
 units = gpd.read_file(sm.input.units)
-units = units.merge(budget.drop(columns=[c for c in budget.columns if c.endswith("_id") and c != "unit_id"]
-                                + ["name"], errors="ignore"),
-                    left_on=sm.params.level_id, right_on="unit_id", how="left")
+units = units.merge(
+    budget.drop(
+        columns=[c for c in budget.columns if c.endswith("_id") and c != "unit_id"] + ["name"], errors="ignore"
+    ),
+    left_on=sm.params.level_id,
+    right_on="unit_id",
+    how="left",
+)
 scheme = sm.params.scheme
-panels = [{"column": f"zone_{scheme}", "title": f"zones ({scheme})", "categorical": True},
-          {"column": "cbi", "title": "CBI = CE / CS", "cmap": "RdYlGn_r"},
-          {"column": "ecc", "title": "economic contribution (ECC)", "cmap": "PuBu"},
-          {"column": "esc", "title": "ecological support (ESC)", "cmap": "YlGn"}]
+panels = [
+    {"column": f"zone_{scheme}", "title": f"zones ({scheme})", "categorical": True},
+    {"column": "cbi", "title": "CBI = CE / CS", "cmap": "RdYlGn_r"},
+    {"column": "ecc", "title": "economic contribution (ECC)", "cmap": "PuBu"},
+    {"column": "esc", "title": "ecological support (ESC)", "cmap": "YlGn"},
+]
 with atomic_output(sm.output[0]) as tmp:
-    choropleth_panels(units, panels, outline_column=sm.params.outline, out_png=tmp,
-                      title=f"Carbon balance by {sm.params.level}, {year}")
+    choropleth_panels(
+        units,
+        panels,
+        outline_column=sm.params.outline,
+        out_png=tmp,
+        title=f"Carbon balance by {sm.params.level}, {year}",
+    )
 log.info("wrote %s", sm.output[0])

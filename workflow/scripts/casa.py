@@ -2,19 +2,27 @@
 
 from _helpers import setup
 
-log = setup(snakemake)  # noqa: F821
+log = setup(snakemake)
 
-from carbonbalance.casa.params import CasaParams  # noqa: E402
-from carbonbalance.casa.stage import run_casa_year  # noqa: E402
-from carbonbalance.core.grid import GridSpec  # noqa: E402
-from carbonbalance.core.store import write_json  # noqa: E402
+from carbonbalance.casa.params import CasaParams
+from carbonbalance.casa.stage import run_casa_year
+from carbonbalance.core.grid import GridSpec
+from carbonbalance.core.store import write_json
 
-sm = snakemake  # noqa: F821
+sm = snakemake
 year = int(sm.wildcards.year)
 params = CasaParams.from_config(sm.params.casa)
 paths = {k: sm.input[k] for k in ("ndvi", "temperature", "precipitation", "radiation", "landcover")}
 paths["cell_area"] = sm.input.area
 outputs = {k: sm.output[k] for k in ("npp", "rh", "nep", "sequestration", "monthly")}
-record = run_casa_year(paths, GridSpec.from_json(sm.input.grid), params, sm.params.classes, year, outputs,
-                       units_path=sm.input.units, threads=sm.threads)
+record = run_casa_year(
+    paths,
+    GridSpec.from_json(sm.input.grid),
+    params,
+    sm.params.classes,
+    year,
+    outputs,
+    units_path=sm.input.units,
+    threads=sm.threads,
+)
 write_json(sm.output.meta, {"casa": {str(year): record}})

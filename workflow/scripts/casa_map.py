@@ -2,19 +2,22 @@
 
 from _helpers import setup
 
-log = setup(snakemake)  # noqa: F821
+log = setup(snakemake)
 
-import geopandas as gpd  # noqa: E402
+import geopandas as gpd
 
-from carbonbalance.plots.maps import map_panels  # noqa: E402
-from carbonbalance.core.store import atomic_output  # noqa: E402
+from carbonbalance.core.store import atomic_output
+from carbonbalance.plots.maps import map_panels
 
-sm = snakemake  # noqa: F821
+sm = snakemake
 year = sm.wildcards.year
 units = gpd.read_file(sm.input.units)
-panels = [{"path": sm.input.npp, "title": f"NPP {year}", "cmap": "YlGn"},
-          {"path": sm.input.nep, "title": f"NEP {year} (positive = sink)", "cmap": "RdBu", "diverging": True}]
+panels = [
+    {"path": sm.input.npp, "title": f"NPP {year}", "cmap": "YlGn"},
+    {"path": sm.input.nep, "title": f"NEP {year} (positive = sink)", "cmap": "RdBu", "diverging": True},
+]
 with atomic_output(sm.output[0]) as tmp:
-    map_panels(panels, outlines=units, outline_groups=[sm.params.levels[-1]], out_png=tmp,
-               title=f"Improved CASA, {year}")
+    map_panels(
+        panels, outlines=units, outline_groups=[sm.params.levels[-1]], out_png=tmp, title=f"Improved CASA, {year}"
+    )
 log.info("wrote %s", sm.output[0])

@@ -2,16 +2,16 @@
 
 from _helpers import setup
 
-log = setup(snakemake)  # noqa: F821
+log = setup(snakemake)
 
-from carbonbalance import demo  # noqa: E402
+from carbonbalance import demo
 
 summary = demo.generate(
-    snakemake.params.inputs,  # noqa: F821
-    snakemake.output.boundaries,  # noqa: F821
-    snakemake.output.statistics,  # noqa: F821
-    snakemake.params.years,  # noqa: F821
-    seed=snakemake.params.seed,  # noqa: F821
-    root=snakemake.params.root,  # noqa: F821
+    snakemake.params.inputs,
+    snakemake.output.boundaries,
+    snakemake.output.statistics,
+    snakemake.params.years,
+    seed=snakemake.params.seed,
+    root=snakemake.params.root,
 )
 log.info("demo inputs written: %s", summary)

@@ -2,20 +2,28 @@
 
 from _helpers import setup
 
-log = setup(snakemake)  # noqa: F821
+log = setup(snakemake)
 
-import geopandas as gpd  # noqa: E402
+import geopandas as gpd
 
-from carbonbalance.plots.maps import map_panels  # noqa: E402
-from carbonbalance.core.store import atomic_output  # noqa: E402
+from carbonbalance.core.store import atomic_output
+from carbonbalance.plots.maps import map_panels
 
-sm = snakemake  # noqa: F821
+sm = snakemake
 year = sm.wildcards.year
 units = gpd.read_file(sm.input.units)
 panels = [{"path": sm.input.total, "title": f"CO2 emissions {year}", "cmap": "inferno", "log": True}]
-panels += [{"path": sm.input[k], "title": f"{k} {year}", "cmap": "inferno", "log": True}
-           for k in ("urban", "industrial", "rural") if k in sm.input.keys()]
+panels += [
+    {"path": sm.input[k], "title": f"{k} {year}", "cmap": "inferno", "log": True}
+    for k in ("urban", "industrial", "rural")
+    if k in sm.input.keys()
+]
 with atomic_output(sm.output[0]) as tmp:
-    map_panels(panels, outlines=units, outline_groups=[sm.params.levels[-1]], out_png=tmp,
-               title=f"Emissions allocated to the grid, {year}")
+    map_panels(
+        panels,
+        outlines=units,
+        outline_groups=[sm.params.levels[-1]],
+        out_png=tmp,
+        title=f"Emissions allocated to the grid, {year}",
+    )
 log.info("wrote %s", sm.output[0])

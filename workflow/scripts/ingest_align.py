@@ -2,19 +2,25 @@
 
 from _helpers import setup
 
-log = setup(snakemake)  # noqa: F821
+log = setup(snakemake)
 
-from carbonbalance.core.assignment import read_coverage  # noqa: E402
-from carbonbalance.core.grid import GridSpec  # noqa: E402
-from carbonbalance.ingest.params import RasterInput  # noqa: E402
-from carbonbalance.ingest.stage import align_variable  # noqa: E402
-from carbonbalance.core.store import write_json  # noqa: E402
+from carbonbalance.core.assignment import read_coverage
+from carbonbalance.core.grid import GridSpec
+from carbonbalance.core.store import write_json
+from carbonbalance.ingest.params import RasterInput
+from carbonbalance.ingest.stage import align_variable
 
-sm = snakemake  # noqa: F821
+sm = snakemake
 spec = RasterInput.from_config(sm.wildcards.var, sm.params.spec)
 grid = GridSpec.from_json(sm.input.grid)
-record = align_variable(spec, int(sm.wildcards.year), grid, sm.output.store, threads=sm.threads,
-                        class_codes=[int(c) for c in sm.params.classes] if sm.params.classes else None,
-                        region=read_coverage(sm.input.assignment).region())
+record = align_variable(
+    spec,
+    int(sm.wildcards.year),
+    grid,
+    sm.output.store,
+    threads=sm.threads,
+    class_codes=[int(c) for c in sm.params.classes] if sm.params.classes else None,
+    region=read_coverage(sm.input.assignment).region(),
+)
 log.info("%s %s aligned: min %s max %s", spec.variable, sm.wildcards.year, record["min"], record["max"])
 write_json(sm.output.meta, {"align": {f"{spec.variable}/{sm.wildcards.year}": record}})

@@ -4,19 +4,24 @@ land-use areas."""
 
 from _helpers import setup
 
-log = setup(snakemake)  # noqa: F821
+log = setup(snakemake)
 
-import geopandas as gpd  # noqa: E402
+import geopandas as gpd
 
-from carbonbalance.core.assignment import build_coverage, write_coverage  # noqa: E402
-from carbonbalance.core.grid import GridSpec  # noqa: E402
-from carbonbalance.core.store import write_json  # noqa: E402
+from carbonbalance.core.assignment import build_coverage, write_coverage
+from carbonbalance.core.grid import GridSpec
+from carbonbalance.core.store import write_json
 
-sm = snakemake  # noqa: F821
+sm = snakemake
 grid = GridSpec.from_json(sm.input.grid)
 levels = {lv["name"]: lv["id"] for lv in sm.params.levels}
 cov, record = build_coverage(gpd.read_file(sm.input.units), grid, next(iter(levels.values())))
 write_coverage(cov, grid, sm.output.assignment, record, levels=levels)
-log.info("unit assignment: %d units, %d whole cells, %d boundary entries, %d unit(s) at a borrowed cell",
-         record["n_units"], record["cells_whole"], record["boundary_entries"], len(record["units_at_borrowed_cell"]))
+log.info(
+    "unit assignment: %d units, %d whole cells, %d boundary entries, %d unit(s) at a borrowed cell",
+    record["n_units"],
+    record["cells_whole"],
+    record["boundary_entries"],
+    len(record["units_at_borrowed_cell"]),
+)
 write_json(sm.output.meta, {"unit_assignment": record})

@@ -2,17 +2,18 @@
 
 from _helpers import setup
 
-log = setup(snakemake)  # noqa: F821
+log = setup(snakemake)
 
-from carbonbalance.ingest.params import BoundariesParams  # noqa: E402
-from carbonbalance.ingest.boundaries import check_overlaps, levels_from_config, read_boundaries, unit_table  # noqa: E402
-from carbonbalance.core.store import atomic_output, write_json  # noqa: E402
+from carbonbalance.core.store import atomic_output, write_json
+from carbonbalance.ingest.boundaries import check_overlaps, levels_from_config, read_boundaries, unit_table
+from carbonbalance.ingest.params import BoundariesParams
 
-sm = snakemake  # noqa: F821
+sm = snakemake
 cfg = BoundariesParams.from_config(sm.params.boundaries)
 levels = levels_from_config(cfg.levels)
-gdf = read_boundaries(sm.input[0], levels, layer=cfg.layer, groups=cfg.groups,
-                      shared_ids_ok=bool(sm.params.statistics_level_column))
+gdf = read_boundaries(
+    sm.input[0], levels, layer=cfg.layer, groups=cfg.groups, shared_ids_ok=bool(sm.params.statistics_level_column)
+)
 source_crs = gdf.crs.to_string()
 gdf = gdf.to_crs(sm.params.crs)
 overlap = check_overlaps(gdf, levels[0].id, cfg.max_overlap_share, source=f"boundaries: {sm.input[0]}")
@@ -23,8 +24,18 @@ with atomic_output(sm.output.table) as tmp:
     units.to_parquet(tmp, index=False)
 counts = units.groupby("level").size().to_dict()
 log.info("%s: units per level %s; %d geometries repaired", sm.input[0], counts, gdf.attrs.get("n_repaired", 0))
-write_json(sm.output.meta, {
-    "boundaries": {"path": sm.input[0], "source_crs": source_crs, "units_per_level": counts,
-                   "levels": [lv.__dict__ for lv in levels], "groups": cfg.groups,
-                   "geometries_repaired": gdf.attrs.get("n_repaired", 0), "overlaps": overlap,
-                   "ids_shared_between_levels": gdf.attrs.get("shared_ids", {})}})
+write_json(
+    sm.output.meta,
+    {
+        "boundaries": {
+            "path": sm.input[0],
+            "source_crs": source_crs,
+            "units_per_level": counts,
+            "levels": [lv.__dict__ for lv in levels],
+            "groups": cfg.groups,
+            "geometries_repaired": gdf.attrs.get("n_repaired", 0),
+            "overlaps": overlap,
+            "ids_shared_between_levels": gdf.attrs.get("shared_ids", {}),
+        }
+    },
+)

@@ -2,12 +2,12 @@
 
 from _helpers import setup
 
-log = setup(snakemake)  # noqa: F821
+log = setup(snakemake)
 
-from carbonbalance.core.metadata import merge_records  # noqa: E402
-from carbonbalance.core.store import write_json  # noqa: E402
+from carbonbalance.core.metadata import merge_records
+from carbonbalance.core.store import write_json
 
-sm = snakemake  # noqa: F821
+sm = snakemake
 meta = merge_records(sm.input, sm.params.config)
 write_json(sm.output[0], meta)
 log.info("run metadata: %d stage records", len(sm.input))

@@ -2,14 +2,14 @@
 
 from _helpers import setup
 
-log = setup(snakemake)  # noqa: F821
+log = setup(snakemake)
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from carbonbalance.ingest.statistics import read_statistics  # noqa: E402
-from carbonbalance.core.store import atomic_output, write_json  # noqa: E402
+from carbonbalance.core.store import atomic_output, write_json
+from carbonbalance.ingest.statistics import read_statistics
 
-sm = snakemake  # noqa: F821
+sm = snakemake
 units = pd.read_parquet(sm.input.units)
 table = read_statistics({**sm.params.statistics, "path": sm.input.csv}, units)
 missing = table.attrs.pop("missing_cells")
@@ -17,8 +17,17 @@ with atomic_output(sm.output.table) as tmp:
     table.to_parquet(tmp, index=False)
 rows = table.groupby("level").size().to_dict()
 log.info("statistics: %d rows %s, years %s", len(table), rows, sorted(table["year"].unique().tolist()))
-write_json(sm.output.meta, {"statistics": {
-    "path": sm.input.csv, "rows_per_level": rows, "years": sorted(int(y) for y in table["year"].unique()),
-    "columns": {k: v for k, v in sm.params.statistics["columns"].items()},
-    "plausibility": sm.params.statistics["plausibility"], "n_cells_read_as_missing": len(missing),
-    "cells_read_as_missing": missing[:200]}})
+write_json(
+    sm.output.meta,
+    {
+        "statistics": {
+            "path": sm.input.csv,
+            "rows_per_level": rows,
+            "years": sorted(int(y) for y in table["year"].unique()),
+            "columns": {k: v for k, v in sm.params.statistics["columns"].items()},
+            "plausibility": sm.params.statistics["plausibility"],
+            "n_cells_read_as_missing": len(missing),
+            "cells_read_as_missing": missing[:200],
+        }
+    },
+)

@@ -2,18 +2,18 @@
 
 from _helpers import setup
 
-log = setup(snakemake)  # noqa: F821
+log = setup(snakemake)
 
-import geopandas as gpd  # noqa: E402
-import pandas as pd  # noqa: E402
+import geopandas as gpd
+import pandas as pd
 
-from carbonbalance.spatial.params import SpatialParams  # noqa: E402
-from carbonbalance.spatial.stage import unit_tables, unit_weights  # noqa: E402
-from carbonbalance.ingest.boundaries import level_units  # noqa: E402
-from carbonbalance.plots.spatial import kde_and_dagum, moran_and_lisa  # noqa: E402
-from carbonbalance.core.store import atomic_output, write_json  # noqa: E402
+from carbonbalance.core.store import atomic_output, write_json
+from carbonbalance.ingest.boundaries import level_units
+from carbonbalance.plots.spatial import kde_and_dagum, moran_and_lisa
+from carbonbalance.spatial.params import SpatialParams
+from carbonbalance.spatial.stage import unit_tables, unit_weights
 
-sm = snakemake  # noqa: F821
+sm = snakemake
 cfg = sm.params.analysis
 params = SpatialParams.from_config(cfg)
 budget = pd.read_parquet(sm.input.budget)
@@ -26,18 +26,41 @@ for name, table in tables.items():
     with atomic_output(sm.output[name]) as tmp:
         table.to_csv(tmp, index=False)
 last = int(budget["year"].max())
-ys = {v: budget[budget["year"] == last].set_index("unit_id")[v].reindex(gdf["unit_id"]).to_numpy()
-      for v in params.variables}
+ys = {
+    v: budget[budget["year"] == last].set_index("unit_id")[v].reindex(gdf["unit_id"]).to_numpy()
+    for v in params.variables
+}
 with atomic_output(sm.output.moran_lisa) as tmp:
     moran_and_lisa(gdf, ys, w[0], tables["lisa"], tables["moran"], last, tmp)
 with atomic_output(sm.output.kde_dagum) as tmp:
     kde_and_dagum(tables["kde"], tables["dagum"], tmp)
 moran = tables["moran"]
 log.info("analysis %s:\n%s", sm.wildcards.level, moran.to_string(index=False))
-write_json(sm.output.meta, {"analysis": {sm.wildcards.level: {
-    "weights": cfg["weights"], "group_column": group, "variables": list(cfg["variables"]),
-    "kde": {**cfg["kde"], "bandwidths": tables["kde"].groupby(["variable", "year"])["bandwidth"].first()
-            .rename("bandwidth").reset_index().to_dict("records")},
-    "moran": moran.to_dict("records"),
-    "lisa_clusters": tables["lisa"].groupby(["variable", "year"])["cluster"].value_counts().rename("n")
-    .reset_index().to_dict("records")}}})
+write_json(
+    sm.output.meta,
+    {
+        "analysis": {
+            sm.wildcards.level: {
+                "weights": cfg["weights"],
+                "group_column": group,
+                "variables": list(cfg["variables"]),
+                "kde": {
+                    **cfg["kde"],
+                    "bandwidths": tables["kde"]
+                    .groupby(["variable", "year"])["bandwidth"]
+                    .first()
+                    .rename("bandwidth")
+                    .reset_index()
+                    .to_dict("records"),
+                },
+                "moran": moran.to_dict("records"),
+                "lisa_clusters": tables["lisa"]
+                .groupby(["variable", "year"])["cluster"]
+                .value_counts()
+                .rename("n")
+                .reset_index()
+                .to_dict("records"),
+            }
+        }
+    },
+)

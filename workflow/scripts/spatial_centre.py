@@ -2,15 +2,15 @@
 
 from _helpers import setup
 
-log = setup(snakemake)  # noqa: F821
+log = setup(snakemake)
 
-import geopandas as gpd  # noqa: E402
+import geopandas as gpd
 
-from carbonbalance.spatial.stage import grid_centres  # noqa: E402
-from carbonbalance.plots.spatial import centre_trajectory  # noqa: E402
-from carbonbalance.core.store import atomic_output  # noqa: E402
+from carbonbalance.core.store import atomic_output
+from carbonbalance.plots.spatial import centre_trajectory
+from carbonbalance.spatial.stage import grid_centres
 
-sm = snakemake  # noqa: F821
+sm = snakemake
 centres = grid_centres(dict(zip(sm.params.years, sm.input.grids)))
 with atomic_output(sm.output.table) as tmp:
     centres.to_csv(tmp, index=False)

@@ -2,18 +2,18 @@
 
 from _helpers import setup
 
-log = setup(snakemake)  # noqa: F821
+log = setup(snakemake)
 
-import geopandas as gpd  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import rasterio  # noqa: E402
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio
 
-from carbonbalance.plots.spatial import HOTSPOT_CLASSES, hotspot_map  # noqa: E402
-from carbonbalance.spatial.hotspots import confidence_class, getis_ord_grid  # noqa: E402
-from carbonbalance.core.store import atomic_output  # noqa: E402
+from carbonbalance.core.store import atomic_output
+from carbonbalance.plots.spatial import HOTSPOT_CLASSES, hotspot_map
+from carbonbalance.spatial.hotspots import confidence_class, getis_ord_grid
 
-sm = snakemake  # noqa: F821
+sm = snakemake
 units = gpd.read_file(sm.input.units)
 with rasterio.open(sm.input.grid) as src:
     a = src.read(1).astype("float64")
@@ -29,6 +29,11 @@ counts = pd.Series(confidence_class(z).ravel()).value_counts().reindex(HOTSPOT_C
 with atomic_output(sm.output.table) as tmp:
     counts.rename_axis("class").rename("cells").reset_index().to_csv(tmp, index=False)
 with atomic_output(sm.output.figure) as tmp:
-    hotspot_map(z, [b.left, b.right, b.bottom, b.top], units, tmp,
-                f"Gi* hot spots of CO2 emissions {sm.wildcards.year} ({sm.params.distance / 1000:g} km band)")
+    hotspot_map(
+        z,
+        [b.left, b.right, b.bottom, b.top],
+        units,
+        tmp,
+        f"Gi* hot spots of CO2 emissions {sm.wildcards.year} ({sm.params.distance / 1000:g} km band)",
+    )
 log.info("hot spots %s: %s", sm.wildcards.year, counts.to_dict())

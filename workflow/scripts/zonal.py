@@ -2,24 +2,41 @@
 
 from _helpers import setup
 
-log = setup(snakemake)  # noqa: F821
+log = setup(snakemake)
 
-from carbonbalance.core.assignment import read_coverage  # noqa: E402
-from carbonbalance.core.store import atomic_output, write_json  # noqa: E402
-from carbonbalance.zonal.stage import zonal_year  # noqa: E402
+from carbonbalance.core.assignment import read_coverage
+from carbonbalance.core.store import atomic_output, write_json
+from carbonbalance.zonal.stage import zonal_year
 
-sm = snakemake  # noqa: F821
+sm = snakemake
 year = int(sm.wildcards.year)
 inp = sm.input
-paths = {k: inp[k] for k in ("area", "emissions", "npp", "rh", "nep", "nightlight", "population", "landuse", "ndvi",
-                             "temperature", "precipitation")}
+paths = {
+    k: inp[k]
+    for k in (
+        "area",
+        "emissions",
+        "npp",
+        "rh",
+        "nep",
+        "nightlight",
+        "population",
+        "landuse",
+        "ndvi",
+        "temperature",
+        "precipitation",
+    )
+}
 paths["sequestration"] = inp.sequestration_tco2
 cov = read_coverage(inp.assignment)
-table, means = zonal_year(cov, paths, year, mode=sm.params.mode, landuse_codes=sm.params.landuse_codes,
-                          threads=sm.threads)
+table, means = zonal_year(
+    cov, paths, year, mode=sm.params.mode, landuse_codes=sm.params.landuse_codes, threads=sm.threads
+)
 table.attrs = {}
 with atomic_output(sm.output.table) as tmp:
     table.to_parquet(tmp, index=False)
 log.info("zonal %d (%s): %d units x %d columns", year, sm.params.mode, len(table), table.shape[1])
-write_json(sm.output.meta, {"zonal": {str(year): {"mode": sm.params.mode, "columns": list(table.columns),
-                                                   "mean_columns": means}}})
+write_json(
+    sm.output.meta,
+    {"zonal": {str(year): {"mode": sm.params.mode, "columns": list(table.columns), "mean_columns": means}}},
+)

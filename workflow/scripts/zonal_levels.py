@@ -2,15 +2,15 @@
 
 from _helpers import setup
 
-log = setup(snakemake)  # noqa: F821
+log = setup(snakemake)
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from carbonbalance.core.store import atomic_output, write_json  # noqa: E402
-from carbonbalance.zonal.levels import aggregate_levels  # noqa: E402
-from carbonbalance.zonal.stage import means_of  # noqa: E402
+from carbonbalance.core.store import atomic_output, write_json
+from carbonbalance.zonal.levels import aggregate_levels
+from carbonbalance.zonal.stage import means_of
 
-sm = snakemake  # noqa: F821
+sm = snakemake
 finest = pd.concat([pd.read_parquet(p) for p in sm.input.tables], ignore_index=True)
 units = pd.read_parquet(sm.input.units)
 means = means_of(finest.columns)  # recomputed per level from their sums and valid-cell counts

@@ -37,10 +37,15 @@ from carbonbalance.errors import InputError
 NOT_COMPUTED = "not computed"
 
 
-
-def compensation(t0: pd.DataFrame, t1: pd.DataFrame, params: CompensationParams,
-                 mean_emissions: pd.Series | float, region: pd.Series | None = None, suffix: str = "tco2",
-                 engel: pd.Series | None = None) -> pd.DataFrame:
+def compensation(
+    t0: pd.DataFrame,
+    t1: pd.DataFrame,
+    params: CompensationParams,
+    mean_emissions: pd.Series | float,
+    region: pd.Series | None = None,
+    suffix: str = "tco2",
+    engel: pd.Series | None = None,
+) -> pd.DataFrame:
     """Every step of the compensation per unit, between years t0 and t1 (values of t1).
 
     t0, t1 : one row per unit (index ``unit_id``) with ``ce_<m>``, ``ca_<m>`` (absorption),
@@ -52,8 +57,10 @@ def compensation(t0: pd.DataFrame, t1: pd.DataFrame, params: CompensationParams,
     """
     m = suffix
     ce, ca = f"ce_{m}", f"ca_{m}"
-    for name, frame, need in (("end year", t1, [ce, ca, "ecc", "gdp_1e4yuan", "engel_coefficient"]),
-                              ("start year", t0, [ce, "gdp_1e4yuan"])):
+    for name, frame, need in (
+        ("end year", t1, [ce, ca, "ecc", "gdp_1e4yuan", "engel_coefficient"]),
+        ("start year", t0, [ce, "gdp_1e4yuan"]),
+    ):
         for col in need:
             if col not in frame.columns:
                 raise InputError(f"compensation: no column {col!r} for the {name}")
@@ -62,13 +69,15 @@ def compensation(t0: pd.DataFrame, t1: pd.DataFrame, params: CompensationParams,
     b = t1
     en = (engel.reindex(units) if engel is not None else b["engel_coefficient"]).astype(float)
     reason = pd.Series("", index=units, dtype=object)
-    for text, bad in (("no start year", ~units.isin(t0.index)),
-                      (f"{ce} missing", b[ce].isna() | a[ce].isna()),
-                      (f"{ca} missing", b[ca].isna()),
-                      ("ECC missing", b["ecc"].isna()),
-                      ("GDP missing or <= 0", ~(b["gdp_1e4yuan"] > 0) | ~(a["gdp_1e4yuan"] > 0)),
-                      ("start-year emissions <= 0", ~(a[ce] > 0)),
-                      ("Engel coefficient missing", en.isna())):
+    for text, bad in (
+        ("no start year", ~units.isin(t0.index)),
+        (f"{ce} missing", b[ce].isna() | a[ce].isna()),
+        (f"{ca} missing", b[ca].isna()),
+        ("ECC missing", b["ecc"].isna()),
+        ("GDP missing or <= 0", ~(b["gdp_1e4yuan"] > 0) | ~(a["gdp_1e4yuan"] > 0)),
+        ("start-year emissions <= 0", ~(a[ce] > 0)),
+        ("Engel coefficient missing", en.isna()),
+    ):
         bad = np.asarray(bad, dtype=bool) & (reason == "").to_numpy()
         reason[bad] = text
     ok = reason == ""
@@ -99,8 +108,9 @@ def compensation(t0: pd.DataFrame, t1: pd.DataFrame, params: CompensationParams,
     else:
         factor = out["temporal_factor"] * out["spatial_factor"]
     out[f"c_revised_{m}"] = C * factor
-    out[f"l_revised_{m}"] = out[f"c_revised_{m}"] - out[f"p_{m}"] - (
-        0.0 if params.revised_base == "without_absorption" else CA)
+    out[f"l_revised_{m}"] = (
+        out[f"c_revised_{m}"] - out[f"p_{m}"] - (0.0 if params.revised_base == "without_absorption" else CA)
+    )
     out[f"alpha_yuan_per_{m}"] = params.alpha
     out["k"] = (b["gdp_1e4yuan"] / regional(b["gdp_1e4yuan"], "sum")).where(ok)
     out["engel_coefficient_used"] = en
@@ -108,11 +118,12 @@ def compensation(t0: pd.DataFrame, t1: pd.DataFrame, params: CompensationParams,
     out["gamma"] = out["k"] / (1.0 + np.exp(-t))
     out["m_1e4yuan"] = out[f"l_revised_{m}"] * params.alpha * out["gamma"] / 1e4
     brk = params.payer_break(out.loc[ok, "m_1e4yuan"])
-    out["class"] = np.where(~ok, NOT_COMPUTED, np.where(out["m_1e4yuan"] > 0,
-                                                       np.where(out["m_1e4yuan"] > brk, "high payer", "low payer"),
-                                                       "receiver"))
+    out["class"] = np.where(
+        ~ok,
+        NOT_COMPUTED,
+        np.where(out["m_1e4yuan"] > 0, np.where(out["m_1e4yuan"] > brk, "high payer", "low payer"), "receiver"),
+    )
     out["high_payer_break_1e4yuan"] = brk
     out["region"] = region
     out["reason"] = reason
     return out.reset_index()
-

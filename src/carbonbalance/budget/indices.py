@@ -25,6 +25,7 @@ import pandas as pd
 
 from carbonbalance.errors import InputError
 
+
 def _add_note(notes: pd.Series, mask, text: str) -> pd.Series:
     """Append ``text`` to the notes of the rows in ``mask`` ("; "-separated)."""
     mask = np.asarray(mask, dtype=bool)
@@ -36,8 +37,14 @@ def _add_note(notes: pd.Series, mask, text: str) -> pd.Series:
     return notes
 
 
-def balance_indices(df: pd.DataFrame, ce: str = "ce_tco2", cs: str = "cs_tco2", gdp: str = "gdp_1e4yuan",
-                    reference: str | None = None, source: str = "budget") -> pd.DataFrame:
+def balance_indices(
+    df: pd.DataFrame,
+    ce: str = "ce_tco2",
+    cs: str = "cs_tco2",
+    gdp: str = "gdp_1e4yuan",
+    reference: str | None = None,
+    source: str = "budget",
+) -> pd.DataFrame:
     """Add ``cb_<unit>``, ``cbi``, ``cii_<unit>``, ``ecc``, ``esc``, ``ce_mean_region_<unit>``
     and ``note`` to a table of units (``<unit>`` the suffix of ``ce``, e.g. ``tco2``).
 
@@ -69,8 +76,11 @@ def balance_indices(df: pd.DataFrame, ce: str = "ce_tco2", cs: str = "cs_tco2", 
     notes = _add_note(notes, s <= 0, "CBI undefined: CS <= 0")
     keys = ["year"] + ([reference] if reference else [])
     member = ~e_missing  # the units of the region whose CE is known
-    grp = pd.DataFrame({k: out[k] for k in keys}).assign(
-        e=e.where(member), s=s.where(member), g=g.where(member & ~g_bad)).groupby(keys, sort=False)
+    grp = (
+        pd.DataFrame({k: out[k] for k in keys})
+        .assign(e=e.where(member), s=s.where(member), g=g.where(member & ~g_bad))
+        .groupby(keys, sort=False)
+    )
     e_r, s_r, g_r = (grp[c].transform("sum").astype("float64") for c in ("e", "s", "g"))
     share_e = (e / e_r).where(~e_bad & (e_r > 0))
     out["ecc"] = np.where((g_r > 0) & ~g_bad, (g / g_r.where(g_r > 0)) / share_e, np.nan)
@@ -79,7 +89,9 @@ def balance_indices(df: pd.DataFrame, ce: str = "ce_tco2", cs: str = "cs_tco2", 
     notes = _add_note(notes, (s_r <= 0) & ~e_bad, "ESC undefined: regional CS <= 0")
     out[f"ce_mean_region{tail}"] = grp["e"].transform("mean").astype("float64")
     out["note"] = notes
-    out.attrs["excluded"] = {"ce_missing": int(e_missing.sum()), "ce_not_positive": int((~e_missing & (e <= 0)).sum()),
-                             "gdp_missing_or_negative": int(g_bad.sum())}
+    out.attrs["excluded"] = {
+        "ce_missing": int(e_missing.sum()),
+        "ce_not_positive": int((~e_missing & (e <= 0)).sum()),
+        "gdp_missing_or_negative": int(g_bad.sum()),
+    }
     return out
-

@@ -39,21 +39,27 @@ def factors(C, G, P, S, N) -> np.ndarray:
 
 def _reason(C, G, P, S, N) -> np.ndarray:
     reasons = np.full(np.shape(C), "", dtype=object)
-    for name, v in (("sequestration N", N), ("GDP G", G), ("population P", P), ("area S", S),
-                    ("emissions C", C)):
+    for name, v in (("sequestration N", N), ("GDP G", G), ("population P", P), ("area S", S), ("emissions C", C)):
         bad = ~np.isfinite(v) | (v <= 0) if name != "emissions C" else ~np.isfinite(v) | (v < 0)
-        reasons = np.where(bad & (reasons == ""), f"{name} <= 0 or missing" if name != "emissions C"
-                           else "emissions C < 0 or missing", reasons)
+        reasons = np.where(
+            bad & (reasons == ""),
+            f"{name} <= 0 or missing" if name != "emissions C" else "emissions C < 0 or missing",
+            reasons,
+        )
     return reasons
 
 
 def decompose(c0, g0, p0, s0, n0, cT, gT, pT, sT, nT) -> pd.DataFrame:
     """Q_0, Q_T, ΔQ, the four effects and a reason (empty when decomposed), per element."""
-    c0, g0, p0, s0, n0, cT, gT, pT, sT, nT = (np.atleast_1d(np.asarray(x, dtype="float64"))
-                                              for x in (c0, g0, p0, s0, n0, cT, gT, pT, sT, nT))
+    c0, g0, p0, s0, n0, cT, gT, pT, sT, nT = (
+        np.atleast_1d(np.asarray(x, dtype="float64")) for x in (c0, g0, p0, s0, n0, cT, gT, pT, sT, nT)
+    )
     r0, rT = _reason(c0, g0, p0, s0, n0), _reason(cT, gT, pT, sT, nT)
-    reason = np.where(r0 != "", np.char.add("year 0: ", r0.astype(str)),
-                      np.where(rT != "", np.char.add("year T: ", rT.astype(str)), ""))
+    reason = np.where(
+        r0 != "",
+        np.char.add("year 0: ", r0.astype(str)),
+        np.where(rT != "", np.char.add("year T: ", rT.astype(str)), ""),
+    )
     ok = reason == ""
     with np.errstate(divide="ignore", invalid="ignore"):
         q0, qT = c0 / n0, cT / nT

@@ -8,8 +8,8 @@ from typing import ClassVar
 
 import pandas as pd
 
-from carbonbalance.core.params import Section
 from carbonbalance.core.constants import CO2_TO_C
+from carbonbalance.core.params import Section
 from carbonbalance.errors import ConfigError, InputError
 
 #: reporting mass units of the budget and compensation tables -> column suffix and factor from t CO2
@@ -32,22 +32,26 @@ class CompensationParams(Section):
     """``tables.compensation``: every uncertain step of the compensation is a switch."""
 
     section: ClassVar[str] = "tables.compensation"
-    base_year: int | None = None       # None = the first year of the run
+    base_year: int | None = None  # None = the first year of the run
     price_min_yuan_per_t: float = 20.0
     price_max_yuan_per_t: float = 80.0
     exchange_rate_yuan_per_usd: float = 7.0
-    gdp_pc_ratio: float = 1.0          # per-capita GDP of the region / of the nation
-    threshold: str = "ecc"             # or ecc_minus_one
-    intensity: str = "both"            # or temporal, mean
+    gdp_pc_ratio: float = 1.0  # per-capita GDP of the region / of the nation
+    threshold: str = "ecc"  # or ecc_minus_one
+    intensity: str = "both"  # or temporal, mean
     revised_base: str = "with_absorption"  # or without_absorption
-    engel: str = "direct"              # or inverse
-    engel_source: str = "unit"         # or reference (the reference region's coefficient)
+    engel: str = "direct"  # or inverse
+    engel_source: str = "unit"  # or reference (the reference region's coefficient)
     high_payer_break: str | float = "median"  # or mean, or a number (10^4 yuan)
     d_years: list = field(default_factory=list)  # years over which D is averaged; empty = all
 
-    _CHOICES: ClassVar[dict] = {"threshold": ("ecc", "ecc_minus_one"), "intensity": ("both", "temporal", "mean"),
-                                "revised_base": ("with_absorption", "without_absorption"),
-                                "engel": ("direct", "inverse"), "engel_source": ("unit", "reference")}
+    _CHOICES: ClassVar[dict] = {
+        "threshold": ("ecc", "ecc_minus_one"),
+        "intensity": ("both", "temporal", "mean"),
+        "revised_base": ("with_absorption", "without_absorption"),
+        "engel": ("direct", "inverse"),
+        "engel_source": ("unit", "reference"),
+    }
 
     def check(self) -> None:
         for key, allowed in self._CHOICES.items():
@@ -56,8 +60,10 @@ class CompensationParams(Section):
         if self.price_min_yuan_per_t > self.price_max_yuan_per_t:
             raise ConfigError("tables.compensation: price_min_yuan_per_t exceeds price_max_yuan_per_t")
         if isinstance(self.high_payer_break, str) and self.high_payer_break not in ("median", "mean"):
-            raise ConfigError(f"tables.compensation.high_payer_break: {self.high_payer_break!r} is neither "
-                              f"'median', 'mean' nor a number (10^4 yuan)")
+            raise ConfigError(
+                f"tables.compensation.high_payer_break: {self.high_payer_break!r} is neither "
+                f"'median', 'mean' nor a number (10^4 yuan)"
+            )
         self.d_years = [int(y) for y in (self.d_years or [])]
 
     @property
@@ -111,11 +117,14 @@ class TablesParams(Section):
 
     def check(self) -> None:
         if self.emission_source not in EMISSION_SOURCES:
-            raise ConfigError(f"tables.emission_source: {self.emission_source!r} is not one of "
-                              f"{list(EMISSION_SOURCES)}")
+            raise ConfigError(
+                f"tables.emission_source: {self.emission_source!r} is not one of {list(EMISSION_SOURCES)}"
+            )
         if self.sequestration_source not in SEQUESTRATION_SOURCES:
-            raise ConfigError(f"tables.sequestration_source: {self.sequestration_source!r} is not one of "
-                              f"{list(SEQUESTRATION_SOURCES)}")
+            raise ConfigError(
+                f"tables.sequestration_source: {self.sequestration_source!r} is not one of "
+                f"{list(SEQUESTRATION_SOURCES)}"
+            )
         if self.mass_unit not in MASS_UNITS:
             raise ConfigError(f"tables.mass_unit: {self.mass_unit!r} is not one of {list(MASS_UNITS)}")
         if self.reference not in ("level", "parent"):

@@ -24,8 +24,7 @@ import pandas as pd
 from carbonbalance.budget.compensation import compensation
 from carbonbalance.budget.indices import balance_indices
 from carbonbalance.budget.lmdi import lmdi_table
-from carbonbalance.budget.params import (EMISSION_SOURCES, MASS_UNITS, SEQUESTRATION_SOURCES, TablesParams,
-                                         mass_suffix)
+from carbonbalance.budget.params import EMISSION_SOURCES, MASS_UNITS, SEQUESTRATION_SOURCES, TablesParams, mass_suffix
 from carbonbalance.budget.zoning import classify, schemes_from_config
 from carbonbalance.core.constants import C_TO_CO2
 from carbonbalance.errors import ConfigError, InputError
@@ -39,18 +38,27 @@ def _values(frame: pd.DataFrame, col: str, what: str, source: str) -> pd.DataFra
     return frame[["unit_id", "year", col]]
 
 
-def budget_base(level: str, zonal: pd.DataFrame, stats: pd.DataFrame, energy: pd.DataFrame | None,
-                absorption: pd.DataFrame | None, emission_source: str, sequestration_source: str,
-                mass_unit: str = "t CO2") -> pd.DataFrame:
+def budget_base(
+    level: str,
+    zonal: pd.DataFrame,
+    stats: pd.DataFrame,
+    energy: pd.DataFrame | None,
+    absorption: pd.DataFrame | None,
+    emission_source: str,
+    sequestration_source: str,
+    mass_unit: str = "t CO2",
+) -> pd.DataFrame:
     """Units of ``level`` per year with ``ce_<m>``, ``cs_<m>``, ``ca_<m>`` (m = the mass unit's
     suffix), GDP, population and area."""
-    for key, value, allowed in (("emission_source", emission_source, EMISSION_SOURCES),
-                                ("sequestration_source", sequestration_source, SEQUESTRATION_SOURCES)):
+    for key, value, allowed in (
+        ("emission_source", emission_source, EMISSION_SOURCES),
+        ("sequestration_source", sequestration_source, SEQUESTRATION_SOURCES),
+    ):
         if value not in allowed:
             raise ConfigError(f"tables.{key}: {value!r} is not one of {list(allowed)}")
     m = mass_suffix(mass_unit)
     from_co2 = MASS_UNITS[mass_unit][1]  # t CO2 -> reporting unit
-    from_c = from_co2 * C_TO_CO2         # t C -> reporting unit
+    from_c = from_co2 * C_TO_CO2  # t C -> reporting unit
     base = zonal.copy()
     lvl_stats = stats[stats["level"] == level]
     if emission_source == "grid":
@@ -86,8 +94,9 @@ def budget_base(level: str, zonal: pd.DataFrame, stats: pd.DataFrame, energy: pd
     return base
 
 
-def budget_table(base: pd.DataFrame, schemes: dict, reference: str | None, id_columns: list[str],
-                 suffix: str = "tco2") -> pd.DataFrame:
+def budget_table(
+    base: pd.DataFrame, schemes: dict, reference: str | None, id_columns: list[str], suffix: str = "tco2"
+) -> pd.DataFrame:
     """The budget table: ids, year, CE, CS, CB, CBI, CII, ECC, ESC, one zone column per scheme, note."""
     m = suffix
     t = balance_indices(base, ce=f"ce_{m}", cs=f"cs_{m}", reference=reference, source="budget")
@@ -100,8 +109,9 @@ def budget_table(base: pd.DataFrame, schemes: dict, reference: str | None, id_co
     return out
 
 
-def reference_engel(base: pd.DataFrame, stats: pd.DataFrame, parent: tuple | None, reference: str | None,
-                    year: int) -> tuple[pd.Series, str]:
+def reference_engel(
+    base: pd.DataFrame, stats: pd.DataFrame, parent: tuple | None, reference: str | None, year: int
+) -> tuple[pd.Series, str]:
     """The Engel coefficient of each unit's reference region in ``year`` and how it was found.
 
     The statistics row of the region (the parent unit, or the one parent all units of the
@@ -115,22 +125,39 @@ def reference_engel(base: pd.DataFrame, stats: pd.DataFrame, parent: tuple | Non
             value = rows[parent[1]].astype(str).map(p_rows["engel_coefficient"])
             if value.notna().all():
                 return value, f"{parent[0]} statistics"
-            log.warning("compensation: no %s Engel coefficient for %s in %s; population-weighted mean of the units",
-                        parent[0], sorted(set(rows.loc[value.isna(), parent[1]].astype(str)))[:10], year)
+            log.warning(
+                "compensation: no %s Engel coefficient for %s in %s; population-weighted mean of the units",
+                parent[0],
+                sorted(set(rows.loc[value.isna(), parent[1]].astype(str)))[:10],
+                year,
+            )
     region = rows[reference].astype(str) if reference else pd.Series("all", index=rows.index)
-    w = rows["population_persons"].where(rows["engel_coefficient"].notna()) \
-        if "population_persons" in rows.columns else rows["engel_coefficient"].notna().astype(float)
+    w = (
+        rows["population_persons"].where(rows["engel_coefficient"].notna())
+        if "population_persons" in rows.columns
+        else rows["engel_coefficient"].notna().astype(float)
+    )
     num = (rows["engel_coefficient"] * w).groupby(region).transform("sum")
     return num / w.groupby(region).transform("sum"), "population-weighted mean of the units"
 
 
-def compensation_table(budget: pd.DataFrame, base: pd.DataFrame, params: TablesParams, base_year: int,
-                       id_columns: list[str], stats: pd.DataFrame, parent: tuple | None,
-                       reference: str | None) -> tuple[pd.DataFrame, dict]:
+def compensation_table(
+    budget: pd.DataFrame,
+    base: pd.DataFrame,
+    params: TablesParams,
+    base_year: int,
+    id_columns: list[str],
+    stats: pd.DataFrame,
+    parent: tuple | None,
+    reference: str | None,
+) -> tuple[pd.DataFrame, dict]:
     """Compensation of every later year against ``base_year`` (one block of rows per year)."""
     m, cp = params.suffix, params.compensation
-    extra = [c for c in ("gdp_1e4yuan", "engel_coefficient", f"ca_{m}", "population_persons")
-             if c not in budget.columns and c in base.columns]
+    extra = [
+        c
+        for c in ("gdp_1e4yuan", "engel_coefficient", f"ca_{m}", "population_persons")
+        if c not in budget.columns and c in base.columns
+    ]
     full = budget.merge(base[["unit_id", "year"] + extra], on=["unit_id", "year"], how="left")
     region = full.set_index(["unit_id", "year"])[reference].astype(str) if reference else None
     years = sorted(full["year"].unique())
@@ -141,10 +168,13 @@ def compensation_table(budget: pd.DataFrame, base: pd.DataFrame, params: TablesP
     in_d = full[full["year"].isin(d_years)]
     groups = in_d[reference].astype(str) if reference else pd.Series("all", index=in_d.index)
     d_by_region = in_d[f"ce_{m}"].groupby(groups.to_numpy()).mean()  # D per reference region
-    record = {"d_years": [int(y) for y in d_years], f"d_{m}_by_region": {str(k): float(v)
-                                                                        for k, v in d_by_region.items()},
-              "engel_source": cp.engel_source, "high_payer_break": cp.high_payer_break,
-              "regions": "parent" if reference else "level"}
+    record = {
+        "d_years": [int(y) for y in d_years],
+        f"d_{m}_by_region": {str(k): float(v) for k, v in d_by_region.items()},
+        "engel_source": cp.engel_source,
+        "high_payer_break": cp.high_payer_break,
+        "regions": "parent" if reference else "level",
+    }
     t0 = full[full["year"] == base_year].set_index("unit_id")
     frames = []
     for year in [y for y in years if y > base_year]:
@@ -170,8 +200,15 @@ def compensation_table(budget: pd.DataFrame, base: pd.DataFrame, params: TablesP
 
 def lmdi_level_table(base: pd.DataFrame, periods: list, id_columns: list[str], suffix: str = "tco2") -> pd.DataFrame:
     """LMDI of Q = CE/CS per unit (and the whole level as ``region``) for every period."""
-    panel = base.rename(columns={f"ce_{suffix}": "c", "gdp_1e4yuan": "g", "population_persons": "p",
-                                 "area_km2": "s", f"cs_{suffix}": "n"})
+    panel = base.rename(
+        columns={
+            f"ce_{suffix}": "c",
+            "gdp_1e4yuan": "g",
+            "population_persons": "p",
+            "area_km2": "s",
+            f"cs_{suffix}": "n",
+        }
+    )
     for col in ("c", "g", "p", "s", "n"):
         if col not in panel.columns:
             raise InputError(f"lmdi: missing input column for {col!r}")
@@ -183,25 +220,34 @@ def lmdi_level_table(base: pd.DataFrame, periods: list, id_columns: list[str], s
     return out
 
 
-def run_tables(level: str, parent: tuple | None, zonal: pd.DataFrame, stats: pd.DataFrame,
-               energy: pd.DataFrame | None, absorption: pd.DataFrame | None, cfg: dict | TablesParams,
-               years: list[int]) -> dict:
+def run_tables(
+    level: str,
+    parent: tuple | None,
+    zonal: pd.DataFrame,
+    stats: pd.DataFrame,
+    energy: pd.DataFrame | None,
+    absorption: pd.DataFrame | None,
+    cfg: dict | TablesParams,
+    years: list[int],
+) -> dict:
     """All tables of one level: {"budget", "compensation", "lmdi"} DataFrames and a record.
 
     parent : (level name, id column) of the level above, None for the coarsest
     """
     p = cfg if isinstance(cfg, TablesParams) else TablesParams.from_config(cfg)
     schemes = schemes_from_config(p.zoning.schemes, p.zoning.custom)
-    base = budget_base(level, zonal, stats, energy, absorption, p.emission_source, p.sequestration_source,
-                       p.mass_unit)
+    base = budget_base(level, zonal, stats, energy, absorption, p.emission_source, p.sequestration_source, p.mass_unit)
     reference = None
     if p.reference == "parent":
         if parent is None:
             log.warning("tables %s: no parent level, the reference region is the whole level", level)
         else:
             reference = parent[1]
-    id_columns = [c for c in ["unit_id", "name"] + [c for c in zonal.columns if c.endswith("_id") and c != "unit_id"]
-                  if c in base.columns]
+    id_columns = [
+        c
+        for c in ["unit_id", "name"] + [c for c in zonal.columns if c.endswith("_id") and c != "unit_id"]
+        if c in base.columns
+    ]
     budget = budget_table(base, schemes, reference, id_columns, p.suffix)
     base_year = int(p.compensation.base_year or min(years))
     comp, comp_record = compensation_table(budget, base, p, base_year, id_columns, stats, parent, reference)
@@ -211,12 +257,18 @@ def run_tables(level: str, parent: tuple | None, zonal: pd.DataFrame, stats: pd.
     excluded = budget.attrs["excluded"]
     if any(excluded.values()):
         log.warning("tables %s: unit-years without some indices: %s (see the note column)", level, excluded)
-    record = {"emission_source": p.emission_source, "sequestration_source": p.sequestration_source,
-              "mass_unit": p.mass_unit, "mass_columns_suffix": p.suffix,
-              "reference": reference or "level", "zones": zones, "lmdi_periods": [list(x) for x in periods],
-              "compensation_base_year": base_year, "compensation": comp_record,
-              "units_with_notes": int((budget["note"] != "").sum()),
-              "unit_years_excluded_from_indices": excluded,
-              "lmdi_not_decomposable": int((lmdi["reason"] != "").sum())}
+    record = {
+        "emission_source": p.emission_source,
+        "sequestration_source": p.sequestration_source,
+        "mass_unit": p.mass_unit,
+        "mass_columns_suffix": p.suffix,
+        "reference": reference or "level",
+        "zones": zones,
+        "lmdi_periods": [list(x) for x in periods],
+        "compensation_base_year": base_year,
+        "compensation": comp_record,
+        "units_with_notes": int((budget["note"] != "").sum()),
+        "unit_years_excluded_from_indices": excluded,
+        "lmdi_not_decomposable": int((lmdi["reason"] != "").sum()),
+    }
     return {"budget": budget, "compensation": comp, "lmdi": lmdi, "record": record}
-

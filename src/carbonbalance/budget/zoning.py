@@ -25,8 +25,17 @@ log = logging.getLogger(__name__)
 
 UNCLASSIFIED = "unclassified"
 #: quantity -> budget column; masses carry the reporting unit's suffix (``_tco2`` or ``_tc``)
-QUANTITIES = {"ce": "ce_", "cs": "cs_", "cb": "cb_", "cii": "cii_", "cbi": "cbi", "q": "cbi",
-              "ecc": "ecc", "esc": "esc", "ce_mean": "ce_mean_region_"}
+QUANTITIES = {
+    "ce": "ce_",
+    "cs": "cs_",
+    "cb": "cb_",
+    "cii": "cii_",
+    "cbi": "cbi",
+    "q": "cbi",
+    "ecc": "ecc",
+    "esc": "esc",
+    "ce_mean": "ce_mean_region_",
+}
 MASS_SUFFIXES = ("tco2", "tc")
 OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 
@@ -66,19 +75,24 @@ def check_scheme(name: str, scheme) -> None:
             raise ConfigError(f"zoning scheme {name!r}, zone #{k + 1}: needs a 'zone' name and 'when' conditions")
         for cond in z.get("when") or []:
             if not (isinstance(cond, (list, tuple)) and len(cond) == 3):
-                raise ConfigError(f"zoning scheme {name!r}, zone {z['zone']!r}: condition {cond!r} is not "
-                                  f"[left, op, right]")
+                raise ConfigError(
+                    f"zoning scheme {name!r}, zone {z['zone']!r}: condition {cond!r} is not [left, op, right]"
+                )
             left, op, right = cond
             if op not in OPS:
-                raise ConfigError(f"zoning scheme {name!r}, zone {z['zone']!r}: unknown operator {op!r} "
-                                  f"(use one of {list(OPS)})")
+                raise ConfigError(
+                    f"zoning scheme {name!r}, zone {z['zone']!r}: unknown operator {op!r} (use one of {list(OPS)})"
+                )
             for term in (left, right):
                 if isinstance(term, str) and term.lower() not in QUANTITIES:
-                    raise ConfigError(f"zoning scheme {name!r}, zone {z['zone']!r}: unknown quantity {term!r} "
-                                      f"(known: {sorted(QUANTITIES)})")
+                    raise ConfigError(
+                        f"zoning scheme {name!r}, zone {z['zone']!r}: unknown quantity {term!r} "
+                        f"(known: {sorted(QUANTITIES)})"
+                    )
                 if not isinstance(term, (str, int, float)):
-                    raise ConfigError(f"zoning scheme {name!r}, zone {z['zone']!r}: {term!r} is neither a "
-                                      f"quantity nor a number")
+                    raise ConfigError(
+                        f"zoning scheme {name!r}, zone {z['zone']!r}: {term!r} is neither a quantity nor a number"
+                    )
 
 
 def schemes_from_config(names: list[str], custom: dict | None = None) -> dict:
@@ -91,8 +105,9 @@ def schemes_from_config(names: list[str], custom: dict | None = None) -> dict:
         elif name in PRESETS:
             out[name] = PRESETS[name]
         else:
-            raise ConfigError(f"zoning scheme {name!r} is neither a preset ({sorted(PRESETS)}) nor defined in "
-                              f"tables.zoning.custom")
+            raise ConfigError(
+                f"zoning scheme {name!r} is neither a preset ({sorted(PRESETS)}) nor defined in tables.zoning.custom"
+            )
     for name, scheme in out.items():
         check_scheme(name, scheme)
     return out

@@ -5,12 +5,33 @@ from __future__ import annotations
 import numpy as np
 
 from carbonbalance.casa.kernels import casa_block
-from carbonbalance.casa.params import ANNUAL_TERMS, MONTHLY_TERMS, STATUS, TYPES, CasaParams, month_days, n_out, term_slots
+from carbonbalance.casa.params import (
+    ANNUAL_TERMS,
+    MONTHLY_TERMS,
+    STATUS,
+    TYPES,
+    CasaParams,
+    month_days,
+    n_out,
+    term_slots,
+)
 from carbonbalance.errors import ConfigError
 
 
-def run_block(ndvi, temperature, precipitation, radiation, vtype, params: CasaParams,
-              ndvi_min, ndvi_max, lat=None, year=None, dtype="float32", terms=MONTHLY_TERMS) -> np.ndarray:
+def run_block(
+    ndvi,
+    temperature,
+    precipitation,
+    radiation,
+    vtype,
+    params: CasaParams,
+    ndvi_min,
+    ndvi_max,
+    lat=None,
+    year=None,
+    dtype="float32",
+    terms=MONTHLY_TERMS,
+) -> np.ndarray:
     """Run :func:`casa_block` on in-memory arrays; returns the stacked (n_out(terms), ny, nx) output."""
     vtype = np.asarray(vtype, dtype="int8")
     ny, nx = vtype.shape
@@ -22,13 +43,25 @@ def run_block(ndvi, temperature, precipitation, radiation, vtype, params: CasaPa
         lat = np.zeros((1, 1))
     days, doy = month_days(year)
     out = np.empty((n_out(terms), ny, nx), dtype=dtype)
-    casa_block(ndvi, temperature, precipitation, radiation, vtype, lat, days, doy,
-               params.kernel_scalars(ndvi_min, ndvi_max), term_slots(terms), out)
+    casa_block(
+        ndvi,
+        temperature,
+        precipitation,
+        radiation,
+        vtype,
+        lat,
+        days,
+        doy,
+        params.kernel_scalars(ndvi_min, ndvi_max),
+        term_slots(terms),
+        out,
+    )
     return out
 
 
-def run_cell(ndvi, temperature, precipitation, radiation, casa_type, params=None,
-             ndvi_limits=None, latitude=None, year=None) -> dict:
+def run_cell(
+    ndvi, temperature, precipitation, radiation, casa_type, params=None, ndvi_limits=None, latitude=None, year=None
+) -> dict:
     """CASA for one cell, with the grid kernel: 12-month sequences in, a dict of terms out.
 
     Parameters
@@ -61,12 +94,20 @@ def run_cell(ndvi, temperature, precipitation, radiation, casa_type, params=None
             raise ValueError(f"{name}: need 12 monthly values, got {a.shape[0]}")
         return a.reshape(12, 1, 1)
 
-    out = run_block(col(ndvi, "ndvi"), col(temperature, "temperature"),
-                    col(precipitation, "precipitation"), col(radiation, "radiation"),
-                    np.array([[k]], dtype="int8"), params, mins, maxs,
-                    lat=None if latitude is None else np.array([[latitude]], dtype="float64"),
-                    year=year, dtype="float64")[:, 0, 0]
-    res = {name: out[q * 12:(q + 1) * 12].copy() for q, name in enumerate(MONTHLY_TERMS)}
+    out = run_block(
+        col(ndvi, "ndvi"),
+        col(temperature, "temperature"),
+        col(precipitation, "precipitation"),
+        col(radiation, "radiation"),
+        np.array([[k]], dtype="int8"),
+        params,
+        mins,
+        maxs,
+        lat=None if latitude is None else np.array([[latitude]], dtype="float64"),
+        year=year,
+        dtype="float64",
+    )[:, 0, 0]
+    res = {name: out[q * 12 : (q + 1) * 12].copy() for q, name in enumerate(MONTHLY_TERMS)}
     a0 = len(MONTHLY_TERMS) * 12
     annual = dict(zip(ANNUAL_TERMS, out[a0:]))
     res["topt"] = float(annual["topt"])
@@ -74,4 +115,3 @@ def run_cell(ndvi, temperature, precipitation, radiation, casa_type, params=None
         res[f"{name}_annual"] = float(annual[name])
     res["status"] = STATUS[int(annual["status"])]
     return res
-

@@ -17,9 +17,22 @@ import numpy as np
 import xarray as xr
 
 from carbonbalance.casa import kernels
-from carbonbalance.casa.params import (ANNUAL_TERMS, ANNUAL_UNITS, LONG_NAMES, MONTHLY_TERMS, NTYPES, STATUS, TYPES,
-                                       UNITS, CasaParams, month_days, n_out, term_slots, type_lookup,
-                                       vegetation_type)
+from carbonbalance.casa.params import (
+    ANNUAL_TERMS,
+    ANNUAL_UNITS,
+    LONG_NAMES,
+    MONTHLY_TERMS,
+    NTYPES,
+    STATUS,
+    TYPES,
+    UNITS,
+    CasaParams,
+    month_days,
+    n_out,
+    term_slots,
+    type_lookup,
+    vegetation_type,
+)
 from carbonbalance.core.blocks import chunked_view, compute
 from carbonbalance.core.grid import GridSpec
 from carbonbalance.errors import InputError
@@ -51,9 +64,14 @@ def study_area_mask(units_path, grid: GridSpec) -> np.ndarray:
     units = gpd.read_file(units_path)
     if units.crs is not None and not units.crs.equals(grid.pyproj_crs):
         units = units.to_crs(grid.crs)
-    return rasterize(((g, 1) for g in units.geometry if g is not None and not g.is_empty),
-                     out_shape=grid.shape, transform=grid.transform, all_touched=True,
-                     fill=0, dtype="uint8").astype(bool)
+    return rasterize(
+        ((g, 1) for g in units.geometry if g is not None and not g.is_empty),
+        out_shape=grid.shape,
+        transform=grid.transform,
+        all_touched=True,
+        fill=0,
+        dtype="uint8",
+    ).astype(bool)
 
 
 def ndvi_limits(ndvi, vtype, params: CasaParams, mask=None, threads: int = 1) -> tuple:
@@ -70,19 +88,29 @@ def ndvi_limits(ndvi, vtype, params: CasaParams, mask=None, threads: int = 1) ->
     nbins = int(round(1.0 / width))
     nd = _data(ndvi)
     vt = _data(vtype, nd.chunks[1:])
-    mk = (da.ones(vt.shape, dtype=bool, chunks=vt.chunks) if mask is None
-          else _data(mask, vt.chunks))
+    mk = da.ones(vt.shape, dtype=bool, chunks=vt.chunks) if mask is None else _data(mask, vt.chunks)
 
     def block(n, v, m):
         return kernels.ndvi_histogram(n, v[0], m[0], nbins, width)[None, None, None]
 
-    hist = da.map_blocks(block, nd, vt[None], mk[None], dtype="int64",
-                         chunks=((1,),) + tuple(((1,) * len(c)) for c in nd.chunks[1:])
-                         + ((NTYPES,), (nbins,)), new_axis=[3, 4])
+    hist = da.map_blocks(
+        block,
+        nd,
+        vt[None],
+        mk[None],
+        dtype="int64",
+        chunks=((1,),) + tuple(((1,) * len(c)) for c in nd.chunks[1:]) + ((NTYPES,), (nbins,)),
+        new_axis=[3, 4],
+    )
     counts = compute(hist.sum(axis=(0, 1, 2)), threads=threads, label="NDVI histograms")[0]
     mins, maxs = tmin.copy(), tmax.copy()
-    record = {"method": "percentile", "percentiles": list(params.percentiles), "bin_width": width,
-              "error_bound": f"< {width} NDVI (histogram bin width)", "types": {}}
+    record = {
+        "method": "percentile",
+        "percentiles": list(params.percentiles),
+        "bin_width": width,
+        "error_bound": f"< {width} NDVI (histogram bin width)",
+        "types": {},
+    }
     lo_q, hi_q = params.percentiles
     for k, t in enumerate(TYPES):
         n = int(counts[k].sum())
@@ -91,8 +119,9 @@ def ndvi_limits(ndvi, vtype, params: CasaParams, mask=None, threads: int = 1) ->
             rec["source"] = "table (type absent)"
         elif n < params.min_percentile_samples:
             rec["source"] = f"table (only {n} samples < min_percentile_samples)"
-            log.warning("NDVI limits of %s: only %d cell-months, using the fixed table %.3f .. %.3f", t, n,
-                        tmin[k], tmax[k])
+            log.warning(
+                "NDVI limits of %s: only %d cell-months, using the fixed table %.3f .. %.3f", t, n, tmin[k], tmax[k]
+            )
         else:
             lo = kernels.histogram_percentile(counts[k], lo_q, width)
             hi = kernels.histogram_percentile(counts[k], hi_q, width)
@@ -105,8 +134,7 @@ def ndvi_limits(ndvi, vtype, params: CasaParams, mask=None, threads: int = 1) ->
         rec["min"], rec["max"] = float(mins[k]), float(maxs[k])
         record["types"][t] = rec
         if n:
-            log.info("NDVI limits %-5s %.4f .. %.4f from %d cell-months (%s)", t, mins[k], maxs[k], n,
-                     rec["source"])
+            log.info("NDVI limits %-5s %.4f .. %.4f from %d cell-months (%s)", t, mins[k], maxs[k], n, rec["source"])
     return mins, maxs, record
 
 
@@ -123,9 +151,20 @@ def latitude(grid: GridSpec, chunks) -> da.Array:
     return da.map_blocks(block, chunks=chunks, dtype="float64")
 
 
-def casa_stacked(ndvi, temperature, precipitation, radiation, vtype, params: CasaParams,
-                 ndvi_min, ndvi_max, lat=None, year=None, dtype="float32",
-                 terms=MONTHLY_TERMS) -> da.Array:
+def casa_stacked(
+    ndvi,
+    temperature,
+    precipitation,
+    radiation,
+    vtype,
+    params: CasaParams,
+    ndvi_min,
+    ndvi_max,
+    lat=None,
+    year=None,
+    dtype="float32",
+    terms=MONTHLY_TERMS,
+) -> da.Array:
     """The kernel's stacked output (n_out(terms), y, x) as a lazy dask array (one kernel call per chunk).
 
     ``terms``: the monthly terms to keep (any of :data:`~carbonbalance.casa.params.MONTHLY_TERMS`,
@@ -157,8 +196,9 @@ def casa_stacked(ndvi, temperature, precipitation, radiation, vtype, params: Cas
         kernels.casa_block(n, t, p, s, v[0], lt[0] if corr else np.zeros((1, 1)), days, doy, scalars, slots, out)
         return out
 
-    return da.map_blocks(block, *ins, vt[None], la[None], dtype=dtype, meta=np.empty((0, 0, 0), dtype),
-                         chunks=((nout,),) + chunks[1:])
+    return da.map_blocks(
+        block, *ins, vt[None], la[None], dtype=dtype, meta=np.empty((0, 0, 0), dtype), chunks=((nout,),) + chunks[1:]
+    )
 
 
 def as_dataset(stacked: da.Array, terms=MONTHLY_TERMS) -> xr.Dataset:
@@ -169,8 +209,7 @@ def as_dataset(stacked: da.Array, terms=MONTHLY_TERMS) -> xr.Dataset:
     data_vars = {}
     kept = [t for t in MONTHLY_TERMS if t in set(terms)]
     for q, name in enumerate(kept):
-        data_vars[name] = (dims, stacked[q * 12:(q + 1) * 12],
-                           {"units": UNITS[name], "long_name": LONG_NAMES[name]})
+        data_vars[name] = (dims, stacked[q * 12 : (q + 1) * 12], {"units": UNITS[name], "long_name": LONG_NAMES[name]})
     a0 = len(kept) * 12
     for q, name in enumerate(ANNUAL_TERMS):
         key = f"annual_{name}" if name in ("npp", "rh", "nep") else name
@@ -184,7 +223,6 @@ def as_dataset(stacked: da.Array, terms=MONTHLY_TERMS) -> xr.Dataset:
 def casa_dataset(*args, terms=MONTHLY_TERMS, **kwargs) -> xr.Dataset:
     """CASA terms, lazily (arguments of :func:`casa_stacked`, layers of :func:`as_dataset`)."""
     return as_dataset(casa_stacked(*args, terms=terms, **kwargs), terms)
-
 
 
 _NS = len(STATUS)
@@ -202,8 +240,19 @@ def _slots(sizes: dict) -> dict:
 #: layout of a block summary vector: status counts, counters, annual flags, NPP sum and
 #: cell count per type, NEP sum, sequestration sum, vegetated cells without NDVI per month
 #: and vegetated cells (all summed over blocks), then the NPP max.
-_SLOTS = _slots({"status": _NS, "counters": _NC, "annual_flagged": 1, "npp_sum_by_type": NTYPES,
-                 "n_by_type": NTYPES, "nep_sum": 1, "seq_total": 1, "gaps_by_month": 12, "n_vegetated": 1})
+_SLOTS = _slots(
+    {
+        "status": _NS,
+        "counters": _NC,
+        "annual_flagged": 1,
+        "npp_sum_by_type": NTYPES,
+        "n_by_type": NTYPES,
+        "nep_sum": 1,
+        "seq_total": 1,
+        "gaps_by_month": 12,
+        "n_vegetated": 1,
+    }
+)
 _NSUM = _SLOTS["n_vegetated"][1]
 
 
@@ -211,20 +260,20 @@ def _summarise_block(s, v, q, ndvi, annual_max, a0):
     out = np.zeros(_NSUM + 1)
     status = s[a0 + 4].astype("int64").ravel()
     out[0:_NS] = np.bincount(status, minlength=_NS)[:_NS]
-    out[_NS:_NS + _NC] = s[a0 + 5:].reshape(_NC, -1).sum(axis=1, dtype="float64")
+    out[_NS : _NS + _NC] = s[a0 + 5 :].reshape(_NC, -1).sum(axis=1, dtype="float64")
     npp = s[a0].astype("float64")
     good = np.isfinite(npp)
     out[_NS + _NC] = int((npp[good] > annual_max).sum())
     k = v[0][good].astype("int64")
     o = _SLOTS["npp_sum_by_type"][0]
-    out[o:o + NTYPES] = np.bincount(k, weights=npp[good], minlength=NTYPES)[:NTYPES]
+    out[o : o + NTYPES] = np.bincount(k, weights=npp[good], minlength=NTYPES)[:NTYPES]
     o = _SLOTS["n_by_type"][0]
-    out[o:o + NTYPES] = np.bincount(k, minlength=NTYPES)[:NTYPES]
+    out[o : o + NTYPES] = np.bincount(k, minlength=NTYPES)[:NTYPES]
     out[_SLOTS["nep_sum"][0]] = np.nansum(s[a0 + 2], dtype="float64")
     out[_SLOTS["seq_total"][0]] = np.nansum(q[0], dtype="float64")
     veg = v[0] >= 0
     o = _SLOTS["gaps_by_month"][0]
-    out[o:o + 12] = (~np.isfinite(ndvi) & veg[None]).sum(axis=(1, 2))
+    out[o : o + 12] = (~np.isfinite(ndvi) & veg[None]).sum(axis=(1, 2))
     out[_SLOTS["n_vegetated"][0]] = veg.sum()
     out[_NSUM] = npp[good].max() if good.any() else -np.inf
     return out[None, None, None]
@@ -234,12 +283,20 @@ def block_summaries(stacked: da.Array, vtype, seq, params: CasaParams, n_monthly
     """One summary vector per chunk (counts, sums, max), reduced over chunks; lazy."""
     nb = tuple((1,) * len(c) for c in stacked.chunks[1:])
     nd = _data(ndvi).rechunk({0: 12}).rechunk((12,) + stacked.chunks[1:])
-    per_block = da.map_blocks(_summarise_block, stacked, _data(vtype, stacked.chunks[1:])[None], seq[None], nd,
-                              float(params.annual_npp_max), 12 * n_monthly, dtype="float64",
-                              meta=np.empty((0, 0, 0, 0)),
-                              chunks=((1,),) + nb + ((_NSUM + 1,),), new_axis=[3])
-    return da.concatenate([per_block[..., :_NSUM].sum(axis=(0, 1, 2)),
-                           per_block[..., _NSUM:].max(axis=(0, 1, 2))])
+    per_block = da.map_blocks(
+        _summarise_block,
+        stacked,
+        _data(vtype, stacked.chunks[1:])[None],
+        seq[None],
+        nd,
+        float(params.annual_npp_max),
+        12 * n_monthly,
+        dtype="float64",
+        meta=np.empty((0, 0, 0, 0)),
+        chunks=((1,),) + nb + ((_NSUM + 1,),),
+        new_axis=[3],
+    )
+    return da.concatenate([per_block[..., :_NSUM].sum(axis=(0, 1, 2)), per_block[..., _NSUM:].max(axis=(0, 1, 2))])
 
 
 def unpack(summ: np.ndarray) -> dict:
@@ -248,4 +305,3 @@ def unpack(summ: np.ndarray) -> dict:
         red[k] = float(red[k][0])
     red["npp_max"] = float(summ[_NSUM])
     return red
-

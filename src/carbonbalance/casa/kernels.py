@@ -51,7 +51,7 @@ import numpy as np
 
 _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10
-_INV_LN2 = 1.44269504088896338700e+00
+_INV_LN2 = 1.44269504088896338700e00
 
 
 @numba.njit(nogil=True, cache=True)
@@ -61,9 +61,9 @@ def vexp(x, out, n, scratch):
     for i in range(n):
         xi = min(max(x[i], -700.0), 700.0)
         k = math.floor(xi * _INV_LN2 + 0.5)
-        r = (xi - k * _LN2_HI) - k * _LN2_LO          # |r| <= ln2/2
-        scratch[i] = (np.int64(k) + 1023) << 52       # 2^k as float64 bits
-        p = 1.0 / 6227020800.0                        # Taylor series to r^13 (error < 1e-17)
+        r = (xi - k * _LN2_HI) - k * _LN2_LO  # |r| <= ln2/2
+        scratch[i] = (np.int64(k) + 1023) << 52  # 2^k as float64 bits
+        p = 1.0 / 6227020800.0  # Taylor series to r^13 (error < 1e-17)
         p = p * r + 1.0 / 479001600.0
         p = p * r + 1.0 / 39916800.0
         p = p * r + 1.0 / 3628800.0
@@ -160,8 +160,8 @@ def casa_block(ndvi, temp, prec, sol, vtype, lat, days, doy, k, slots, out):
     best = np.empty(nx)
     topt_row = np.empty(nx)
     nmiss = np.empty(nx, dtype=np.int64)
-    col = np.empty(nx, dtype=np.int64)       # column of the n-th computed cell of the row
-    kk = np.empty(nx, dtype=np.int64)        # its type
+    col = np.empty(nx, dtype=np.int64)  # column of the n-th computed cell of the row
+    kk = np.empty(nx, dtype=np.int64)  # its type
     topt = np.empty(nx)
     heat = np.empty(nx)
     expo = np.empty(nx)
@@ -169,7 +169,7 @@ def casa_block(ndvi, temp, prec, sol, vtype, lat, days, doy, k, slots, out):
     te1b = np.empty(nx)
     e2a = np.empty(nx)
     e2b = np.empty(nx)
-    ln_t = np.empty((12, w))                 # log T of months with T > 0 (row layout)
+    ln_t = np.empty((12, w))  # log T of months with T > 0 (row layout)
     tb = np.empty(w)
     xb = np.empty(w)
     yb = np.empty(w)
@@ -237,7 +237,7 @@ def casa_block(ndvi, temp, prec, sol, vtype, lat, days, doy, k, slots, out):
             to = topt_row[j]
             h = heat[n]
             topt[n] = to
-            expo[n] = 6.75e-7 * h ** 3 - 7.71e-5 * h ** 2 + 1.792e-2 * h + 0.49239
+            expo[n] = 6.75e-7 * h**3 - 7.71e-5 * h**2 + 1.792e-2 * h + 0.49239
             ln_heat[n] = math.log(h) if h > 0.0 else 0.0
             # the quadratic turns negative for Topt < -24.7 or > 64.7 °C: counted, and
             # floored at 0 with t_eps1_floor (off by default, as in the SPEC)
@@ -430,4 +430,3 @@ def histogram_percentile(counts: np.ndarray, q: float, width: float) -> float:
     hi_r = min(lo_r + 1, n - 1)
     frac = h - lo_r
     return at_rank(lo_r) + frac * (at_rank(hi_r) - at_rank(lo_r))
-

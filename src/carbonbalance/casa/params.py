@@ -18,40 +18,87 @@ TYPES = ("ENF", "EBF", "DNF", "DBF", "MF", "shrub", "grass", "crop", "other")
 NTYPES = len(TYPES)
 
 #: Monthly terms in the order of the kernel's stacked output.
-MONTHLY_TERMS = ("fpar", "t_eps1", "t_eps2", "w_eps", "ep0", "rn", "e", "ep", "eps", "apar",
-                 "npp", "rh", "nep")
+MONTHLY_TERMS = ("fpar", "t_eps1", "t_eps2", "w_eps", "ep0", "rn", "e", "ep", "eps", "apar", "npp", "rh", "nep")
 #: Per-cell annual outputs and counters following the monthly block.
-ANNUAL_TERMS = ("npp", "rh", "nep", "topt", "status", "n_cold_months", "n_ep_zero_months",
-                "n_p_zero_months", "n_ndvi_filled_months", "n_npp_month_flagged", "n_t_eps1_negative")
+ANNUAL_TERMS = (
+    "npp",
+    "rh",
+    "nep",
+    "topt",
+    "status",
+    "n_cold_months",
+    "n_ep_zero_months",
+    "n_p_zero_months",
+    "n_ndvi_filled_months",
+    "n_npp_month_flagged",
+    "n_t_eps1_negative",
+)
 
 UNITS = {
-    "fpar": "1", "t_eps1": "1", "t_eps2": "1", "w_eps": "1",
-    "ep0": "mm month-1", "rn": "mm month-1", "e": "mm month-1", "ep": "mm month-1",
-    "eps": "g C MJ-1", "apar": "MJ m-2 month-1",
-    "npp": "g C m-2 month-1", "rh": "g C m-2 month-1", "nep": "g C m-2 month-1",
+    "fpar": "1",
+    "t_eps1": "1",
+    "t_eps2": "1",
+    "w_eps": "1",
+    "ep0": "mm month-1",
+    "rn": "mm month-1",
+    "e": "mm month-1",
+    "ep": "mm month-1",
+    "eps": "g C MJ-1",
+    "apar": "MJ m-2 month-1",
+    "npp": "g C m-2 month-1",
+    "rh": "g C m-2 month-1",
+    "nep": "g C m-2 month-1",
 }
 LONG_NAMES = {
     "fpar": "fraction of absorbed photosynthetically active radiation",
-    "t_eps1": "temperature stress T_eps1", "t_eps2": "temperature stress T_eps2",
-    "w_eps": "water stress W_eps", "ep0": "Thornthwaite potential evapotranspiration Ep0",
+    "t_eps1": "temperature stress T_eps1",
+    "t_eps2": "temperature stress T_eps2",
+    "w_eps": "water stress W_eps",
+    "ep0": "Thornthwaite potential evapotranspiration Ep0",
     "rn": "net radiation (Zhou & Zhang 1995) in mm water equivalent",
-    "e": "actual evapotranspiration E", "ep": "potential evapotranspiration Ep",
-    "eps": "light use efficiency", "apar": "absorbed photosynthetically active radiation",
-    "npp": "net primary production", "rh": "heterotrophic respiration",
+    "e": "actual evapotranspiration E",
+    "ep": "potential evapotranspiration Ep",
+    "eps": "light use efficiency",
+    "apar": "absorbed photosynthetically active radiation",
+    "npp": "net primary production",
+    "rh": "heterotrophic respiration",
     "nep": "net ecosystem production (NPP - RH, positive = sink)",
 }
 ANNUAL_UNITS = {"npp": "g C m-2 yr-1", "rh": "g C m-2 yr-1", "nep": "g C m-2 yr-1", "topt": "degC"}
 
 #: Why a cell has no value (annual ``status``).
-STATUS = {0: "computed", 1: "non-vegetated class", 2: "no land-cover data",
-          3: "missing climate month", 4: "no valid NDVI month", 5: "missing NDVI month (missing_ndvi_month: nodata)"}
+STATUS = {
+    0: "computed",
+    1: "non-vegetated class",
+    2: "no land-cover data",
+    3: "missing climate month",
+    4: "no valid NDVI month",
+    5: "missing NDVI month (missing_ndvi_month: nodata)",
+}
 
 #: Fixed NDVI limits of SPEC §3 (min, max) per type.
-NDVI_TABLE = {"ENF": (0.023, 0.647), "EBF": (0.023, 0.676), "DNF": (0.023, 0.738),
-              "DBF": (0.023, 0.747), "MF": (0.023, 0.702), "shrub": (0.023, 0.636),
-              "grass": (0.023, 0.634), "crop": (0.023, 0.634), "other": (0.023, 0.634)}
-EPS_MAX = {"ENF": 0.389, "EBF": 0.985, "DNF": 0.485, "DBF": 0.692, "MF": 0.475, "shrub": 0.429,
-           "grass": 0.542, "crop": 0.542, "other": 0.542}
+NDVI_TABLE = {
+    "ENF": (0.023, 0.647),
+    "EBF": (0.023, 0.676),
+    "DNF": (0.023, 0.738),
+    "DBF": (0.023, 0.747),
+    "MF": (0.023, 0.702),
+    "shrub": (0.023, 0.636),
+    "grass": (0.023, 0.634),
+    "crop": (0.023, 0.634),
+    "other": (0.023, 0.634),
+}
+EPS_MAX = {
+    "ENF": 0.389,
+    "EBF": 0.985,
+    "DNF": 0.485,
+    "DBF": 0.692,
+    "MF": 0.475,
+    "shrub": 0.429,
+    "grass": 0.542,
+    "crop": 0.542,
+    "other": 0.542,
+}
 #: C -> CO2 factors of the sequestration variants.
 SEQUESTRATION = {"fan2024": ("nep", C_TO_CO2), "peng2023": ("npp", 1.62 / 0.45)}
 
@@ -60,19 +107,19 @@ class KernelScalars(NamedTuple):
     """What :func:`carbonbalance.casa.kernels.casa_block` needs besides the data (numba
     passes a named tuple into nopython code as it is)."""
 
-    ndvi_min: np.ndarray    # (NTYPES,) NDVI limits of the year
+    ndvi_min: np.ndarray  # (NTYPES,) NDVI limits of the year
     ndvi_max: np.ndarray
-    eps_max: np.ndarray     # (NTYPES,) g C MJ-1
+    eps_max: np.ndarray  # (NTYPES,) g C MJ-1
     fpar_min: float
     fpar_max: float
-    alpha: float            # weight of FPAR_NDVI
+    alpha: float  # weight of FPAR_NDVI
     par_share: float
-    t2_const: float         # C of T_eps2
+    t2_const: float  # C of T_eps2
     half_rule: bool
-    clamp_w: bool           # W_eps into [0.5, 1]
-    correction: bool        # Thornthwaite day-length correction
+    clamp_w: bool  # W_eps into [0.5, 1]
+    correction: bool  # Thornthwaite day-length correction
     fill_missing_ndvi: bool  # FPARmin for a month without NDVI
-    npp_month_max: float    # plausibility flag, g C m-2 month-1
+    npp_month_max: float  # plausibility flag, g C m-2 month-1
     floor_te1: bool
 
 
@@ -109,13 +156,26 @@ class CasaParams(Section):
     monthly_variables: tuple = ("fpar", "t_eps1", "t_eps2", "w_eps", "eps", "npp", "rh", "nep")
 
     @classmethod
-    def from_config(cls, cfg: dict | None) -> "CasaParams":
+    def from_config(cls, cfg: dict | None) -> CasaParams:
         """Build from the ``casa`` section of the config (schema keys; missing keys = defaults)."""
         cfg = dict(cfg or {})
         kw: dict = {}
-        simple = ("ndvi_limits", "percentile_bin_width", "min_percentile_samples", "fpar_min",
-                  "fpar_max", "alpha", "par_share", "t_eps2_constant", "half_rule", "t_eps1_floor", "clamp_w_eps",
-                  "thornthwaite_correction", "missing_ndvi_month", "max_gap_filled_share")
+        simple = (
+            "ndvi_limits",
+            "percentile_bin_width",
+            "min_percentile_samples",
+            "fpar_min",
+            "fpar_max",
+            "alpha",
+            "par_share",
+            "t_eps2_constant",
+            "half_rule",
+            "t_eps1_floor",
+            "clamp_w_eps",
+            "thornthwaite_correction",
+            "missing_ndvi_month",
+            "max_gap_filled_share",
+        )
         for key in simple:
             if key in cfg:
                 kw[key] = cfg.pop(key)
@@ -171,13 +231,16 @@ class CasaParams(Section):
             raise ConfigError(f"casa.sequestration.variant must be one of {sorted(SEQUESTRATION)}")
         unknown = set(self.monthly_variables) - set(MONTHLY_TERMS)
         if unknown:
-            raise ConfigError(f"casa.monthly_variables: unknown term(s) {sorted(unknown)}; "
-                              f"choose from {list(MONTHLY_TERMS)}")
+            raise ConfigError(
+                f"casa.monthly_variables: unknown term(s) {sorted(unknown)}; choose from {list(MONTHLY_TERMS)}"
+            )
 
     def table_limits(self) -> tuple[np.ndarray, np.ndarray]:
         """(min, max) NDVI per type from the fixed table, in :data:`TYPES` order."""
-        return (np.array([self.ndvi_table[t][0] for t in TYPES], dtype="float64"),
-                np.array([self.ndvi_table[t][1] for t in TYPES], dtype="float64"))
+        return (
+            np.array([self.ndvi_table[t][0] for t in TYPES], dtype="float64"),
+            np.array([self.ndvi_table[t][1] for t in TYPES], dtype="float64"),
+        )
 
     def eps_max_array(self) -> np.ndarray:
         return np.array([self.eps_max[t] for t in TYPES], dtype="float64")
@@ -189,8 +252,11 @@ class CasaParams(Section):
 
     def to_config(self) -> dict:
         """The ``casa`` section these parameters come from (nested as the config is)."""
-        flat = {k: v for k, v in self.__dict__.items()
-                if k not in ("sequestration", "co2_per_c", "monthly_npp_max", "annual_npp_max")}
+        flat = {
+            k: v
+            for k, v in self.__dict__.items()
+            if k not in ("sequestration", "co2_per_c", "monthly_npp_max", "annual_npp_max")
+        }
         out = dict(flat)
         out["percentiles"] = list(self.percentiles)
         out["ndvi_table"] = {t: list(v) for t, v in self.ndvi_table.items()}
@@ -202,13 +268,21 @@ class CasaParams(Section):
     def kernel_scalars(self, ndvi_min, ndvi_max) -> KernelScalars:
         """The kernel's scalars and per-type tables for this year's NDVI limits (one bundle)."""
         return KernelScalars(
-            ndvi_min=np.asarray(ndvi_min, dtype="float64"), ndvi_max=np.asarray(ndvi_max, dtype="float64"),
-            eps_max=self.eps_max_array(), fpar_min=float(self.fpar_min), fpar_max=float(self.fpar_max),
-            alpha=float(self.alpha), par_share=float(self.par_share), t2_const=float(self.t_eps2_constant),
-            half_rule=bool(self.half_rule), clamp_w=bool(self.clamp_w_eps),
+            ndvi_min=np.asarray(ndvi_min, dtype="float64"),
+            ndvi_max=np.asarray(ndvi_max, dtype="float64"),
+            eps_max=self.eps_max_array(),
+            fpar_min=float(self.fpar_min),
+            fpar_max=float(self.fpar_max),
+            alpha=float(self.alpha),
+            par_share=float(self.par_share),
+            t2_const=float(self.t_eps2_constant),
+            half_rule=bool(self.half_rule),
+            clamp_w=bool(self.clamp_w_eps),
             correction=self.thornthwaite_correction == "daylength",
-            fill_missing_ndvi=self.missing_ndvi_month == "fpar_min", npp_month_max=float(self.monthly_npp_max),
-            floor_te1=bool(self.t_eps1_floor))
+            fill_missing_ndvi=self.missing_ndvi_month == "fpar_min",
+            npp_month_max=float(self.monthly_npp_max),
+            floor_te1=bool(self.t_eps1_floor),
+        )
 
     def record(self) -> dict:
         """The choices, for the run metadata."""
@@ -245,8 +319,6 @@ def month_days(year: int | None) -> tuple[np.ndarray, np.ndarray]:
     return days, doy
 
 
-
-
 def term_slots(terms=MONTHLY_TERMS) -> np.ndarray:
     """Output position of each monthly term (-1 = not kept), kept terms in :data:`MONTHLY_TERMS` order.
 
@@ -265,4 +337,3 @@ def term_slots(terms=MONTHLY_TERMS) -> np.ndarray:
 
 def n_out(terms=MONTHLY_TERMS) -> int:
     return len(set(terms)) * 12 + len(ANNUAL_TERMS)
-

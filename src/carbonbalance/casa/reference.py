@@ -27,8 +27,18 @@ def ndvi_percentile_limits(ndvi, vtype, params: CasaParams, mask=None):
     return mins, maxs
 
 
-def casa_numpy(ndvi, temperature, precipitation, radiation, vtype, params: CasaParams,
-               ndvi_min, ndvi_max, days=None, daylength=None) -> dict:
+def casa_numpy(
+    ndvi,
+    temperature,
+    precipitation,
+    radiation,
+    vtype,
+    params: CasaParams,
+    ndvi_min,
+    ndvi_max,
+    days=None,
+    daylength=None,
+) -> dict:
     """All monthly terms (12, ...) and annual sums (...) for cells with ``vtype >= 0``.
 
     ``vtype`` is the CASA type index per cell (-1/-2 = none).  Cells without a type, with
@@ -42,8 +52,7 @@ def casa_numpy(ndvi, temperature, precipitation, radiation, vtype, params: CasaP
     S = np.asarray(radiation, dtype="float64")
     vt = np.asarray(vtype)
     k = np.where(vt >= 0, vt, 0).astype(int)
-    valid = (vt >= 0) & np.isfinite(T).all(0) & np.isfinite(P).all(0) & np.isfinite(S).all(0) \
-        & np.isfinite(nd).any(0)
+    valid = (vt >= 0) & np.isfinite(T).all(0) & np.isfinite(P).all(0) & np.isfinite(S).all(0) & np.isfinite(nd).any(0)
     fmin, fmax = params.fpar_min, params.fpar_max
     nmin = np.asarray(ndvi_min)[k]
     nmax = np.asarray(ndvi_max)[k]
@@ -62,7 +71,7 @@ def casa_numpy(ndvi, temperature, precipitation, radiation, vtype, params: CasaP
     peak = np.nanargmax(np.where(np.isnan(nd), -np.inf, nd), axis=0)
     topt = np.take_along_axis(T, peak[None], axis=0)[0]
 
-    t1 = 0.8 + 0.02 * topt - 0.0005 * topt ** 2
+    t1 = 0.8 + 0.02 * topt - 0.0005 * topt**2
     if params.t_eps1_floor:
         t1 = np.maximum(t1, 0.0)
     t_eps1 = np.where(T <= -10, 0.0, t1[None] * np.ones_like(T))
@@ -79,13 +88,13 @@ def casa_numpy(ndvi, temperature, precipitation, radiation, vtype, params: CasaP
     # Thornthwaite, net radiation, actual and potential ET, water stress
     Tpos = np.where(T > 0, T, 0.0)
     I = ((Tpos / 5) ** 1.514).sum(axis=0)
-    a = 6.75e-7 * I ** 3 - 7.71e-5 * I ** 2 + 1.792e-2 * I + 0.49239
+    a = 6.75e-7 * I**3 - 7.71e-5 * I**2 + 1.792e-2 * I + 0.49239
     with np.errstate(divide="ignore", invalid="ignore"):
         ep0 = np.where(T > 0, 16 * (10 * Tpos / I) ** a, 0.0)
         if params.thornthwaite_correction == "daylength":
             ep0 = ep0 * daylength / 12 * np.asarray(days).reshape((12,) + (1,) * (T.ndim - 1)) / 30
         rn = 0.369 * np.sqrt(ep0 * P) + 0.598 * ep0
-        E = P * rn * (P ** 2 + rn ** 2 + P * rn) / ((P + rn) * (P ** 2 + rn ** 2))
+        E = P * rn * (P**2 + rn**2 + P * rn) / ((P + rn) * (P**2 + rn**2))
         E = np.where((P > 0) & (rn > 0), E, 0.0)
         ep = (E + ep0) / 2
         w = 0.5 + 0.5 * E / ep
@@ -98,8 +107,21 @@ def casa_numpy(ndvi, temperature, precipitation, radiation, vtype, params: CasaP
     npp = apar * eps
     rh = 0.22 * (np.exp(0.0913 * T) + np.log(0.3145 * P + 1)) * 30 * 0.465
     nep = npp - rh
-    out = {"fpar": fpar, "t_eps1": t_eps1, "t_eps2": t_eps2, "w_eps": w, "ep0": ep0, "rn": rn, "e": E,
-           "ep": ep, "eps": eps, "apar": apar, "npp": npp, "rh": rh, "nep": nep}
+    out = {
+        "fpar": fpar,
+        "t_eps1": t_eps1,
+        "t_eps2": t_eps2,
+        "w_eps": w,
+        "ep0": ep0,
+        "rn": rn,
+        "e": E,
+        "ep": ep,
+        "eps": eps,
+        "apar": apar,
+        "npp": npp,
+        "rh": rh,
+        "nep": nep,
+    }
     out = {n: np.where(valid, v, np.nan) for n, v in out.items()}
     out["topt"] = np.where(valid, topt, np.nan)
     for n in ("npp", "rh", "nep"):

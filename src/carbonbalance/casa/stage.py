@@ -11,8 +11,16 @@ import numpy as np
 import xarray as xr
 import zarr
 
-from carbonbalance.casa.engine import (as_dataset, block_summaries, casa_stacked, latitude, ndvi_limits,
-                                       study_area_mask, unpack, vegetation_types)
+from carbonbalance.casa.engine import (
+    as_dataset,
+    block_summaries,
+    casa_stacked,
+    latitude,
+    ndvi_limits,
+    study_area_mask,
+    unpack,
+    vegetation_types,
+)
 from carbonbalance.casa.params import ANNUAL_TERMS, MONTHLY_TERMS, STATUS, TYPES, CasaParams
 from carbonbalance.core.blocks import chunked_view, compute
 from carbonbalance.core.constants import MONTHLY
@@ -22,9 +30,7 @@ from carbonbalance.errors import InputError
 
 log = logging.getLogger(__name__)
 
-EXPECTED_UNITS = {"ndvi": "1", "temperature": "degC", "precipitation": "mm month-1",
-                  "radiation": "MJ m-2 month-1"}
-
+EXPECTED_UNITS = {"ndvi": "1", "temperature": "degC", "precipitation": "mm month-1", "radiation": "MJ m-2 month-1"}
 
 
 def _check_units(ds: xr.Dataset, var: str, path) -> None:
@@ -52,8 +58,16 @@ def open_inputs(paths: dict, grid: GridSpec) -> dict:
     return arrays
 
 
-def run_casa_year(paths: dict, grid: GridSpec, params: CasaParams, classes: dict, year: int,
-                  outputs: dict, units_path=None, threads: int = 1) -> dict:
+def run_casa_year(
+    paths: dict,
+    grid: GridSpec,
+    params: CasaParams,
+    classes: dict,
+    year: int,
+    outputs: dict,
+    units_path=None,
+    threads: int = 1,
+) -> dict:
     """Compute CASA for one year from the aligned stores and write every output atomically.
 
     paths : {"ndvi", "temperature", "precipitation", "radiation", "landcover", "cell_area": store path}
@@ -71,39 +85,67 @@ def run_casa_year(paths: dict, grid: GridSpec, params: CasaParams, classes: dict
     mins, maxs, limits = ndvi_limits(inp["ndvi"], vt, params, mask=mask_d, threads=threads)
     lat = latitude(grid, vt.chunks) if params.thornthwaite_correction == "daylength" else None
     monthly = [v for v in MONTHLY_TERMS if v in params.monthly_variables]
-    stacked = casa_stacked(inp["ndvi"], inp["temperature"], inp["precipitation"], inp["radiation"], vt,
-                           params, mins, maxs, lat=lat, year=year, terms=monthly)
+    stacked = casa_stacked(
+        inp["ndvi"],
+        inp["temperature"],
+        inp["precipitation"],
+        inp["radiation"],
+        vt,
+        params,
+        mins,
+        maxs,
+        lat=lat,
+        year=year,
+        terms=monthly,
+    )
     ds = as_dataset(stacked, monthly)
     area = open_store(paths["cell_area"])["cell_area_m2"].data.rechunk(vt.chunks)
     source, factor = params.sequestration_source_factor()
     seq = (ds[f"annual_{source}"].data * area * (1e-6 * factor)).astype("float32")
-    annual = {"npp": ds["annual_npp"].data, "rh": ds["annual_rh"].data, "nep": ds["annual_nep"].data,
-              "sequestration": seq}
+    annual = {
+        "npp": ds["annual_npp"].data,
+        "rh": ds["annual_rh"].data,
+        "nep": ds["annual_nep"].data,
+        "sequestration": seq,
+    }
     descriptions = {
         "npp": ("annual net primary production", "g C m-2 yr-1"),
         "rh": ("annual heterotrophic respiration", "g C m-2 yr-1"),
         "nep": ("annual net ecosystem production (NPP - RH, positive = sink)", "g C m-2 yr-1"),
-        "sequestration": (f"annual carbon sequestration as CO2 from {source.upper()} x {factor:.6g} "
-                          f"({params.sequestration})", "t CO2 per cell"),
+        "sequestration": (
+            f"annual carbon sequestration as CO2 from {source.upper()} x {factor:.6g} ({params.sequestration})",
+            "t CO2 per cell",
+        ),
     }
     summary = block_summaries(stacked, vt, seq, params, len(monthly), inp["ndvi"])
     with contextlib.ExitStack() as stack:
         tmp = {k: stack.enter_context(atomic_output(outputs[k])) for k in annual}
         tmp_monthly = stack.enter_context(atomic_output(outputs["monthly"], directory=True))
-        create_store(tmp_monthly, grid, {v: {"dtype": "float32", "attrs": dict(ds[v].attrs)} for v in monthly},
-                     leading={"month": np.arange(1, 13)},
-                     attrs={"year": int(year), "title": f"CASA monthly terms {year}",
-                            "ndvi_limits": limits["method"],
-                            "ndvi_min": {t: float(mins[k]) for k, t in enumerate(TYPES)},
-                            "ndvi_max": {t: float(maxs[k]) for k, t in enumerate(TYPES)}})
+        create_store(
+            tmp_monthly,
+            grid,
+            {v: {"dtype": "float32", "attrs": dict(ds[v].attrs)} for v in monthly},
+            leading={"month": np.arange(1, 13)},
+            attrs={
+                "year": int(year),
+                "title": f"CASA monthly terms {year}",
+                "ndvi_limits": limits["method"],
+                "ndvi_min": {t: float(mins[k]) for k, t in enumerate(TYPES)},
+                "ndvi_max": {t: float(maxs[k]) for k, t in enumerate(TYPES)},
+            },
+        )
         sources, targets, writers = [], [], []
         for v in monthly:
             sources.append(ds[v].data)
             targets.append(zarr.open_array(str(tmp_monthly / v), mode="r+"))
         for k, arr in annual.items():
             desc, units = descriptions[k]
-            w = GeoTiffBlockWriter(tmp[k].parent / "stage.tif", grid, tags={"units": units, "year": year,
-                                   "long_name": desc}, description=desc)
+            w = GeoTiffBlockWriter(
+                tmp[k].parent / "stage.tif",
+                grid,
+                tags={"units": units, "year": year, "long_name": desc},
+                description=desc,
+            )
             writers.append(w)
             sources.append(arr)
             targets.append(w)
@@ -129,17 +171,20 @@ def check_gap_filled(red: dict, params: CasaParams, ndvi_path, year: int) -> dic
     if bad:
         listed = ", ".join(f"month {m:02d}: {100 * v:.1f} %" for m, v in bad.items())
         how = "filled with FPARmin" if params.missing_ndvi_month == "fpar_min" else "left without NPP"
-        raise InputError(f"ndvi {year} ({ndvi_path}): vegetated cells without NDVI ({how}) in {listed} of {int(n)} "
-                         f"vegetated cells; the limit is casa.max_gap_filled_share = {params.max_gap_filled_share}. "
-                         f"A month of the NDVI input is missing or mostly fill values")
+        raise InputError(
+            f"ndvi {year} ({ndvi_path}): vegetated cells without NDVI ({how}) in {listed} of {int(n)} "
+            f"vegetated cells; the limit is casa.max_gap_filled_share = {params.max_gap_filled_share}. "
+            f"A month of the NDVI input is missing or mostly fill values"
+        )
     return shares
 
 
-
 #: precedence of the water-stress edge cases (SPEC §3), as the kernel applies them
-W_EPS_EDGE_CASES = ("Ep = 0 (T <= 0 all month, so Ep0 = 0) -> W_eps = 1, and this takes precedence over P = 0: "
-                    "a month with P = 0 and Ep0 = 0 gets W_eps = 1 (counted in ep_zero_w_eps_1); "
-                    "P = 0 with Ep0 > 0 -> E = 0, W_eps = 0.5 (counted in p_zero)")
+W_EPS_EDGE_CASES = (
+    "Ep = 0 (T <= 0 all month, so Ep0 = 0) -> W_eps = 1, and this takes precedence over P = 0: "
+    "a month with P = 0 and Ep0 = 0 gets W_eps = 1 (counted in ep_zero_w_eps_1); "
+    "P = 0 with Ep0 > 0 -> E = 0, W_eps = 0.5 (counted in p_zero)"
+)
 
 
 def _record(params: CasaParams, limits: dict, red: dict, year: int, monthly: list) -> dict:
@@ -147,27 +192,46 @@ def _record(params: CasaParams, limits: dict, red: dict, year: int, monthly: lis
     counters = dict(zip(ANNUAL_TERMS[5:], (int(round(float(x))) for x in red["counters"])))
     n_type = red["n_by_type"]
     mean_npp = {t: float(red["npp_sum_by_type"][k] / n_type[k]) for k, t in enumerate(TYPES) if n_type[k] > 0}
-    flags = {"monthly_npp_gt_max_cell_months": counters["n_npp_month_flagged"],
-             "annual_npp_gt_max_cells": int(red["annual_flagged"]),
-             "t_eps1_negative_cells": counters["n_t_eps1_negative"],
-             "monthly_npp_max": params.monthly_npp_max, "annual_npp_max": params.annual_npp_max}
+    flags = {
+        "monthly_npp_gt_max_cell_months": counters["n_npp_month_flagged"],
+        "annual_npp_gt_max_cells": int(red["annual_flagged"]),
+        "t_eps1_negative_cells": counters["n_t_eps1_negative"],
+        "monthly_npp_max": params.monthly_npp_max,
+        "annual_npp_max": params.annual_npp_max,
+    }
     if flags["monthly_npp_gt_max_cell_months"]:
-        log.warning("plausibility: %d cell-months with NPP > %g g C m-2 month-1", counters["n_npp_month_flagged"],
-                    params.monthly_npp_max)
+        log.warning(
+            "plausibility: %d cell-months with NPP > %g g C m-2 month-1",
+            counters["n_npp_month_flagged"],
+            params.monthly_npp_max,
+        )
     if flags["annual_npp_gt_max_cells"]:
-        log.warning("plausibility: %d cells with annual NPP > %g g C m-2 yr-1", flags["annual_npp_gt_max_cells"],
-                    params.annual_npp_max)
+        log.warning(
+            "plausibility: %d cells with annual NPP > %g g C m-2 yr-1",
+            flags["annual_npp_gt_max_cells"],
+            params.annual_npp_max,
+        )
     if counters["n_t_eps1_negative"]:
-        log.warning("plausibility: %d cells with Topt outside -24.7..64.7 degC, where T_eps1 < 0%s",
-                    counters["n_t_eps1_negative"], " (floored at 0)" if params.t_eps1_floor else
-                    " (NPP negative in their months above -10 degC; casa.t_eps1_floor: true floors it)")
+        log.warning(
+            "plausibility: %d cells with Topt outside -24.7..64.7 degC, where T_eps1 < 0%s",
+            counters["n_t_eps1_negative"],
+            " (floored at 0)"
+            if params.t_eps1_floor
+            else " (NPP negative in their months above -10 degC; casa.t_eps1_floor: true floors it)",
+        )
     if counters["n_ep_zero_months"]:
         log.info("%d cell-months with Ep = 0 (T <= 0 all month): W_eps = 1", counters["n_ep_zero_months"])
     rec = {
-        "year": int(year), "params": params.record(), "ndvi_limits": limits,
+        "year": int(year),
+        "params": params.record(),
+        "ndvi_limits": limits,
         "cells_by_status": status,
-        "cell_months": {"t_le_minus10": counters["n_cold_months"], "ep_zero_w_eps_1": counters["n_ep_zero_months"],
-                        "p_zero": counters["n_p_zero_months"], "ndvi_missing_filled": counters["n_ndvi_filled_months"]},
+        "cell_months": {
+            "t_le_minus10": counters["n_cold_months"],
+            "ep_zero_w_eps_1": counters["n_ep_zero_months"],
+            "p_zero": counters["n_p_zero_months"],
+            "ndvi_missing_filled": counters["n_ndvi_filled_months"],
+        },
         "plausibility": flags,
         "w_eps_edge_cases": W_EPS_EDGE_CASES,
         "mean_annual_npp_g_c_m2_by_type": mean_npp,
@@ -176,7 +240,11 @@ def _record(params: CasaParams, limits: dict, red: dict, year: int, monthly: lis
         "sequestration_total_tco2": float(red["seq_total"]),
         "monthly_variables": monthly,
     }
-    log.info("CASA %s: %d cells computed; mean annual NPP by type %s; sequestration %.4g t CO2", year,
-             status["computed"], {k: round(v, 1) for k, v in mean_npp.items()}, rec["sequestration_total_tco2"])
+    log.info(
+        "CASA %s: %d cells computed; mean annual NPP by type %s; sequestration %.4g t CO2",
+        year,
+        status["computed"],
+        {k: round(v, 1) for k, v in mean_npp.items()},
+        rec["sequestration_total_tco2"],
+    )
     return rec
-

@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from carbonbalance.errors import InputError
 from carbonbalance.core.grid import GridSpec
+from carbonbalance.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +56,11 @@ class Coverage:
     """Cell-to-unit assignment of the finest units on a grid (both modes)."""
 
     unit_ids: list[str]
-    centre: np.ndarray        # (ny, nx) unit index of the cell centre (and borrowed cells), -1 none
-    full: np.ndarray          # (ny, nx) unit index of cells wholly inside one unit (f = 1), -1 otherwise
-    cell: np.ndarray          # (m,) int64 flat index of the other covered cells, sorted
-    unit: np.ndarray          # (m,) int32 their unit index
-    fraction: np.ndarray      # (m,) float64 coverage fraction in (0, 1]
+    centre: np.ndarray  # (ny, nx) unit index of the cell centre (and borrowed cells), -1 none
+    full: np.ndarray  # (ny, nx) unit index of cells wholly inside one unit (f = 1), -1 otherwise
+    cell: np.ndarray  # (m,) int64 flat index of the other covered cells, sorted
+    unit: np.ndarray  # (m,) int32 their unit index
+    fraction: np.ndarray  # (m,) float64 coverage fraction in (0, 1]
     attrs: dict = field(default_factory=dict)  # the record and levels of the stored assignment
 
     @property
@@ -98,8 +98,12 @@ def repaired(gdf, id_column: str, source: str = "boundaries"):
     if invalid.any():
         import shapely
 
-        log.warning("%s: repaired %d invalid geometr(ies): %s", source, int(invalid.sum()),
-                    list(gdf.loc[invalid, id_column])[:20])
+        log.warning(
+            "%s: repaired %d invalid geometr(ies): %s",
+            source,
+            int(invalid.sum()),
+            list(gdf.loc[invalid, id_column])[:20],
+        )
         gdf = gdf.copy()
         gdf.loc[invalid, "geometry"] = shapely.make_valid(gdf.geometry[invalid].to_numpy())
     gdf.attrs["n_repaired"] = int(invalid.sum())
@@ -125,8 +129,9 @@ def build_coverage(gdf, grid: GridSpec, id_column: str) -> tuple[Coverage, dict]
     dtype = label_dtype(len(ids))
     xmin, ymin, xmax, ymax = grid.bounds
     # the values of this raster are not used by the cell_id and coverage ops, only its grid
-    src = NumPyRasterSource(np.zeros(grid.shape, dtype="uint8"), xmin, ymin, xmax, ymax,
-                            srs_wkt=grid.pyproj_crs.to_wkt())
+    src = NumPyRasterSource(
+        np.zeros(grid.shape, dtype="uint8"), xmin, ymin, xmax, ymax, srs_wkt=grid.pyproj_crs.to_wkt()
+    )
     res = exact_extract(src, wkb_features(gdf, id_column), ["cell_id", "coverage"], output="pandas")
     cells = [np.asarray(c, dtype="int64") for c in res["cell_id"]]
     fracs = [np.asarray(f, dtype="float64") for f in res["coverage"]]
@@ -147,21 +152,36 @@ def build_coverage(gdf, grid: GridSpec, id_column: str) -> tuple[Coverage, dict]
     _centres_of_boundary_cells(centre, cell, unit, gdf.geometry.to_numpy(), grid)
     no_centre = np.flatnonzero(np.bincount(centre[centre >= 0].astype("int64"), minlength=len(ids)) == 0)
     borrowed = _borrow_cells(centre, cell, unit, frac, no_centre, ids, grid)
-    cov = Coverage(unit_ids=ids, centre=centre.reshape(grid.shape), full=full.reshape(grid.shape), cell=cell,
-                   unit=unit, fraction=frac)
+    cov = Coverage(
+        unit_ids=ids,
+        centre=centre.reshape(grid.shape),
+        full=full.reshape(grid.shape),
+        cell=cell,
+        unit=unit,
+        fraction=frac,
+    )
     covered = np.bincount(np.concatenate([unit, full[full >= 0].astype("int32")]), minlength=len(ids))
     outside = [ids[k] for k in np.flatnonzero(covered == 0)]
     if borrowed:
-        log.warning("%d unit(s) contain no cell centre; in centre mode each gets the cell holding most of "
-                    "its area: %s", len(borrowed), {u: (b["row"], b["col"]) for u, b in list(borrowed.items())[:20]})
+        log.warning(
+            "%d unit(s) contain no cell centre; in centre mode each gets the cell holding most of its area: %s",
+            len(borrowed),
+            {u: (b["row"], b["col"]) for u, b in list(borrowed.items())[:20]},
+        )
     if outside:
         log.warning("%d unit(s) lie outside the grid and have no cell: %s", len(outside), outside[:20])
-    record = {"n_units": len(ids), "level_id": id_column, "cells_whole": int(whole.sum()),
-              "boundary_entries": int((~whole).sum()), "repaired_geometries": n_repaired,
-              "units_without_cell_centre": [ids[k] for k in no_centre],
-              "units_at_borrowed_cell": borrowed, "units_outside_grid": outside,
-              "rule_for_units_without_cell_centre": "centre mode: the cell holding the largest share of the "
-                                                    "unit's area, taken from the unit whose centre it held"}
+    record = {
+        "n_units": len(ids),
+        "level_id": id_column,
+        "cells_whole": int(whole.sum()),
+        "boundary_entries": int((~whole).sum()),
+        "repaired_geometries": n_repaired,
+        "units_without_cell_centre": [ids[k] for k in no_centre],
+        "units_at_borrowed_cell": borrowed,
+        "units_outside_grid": outside,
+        "rule_for_units_without_cell_centre": "centre mode: the cell holding the largest share of the "
+        "unit's area, taken from the unit whose centre it held",
+    }
     return cov, record
 
 
@@ -213,8 +233,12 @@ def _borrow_cells(centre, cell, unit, frac, no_centre, ids, grid: GridSpec) -> d
             counts[k] += 1
             if prev >= 0:
                 counts[prev] -= 1
-            out[ids[k]] = {"row": c // grid.width, "col": c % grid.width, "fraction": float(frac[e]),
-                           "taken_from": ids[prev] if prev >= 0 else None}
+            out[ids[k]] = {
+                "row": c // grid.width,
+                "col": c % grid.width,
+                "fraction": float(frac[e]),
+                "taken_from": ids[prev] if prev >= 0 else None,
+            }
             break
     return out
 
@@ -261,8 +285,9 @@ def wkb_features(gdf, id_column: str):
 # --------------------------------------------------------------------------- storage
 
 
-def write_coverage(cov: Coverage, grid: GridSpec, out_path, record: dict | None = None,
-                   levels: dict | None = None) -> None:
+def write_coverage(
+    cov: Coverage, grid: GridSpec, out_path, record: dict | None = None, levels: dict | None = None
+) -> None:
     """Store the assignment in a Zarr group (written under a temporary name, then renamed).
 
     levels : {level name: id column}, finest first (read back by :func:`read_coverage`).
@@ -280,8 +305,9 @@ def write_coverage(cov: Coverage, grid: GridSpec, out_path, record: dict | None 
         for name in ("cell", "unit", "fraction"):
             a = getattr(cov, name)
             g.create_array(name, shape=a.shape, dtype=a.dtype, chunks=(max(1, min(len(a), 1 << 20)),))[:] = a
-        g.attrs.update({**(record or {}), "unit_ids": cov.unit_ids, "grid": grid.__dict__,
-                        "levels": dict(levels or {})})
+        g.attrs.update(
+            {**(record or {}), "unit_ids": cov.unit_ids, "grid": grid.__dict__, "levels": dict(levels or {})}
+        )
 
 
 def read_coverage(path) -> Coverage:
@@ -291,15 +317,23 @@ def read_coverage(path) -> Coverage:
     g = zarr.open_group(str(path), mode="r")
     if "unit_ids" not in g.attrs:
         raise InputError(f"{path}: not a unit assignment store (no unit_ids)")
-    return Coverage(unit_ids=list(g.attrs["unit_ids"]), centre=g["centre"][:], full=g["full"][:],
-                    cell=g["cell"][:], unit=g["unit"][:], fraction=g["fraction"][:], attrs=dict(g.attrs))
+    return Coverage(
+        unit_ids=list(g.attrs["unit_ids"]),
+        centre=g["centre"][:],
+        full=g["full"][:],
+        cell=g["cell"][:],
+        unit=g["unit"][:],
+        fraction=g["fraction"][:],
+        attrs=dict(g.attrs),
+    )
 
 
 # --------------------------------------------------------------------------- levels
 
 
-def level_lookup(finest: pd.DataFrame, finest_id: str, level_id: str,
-                 finest_ids: list[str]) -> tuple[np.ndarray, list[str]]:
+def level_lookup(
+    finest: pd.DataFrame, finest_id: str, level_id: str, finest_ids: list[str]
+) -> tuple[np.ndarray, list[str]]:
     """For each finest unit, the index of its unit at the level whose id column is ``level_id``.
 
     finest : the finest-level table with the id columns of every level (e.g. units.gpkg).

@@ -30,8 +30,7 @@ class LogProgress(Callback):
         total = done + sum(len(state[k]) for k in ("ready", "waiting", "running"))
         pct = 100 * done / max(total, 1)
         if pct >= self.next:
-            self.logger.info("%s: %3.0f %% of %d tasks, %.1f s", self.label, pct, total,
-                             time.perf_counter() - self.t0)
+            self.logger.info("%s: %3.0f %% of %d tasks, %.1f s", self.label, pct, total, time.perf_counter() - self.t0)
             while self.next <= pct:
                 self.next += self.step
 
@@ -61,16 +60,20 @@ def chunked_view(a: np.ndarray, chunks) -> da.Array:
     def block(block_info=None):
         return a[tuple(slice(s, e) for s, e in block_info[None]["array-location"])]
 
-    return da.map_blocks(block, chunks=chunks, dtype=a.dtype, meta=np.empty((0,) * a.ndim, a.dtype),
-                         name=f"chunked-view-{uuid.uuid4().hex}")
+    return da.map_blocks(
+        block,
+        chunks=chunks,
+        dtype=a.dtype,
+        meta=np.empty((0,) * a.ndim, a.dtype),
+        name=f"chunked-view-{uuid.uuid4().hex}",
+    )
 
 
 def block_slices(shape, block) -> list[tuple[slice, slice]]:
     """(rows, cols) slices tiling a 2-d ``shape`` with blocks of at most ``block`` = (h, w)."""
     ny, nx = shape
     h, w = max(1, int(block[0])), max(1, int(block[1]))
-    return [(slice(r, min(r + h, ny)), slice(c, min(c + w, nx)))
-            for r in range(0, ny, h) for c in range(0, nx, w)]
+    return [(slice(r, min(r + h, ny)), slice(c, min(c + w, nx))) for r in range(0, ny, h) for c in range(0, nx, w)]
 
 
 def read_block(a, rows: slice, cols: slice) -> np.ndarray:

@@ -13,7 +13,7 @@ import numpy as np
 from carbonbalance.errors import ConfigError, InputError
 
 NODATA = -2  #: index of cells without a valid code
-NONE = -1    #: index of codes mapped to null / "none"
+NONE = -1  #: index of codes mapped to null / "none"
 
 
 def class_lookup(classes: dict, names, config_key: str) -> tuple[np.ndarray, np.ndarray]:
@@ -22,15 +22,20 @@ def class_lookup(classes: dict, names, config_key: str) -> tuple[np.ndarray, np.
     codes, idx = [], []
     for code, name in sorted(((int(c), n) for c, n in classes.items())):
         if name is not None and name != "none" and name not in names:
-            raise ConfigError(f"{config_key}: code {code} maps to unknown class {name!r}; "
-                              f"use one of {names} or null")
+            raise ConfigError(f"{config_key}: code {code} maps to unknown class {name!r}; use one of {names} or null")
         codes.append(code)
         idx.append(NONE if name is None or name == "none" else names.index(name))
     return np.asarray(codes, dtype="int64"), np.asarray(idx, dtype="int8")
 
 
-def classify(values: np.ndarray, codes: np.ndarray, idx: np.ndarray, variable: str = "class raster",
-             config_key: str = "classes", nodata: int = NODATA) -> np.ndarray:
+def classify(
+    values: np.ndarray,
+    codes: np.ndarray,
+    idx: np.ndarray,
+    variable: str = "class raster",
+    config_key: str = "classes",
+    nodata: int = NODATA,
+) -> np.ndarray:
     """int8 class index per cell from codes (NaN or negative = no data -> ``nodata``).
 
     Raises :class:`InputError` for a code missing from the mapping.
@@ -44,7 +49,9 @@ def classify(values: np.ndarray, codes: np.ndarray, idx: np.ndarray, variable: s
     pos = np.clip(np.searchsorted(codes, vals), 0, len(codes) - 1)
     bad = codes[pos] != vals
     if bad.any():
-        raise InputError(f"{variable}: class code(s) {sorted(set(vals[bad].tolist()))[:10]} are not in "
-                         f"{config_key} (known: {codes.tolist()})")
+        raise InputError(
+            f"{variable}: class code(s) {sorted(set(vals[bad].tolist()))[:10]} are not in "
+            f"{config_key} (known: {codes.tolist()})"
+        )
     out[valid] = idx[pos]
     return out

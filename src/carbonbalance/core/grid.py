@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import ClassVar, Iterator
+from typing import ClassVar
 
 import numpy as np
 from affine import Affine
@@ -37,7 +38,7 @@ class GridParams(Section):
     bounds: list | None = None
     chunk: int = 512
 
-    def grid(self, boundaries_bounds) -> "GridSpec":
+    def grid(self, boundaries_bounds) -> GridSpec:
         """The grid over ``bounds``, or over the boundaries' extent when they are None."""
         bounds = self.bounds if self.bounds else boundaries_bounds
         return GridSpec.from_bounds(self.crs, self.resolution, bounds, chunk=self.chunk)
@@ -71,7 +72,7 @@ class GridSpec:
 
     # ---------------------------------------------------------------- constructors
     @classmethod
-    def from_bounds(cls, crs: str, resolution: float, bounds, chunk: int = 512) -> "GridSpec":
+    def from_bounds(cls, crs: str, resolution: float, bounds, chunk: int = 512) -> GridSpec:
         """Grid covering ``bounds`` (xmin, ymin, xmax, ymax), snapped outward to ``resolution``."""
         if resolution <= 0:
             raise ValueError(f"grid.resolution must be positive, got {resolution}")
@@ -85,11 +86,18 @@ class GridSpec:
         y1 = math.ceil(ymax / r) * r
         width = int(round((x1 - x0) / r))
         height = int(round((y1 - y0) / r))
-        return cls(crs=CRS.from_user_input(crs).to_wkt(), xmin=x0, ymax=y1, resolution=r,
-                   width=width, height=height, chunk=int(chunk))
+        return cls(
+            crs=CRS.from_user_input(crs).to_wkt(),
+            xmin=x0,
+            ymax=y1,
+            resolution=r,
+            width=width,
+            height=height,
+            chunk=int(chunk),
+        )
 
     @classmethod
-    def from_json(cls, path) -> "GridSpec":
+    def from_json(cls, path) -> GridSpec:
         with open(path) as fh:
             return cls(**json.load(fh))
 
@@ -107,8 +115,12 @@ class GridSpec:
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
-        return (self.xmin, self.ymax - self.height * self.resolution,
-                self.xmin + self.width * self.resolution, self.ymax)
+        return (
+            self.xmin,
+            self.ymax - self.height * self.resolution,
+            self.xmin + self.width * self.resolution,
+            self.ymax,
+        )
 
     @property
     def pyproj_crs(self) -> CRS:
@@ -148,8 +160,7 @@ def cell_area_m2(grid: GridSpec, rows: slice | None = None, cols: slice | None =
     if crs.is_geographic:
         top = grid.ymax - rows.start * r - np.arange(nrow) * r
         bottom = top - r
-        band = (EARTH_RADIUS_M ** 2 * math.radians(r)
-                * (np.sin(np.radians(top)) - np.sin(np.radians(bottom))))
+        band = EARTH_RADIUS_M**2 * math.radians(r) * (np.sin(np.radians(top)) - np.sin(np.radians(bottom)))
         return np.repeat(np.abs(band)[:, None], ncol, axis=1)
     metres = crs.axis_info[0].unit_conversion_factor  # CRS linear unit -> m
     proj = Proj(crs)

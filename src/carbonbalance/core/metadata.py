@@ -7,9 +7,25 @@ import json
 import platform
 from importlib import metadata as _md
 
-PACKAGES = ("carbonbalance", "snakemake", "numpy", "pandas", "xarray", "dask", "zarr", "numba",
-            "rasterio", "rioxarray", "pyproj", "geopandas", "shapely", "pyogrio", "scipy",
-            "matplotlib", "pyarrow")
+PACKAGES = (
+    "carbonbalance",
+    "snakemake",
+    "numpy",
+    "pandas",
+    "xarray",
+    "dask",
+    "zarr",
+    "numba",
+    "rasterio",
+    "rioxarray",
+    "pyproj",
+    "geopandas",
+    "shapely",
+    "pyogrio",
+    "scipy",
+    "matplotlib",
+    "pyarrow",
+)
 
 
 def package_versions() -> dict:
@@ -21,8 +37,10 @@ def package_versions() -> dict:
             out[name] = None
     try:
         import rasterio
+
         out["GDAL"] = rasterio.__gdal_version__
         import pyproj
+
         out["PROJ"] = pyproj.proj_version_str
     except ImportError:  # pragma: no cover
         pass
@@ -31,29 +49,60 @@ def package_versions() -> dict:
 
 #: defaults and rules that changed (issue 14), with the value this run used (see the README)
 CHANGED_DEFAULTS = [
-    {"key": "zonal.mode", "previous": "the zonal sums only; the allocation used cell-centre labels",
-     "now": "one assignment for the allocation, zonal sums and land-use areas (exact: coverage pieces)",
-     "why": "allocated emissions summed per unit equal the totals to 1e-9 at every level"},
-    {"key": "unit_assignment.units_without_cell_centre", "previous": "representative-point cell (allocation), "
-     "nothing (zonal centre mode)", "now": "centre mode: the cell holding most of the unit's area, everywhere",
-     "why": "one rule for units that hold no cell centre"},
-    {"key": "econometrics.lee_yu", "previous": False, "now": "auto (Lee-Yu whenever unit effects are present)",
-     "why": "the direct approach biases rho and theta at N = 30, T = 17"},
-    {"key": "analysis.kde.scale", "previous": "unit_support (Epanechnikov on +-h)",
-     "now": "unit_variance (on +-sqrt(5) h, Stata kdensity / MATLAB ksdensity)",
-     "why": "the old kernel smoothed about 2.2 times less than the field's tools"},
-    {"key": "analysis.kde.bandwidth", "previous": "0.9 min(sd, IQR/1.34) n^-1/5",
-     "now": "0.9 min(sd, IQR/1.349) n^-1/5 (Stata)", "why": "the field's rule of thumb"},
-    {"key": "analysis.kde.lower_bounds", "previous": "none",
-     "now": "0 for ce, cii, cbi and ecc (reflection)", "why": "non-negative variables ran below zero"},
-    {"key": "tables.mass_unit", "previous": "t CO2 (implicit; column cii)",
-     "now": "t CO2, declared and written into every mass column (cii_tco2, ce_mean_region_tco2)",
-     "why": "t C for the Jiangxi2024 variant reproduces the paper's numbers"},
-    {"key": "tables.compensation.high_payer_break", "previous": 0.0, "now": "median",
-     "why": "0 meant the median; a number is now a number"},
-    {"key": "tables (CE <= 0 or missing)", "previous": "the stage stopped",
-     "now": "the row stays with CBI, ECC and ESC missing and the reason in note", "why": "one unit never stops "
-     "the stage"},
+    {
+        "key": "zonal.mode",
+        "previous": "the zonal sums only; the allocation used cell-centre labels",
+        "now": "one assignment for the allocation, zonal sums and land-use areas (exact: coverage pieces)",
+        "why": "allocated emissions summed per unit equal the totals to 1e-9 at every level",
+    },
+    {
+        "key": "unit_assignment.units_without_cell_centre",
+        "previous": "representative-point cell (allocation), nothing (zonal centre mode)",
+        "now": "centre mode: the cell holding most of the unit's area, everywhere",
+        "why": "one rule for units that hold no cell centre",
+    },
+    {
+        "key": "econometrics.lee_yu",
+        "previous": False,
+        "now": "auto (Lee-Yu whenever unit effects are present)",
+        "why": "the direct approach biases rho and theta at N = 30, T = 17",
+    },
+    {
+        "key": "analysis.kde.scale",
+        "previous": "unit_support (Epanechnikov on +-h)",
+        "now": "unit_variance (on +-sqrt(5) h, Stata kdensity / MATLAB ksdensity)",
+        "why": "the old kernel smoothed about 2.2 times less than the field's tools",
+    },
+    {
+        "key": "analysis.kde.bandwidth",
+        "previous": "0.9 min(sd, IQR/1.34) n^-1/5",
+        "now": "0.9 min(sd, IQR/1.349) n^-1/5 (Stata)",
+        "why": "the field's rule of thumb",
+    },
+    {
+        "key": "analysis.kde.lower_bounds",
+        "previous": "none",
+        "now": "0 for ce, cii, cbi and ecc (reflection)",
+        "why": "non-negative variables ran below zero",
+    },
+    {
+        "key": "tables.mass_unit",
+        "previous": "t CO2 (implicit; column cii)",
+        "now": "t CO2, declared and written into every mass column (cii_tco2, ce_mean_region_tco2)",
+        "why": "t C for the Jiangxi2024 variant reproduces the paper's numbers",
+    },
+    {
+        "key": "tables.compensation.high_payer_break",
+        "previous": 0.0,
+        "now": "median",
+        "why": "0 meant the median; a number is now a number",
+    },
+    {
+        "key": "tables (CE <= 0 or missing)",
+        "previous": "the stage stopped",
+        "now": "the row stays with CBI, ECC and ESC missing and the reason in note",
+        "why": "one unit never stops the stage",
+    },
 ]
 
 
@@ -85,6 +134,10 @@ def merge_records(paths, config: dict) -> dict:
     for p in paths:
         with open(p) as fh:
             _deep_merge(stages, json.load(fh))
-    return {"created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            "versions": package_versions(), "config": config, "changed_defaults": changed_defaults(config),
-            "stages": stages}
+    return {
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "versions": package_versions(),
+        "config": config,
+        "changed_defaults": changed_defaults(config),
+        "stages": stages,
+    }

@@ -13,7 +13,7 @@ def run_end(gs, a):
     nx = gs.shape[0]
     b = a + 1
     while b + 32 <= nx:
-        blk = gs[b:b + 32]
+        blk = gs[b : b + 32]
         d = 0
         for t in range(32):
             d |= blk[t] ^ g
@@ -23,4 +23,3 @@ def run_end(gs, a):
     while b < nx and gs[b] == g:
         b += 1
     return b
-

@@ -8,15 +8,15 @@ file under a name that later rules would trust.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
-import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 import zarr
 
@@ -90,8 +90,7 @@ def grid_coords(grid: GridSpec) -> dict:
     }
 
 
-def create_store(path, grid: GridSpec, variables: dict, leading: dict | None = None,
-                 attrs: dict | None = None) -> None:
+def create_store(path, grid: GridSpec, variables: dict, leading: dict | None = None, attrs: dict | None = None) -> None:
     """Create an empty chunked Zarr store on ``grid`` (metadata only, no data written).
 
     Parameters
@@ -106,7 +105,7 @@ def create_store(path, grid: GridSpec, variables: dict, leading: dict | None = N
     shape: tuple = grid.shape
     chunks: tuple = (grid.chunk, grid.chunk)
     if leading:
-        (ldim, lvals), = leading.items()
+        ((ldim, lvals),) = leading.items()
         coords[ldim] = (ldim, np.asarray(lvals))
         dims = (ldim,) + dims
         shape = (len(lvals),) + shape
@@ -123,6 +122,7 @@ def create_store(path, grid: GridSpec, variables: dict, leading: dict | None = N
         encoding[name] = {"chunks": chunks}
         if fill is not None:
             encoding[name]["_FillValue"] = fill
+    importlib.import_module("rioxarray")  # registers the .rio accessor of xarray objects
     ds = xr.Dataset(data_vars, coords=coords).rio.write_crs(grid.crs)
     ds.attrs.update(attrs or {})
     ds.attrs["grid"] = json.dumps(grid.__dict__)
@@ -160,17 +160,37 @@ class GeoTiffBlockWriter:
     :meth:`close` when done.  Used as the staging file of :func:`to_cog`.
     """
 
-    def __init__(self, path, grid: GridSpec, dtype="float32", nodata=np.nan, tags: dict | None = None,
-                 description: str | None = None):
+    def __init__(
+        self,
+        path,
+        grid: GridSpec,
+        dtype="float32",
+        nodata=np.nan,
+        tags: dict | None = None,
+        description: str | None = None,
+    ):
         import threading
 
         import rasterio
 
         tile = grid.chunk if grid.chunk % 16 == 0 else 256
-        self.ds = rasterio.open(path, "w", driver="GTiff", height=grid.height, width=grid.width,
-                                count=1, dtype=dtype, crs=grid.crs, transform=grid.transform,
-                                nodata=nodata, tiled=True, blockxsize=tile, blockysize=tile,
-                                compress="zstd", BIGTIFF="IF_SAFER")
+        self.ds = rasterio.open(
+            path,
+            "w",
+            driver="GTiff",
+            height=grid.height,
+            width=grid.width,
+            count=1,
+            dtype=dtype,
+            crs=grid.crs,
+            transform=grid.transform,
+            nodata=nodata,
+            tiled=True,
+            blockxsize=tile,
+            blockysize=tile,
+            compress="zstd",
+            BIGTIFF="IF_SAFER",
+        )
         if tags:
             self.ds.update_tags(**{k: str(v) for k, v in tags.items()})
             if "units" in tags:
@@ -198,6 +218,30 @@ def to_cog(src, dst, threads: int = 1) -> None:
     """Copy the GeoTIFF ``src`` to a Cloud-Optimised GeoTIFF ``dst`` (deflate, overviews by average)."""
     import rasterio.shutil
 
-    rasterio.shutil.copy(str(src), str(dst), driver="COG", COMPRESS="DEFLATE", PREDICTOR="YES",
-                         BLOCKSIZE="512", OVERVIEW_RESAMPLING="AVERAGE", BIGTIFF="IF_SAFER",
-                         NUM_THREADS=str(max(1, int(threads))))
+    rasterio.shutil.copy(
+        str(src),
+        str(dst),
+        driver="COG",
+        COMPRESS="DEFLATE",
+        PREDICTOR="YES",
+        BLOCKSIZE="512",
+        OVERVIEW_RESAMPLING="AVERAGE",
+        BIGTIFF="IF_SAFER",
+        NUM_THREADS=str(max(1, int(threads))),
+    )
+
+
+def read_decimated(path, max_pixels: int = 1_500_000):
+    """Read band 1 of ``path`` decimated (COG overviews) to at most ``max_pixels``; NaN = nodata.
+
+    Returns (array, extent [left, right, bottom, top], units tag).
+    """
+    import rasterio
+
+    with rasterio.open(path) as src:
+        f = max(1.0, float(np.sqrt(src.width * src.height / max_pixels)))
+        shape = (max(1, int(src.height / f)), max(1, int(src.width / f)))
+        a = src.read(1, out_shape=shape, masked=True, resampling=rasterio.enums.Resampling.average)
+        b = src.bounds
+        units = src.tags(1).get("units") or src.tags().get("units", "")
+    return np.ma.filled(a.astype("float64"), np.nan), [b.left, b.right, b.bottom, b.top], units

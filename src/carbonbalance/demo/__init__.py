@@ -8,8 +8,11 @@ Modules: :mod:`~carbonbalance.demo.geometry` (the nested units), :mod:`~carbonba
 only, so that the workflow can check it while it loads).
 """
 
-_PUBLIC = {"generate": "carbonbalance.demo.inputs", "output_paths": "carbonbalance.demo.inputs",
-           "make_boundaries": "carbonbalance.demo.geometry"}
+_PUBLIC = {
+    "generate": "carbonbalance.demo.inputs",
+    "output_paths": "carbonbalance.demo.inputs",
+    "make_boundaries": "carbonbalance.demo.geometry",
+}
 
 
 def __getattr__(name):  # lazy: importing the package must not need its heavy dependencies

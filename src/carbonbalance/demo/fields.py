@@ -10,6 +10,7 @@ import numpy as np
 
 LANDUSE_FILL = 0
 
+
 class Fields:
     """Analytic geography of the demo: elevation, urban intensity, lakes (lon/lat in degrees)."""
 
@@ -18,11 +19,15 @@ class Fields:
         self.phase = rng.uniform(0, 2 * np.pi, n_waves)
         self.amp = rng.uniform(0.5, 1.0, n_waves) / np.sqrt(n_waves)
         self.cores = np.array(list(city_cores_lonlat.values()))
-        self.core_sigma = rng.uniform(0.05, 0.11, len(self.cores))      # degrees
+        self.core_sigma = rng.uniform(0.05, 0.11, len(self.cores))  # degrees
         self.core_weight = rng.uniform(0.6, 1.0, len(self.cores))
-        self.core_weight[rng.integers(len(self.cores))] = 1.3            # a provincial capital
-        self.lakes = np.array([[c[0] + rng.uniform(-0.3, 0.3), c[1] + rng.uniform(-0.3, 0.3)]
-                               for c in self.cores[rng.choice(len(self.cores), 3, replace=False)]])
+        self.core_weight[rng.integers(len(self.cores))] = 1.3  # a provincial capital
+        self.lakes = np.array(
+            [
+                [c[0] + rng.uniform(-0.3, 0.3), c[1] + rng.uniform(-0.3, 0.3)]
+                for c in self.cores[rng.choice(len(self.cores), 3, replace=False)]
+            ]
+        )
         self.lake_r = rng.uniform(0.03, 0.06, len(self.lakes))
         self.lon0 = float(self.cores[:, 0].mean())
         self.lat0 = float(self.cores[:, 1].mean())
@@ -102,10 +107,8 @@ def landuse_cnlucc(f: Fields, lon, lat, land, year_index):
     return lu
 
 
-_NDVI_PEAK = {1: 0.78, 2: 0.86, 4: 0.84, 5: 0.82, 8: 0.72, 10: 0.62, 11: 0.55, 12: 0.74,
-              13: 0.28, 14: 0.62, 17: -0.08}
-_NDVI_LOW = {1: 0.55, 2: 0.70, 4: 0.32, 5: 0.45, 8: 0.35, 10: 0.22, 11: 0.20, 12: 0.22,
-             13: 0.18, 14: 0.28, 17: -0.12}
+_NDVI_PEAK = {1: 0.78, 2: 0.86, 4: 0.84, 5: 0.82, 8: 0.72, 10: 0.62, 11: 0.55, 12: 0.74, 13: 0.28, 14: 0.62, 17: -0.08}
+_NDVI_LOW = {1: 0.55, 2: 0.70, 4: 0.32, 5: 0.45, 8: 0.35, 10: 0.22, 11: 0.20, 12: 0.22, 13: 0.18, 14: 0.28, 17: -0.12}
 
 
 def ndvi_bounds(landcover):
@@ -118,7 +121,7 @@ def ndvi_bounds(landcover):
 def ndvi_month(f, lat, low, peak, month, rng):
     """NDVI of one month from the pixel's seasonal range (``ndvi_bounds``); later green-up in the north."""
     season = 0.5 * (1 - np.cos(2 * np.pi * (month - 1.5 + 0.5 * (lat - f.lat0)) / 12.0))
-    v = low + (peak - low) * season ** 1.3 + rng.normal(0, 0.025, lat.shape)
+    v = low + (peak - low) * season**1.3 + rng.normal(0, 0.025, lat.shape)
     return np.clip(v, -0.2, 0.95)
 
 
@@ -140,5 +143,3 @@ def radiation_month(f, lon, lat, month, factor):
     """Mean W m⁻²: ~85 in January, ~210 in July near 30° N; less where wetter."""
     base = 147.0 - 62.0 * np.cos(2 * np.pi * (month - 1) / 12.0) - 2.0 * (lat - 30.0)
     return np.clip(base * factor * (1 - 0.04 * f.noise(lon, lat, 200 + month)), 20, None)
-
-

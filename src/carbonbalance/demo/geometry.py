@@ -3,7 +3,6 @@ irregular land mass, with an island county and a county smaller than 2 km²."""
 
 from __future__ import annotations
 
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -16,9 +15,38 @@ from carbonbalance.core.grid import CHINA_ALBERS
 #: cell centre on 1, 2, 3 or 6 km grids of the default CRS.
 TINY_LATTICE_M = 12_000.0
 
-_SYLLABLES = ["an", "bei", "chang", "dong", "feng", "gu", "he", "hua", "jiang", "jin", "kang",
-              "lin", "long", "mei", "nan", "ning", "ping", "qing", "shan", "shui", "tai", "tian",
-              "wu", "xi", "xin", "yang", "yun", "ze", "zhong", "zhou"]
+_SYLLABLES = [
+    "an",
+    "bei",
+    "chang",
+    "dong",
+    "feng",
+    "gu",
+    "he",
+    "hua",
+    "jiang",
+    "jin",
+    "kang",
+    "lin",
+    "long",
+    "mei",
+    "nan",
+    "ning",
+    "ping",
+    "qing",
+    "shan",
+    "shui",
+    "tai",
+    "tian",
+    "wu",
+    "xi",
+    "xin",
+    "yang",
+    "yun",
+    "ze",
+    "zhong",
+    "zhou",
+]
 
 
 def _name(rng) -> str:
@@ -35,7 +63,7 @@ def _blob(cx, cy, rx, ry, rng, n=360, harmonics=6, rough=0.12) -> Polygon:
     t = np.linspace(0, 2 * np.pi, n, endpoint=False)
     r = np.ones_like(t)
     for k in range(2, 2 + harmonics):
-        r += rough / k ** 0.7 * rng.normal() * np.cos(k * t + rng.uniform(0, 2 * np.pi))
+        r += rough / k**0.7 * rng.normal() * np.cos(k * t + rng.uniform(0, 2 * np.pi))
     return Polygon(np.c_[cx + rx * r * np.cos(t), cy + ry * r * np.sin(t)]).buffer(0)
 
 
@@ -62,8 +90,14 @@ def _partition(poly, seeds):
     return [c.intersection(poly) for c in cells.geoms]
 
 
-def make_boundaries(rng, centre_lonlat=(113.9, 30.0), radius_m=(175_000, 140_000),
-                    n_provinces=3, cities_per_province=3, counties_per_city=4) -> gpd.GeoDataFrame:
+def make_boundaries(
+    rng,
+    centre_lonlat=(113.9, 30.0),
+    radius_m=(175_000, 140_000),
+    n_provinces=3,
+    cities_per_province=3,
+    counties_per_city=4,
+) -> gpd.GeoDataFrame:
     """Demo counties in EPSG:4326 with city/province parents and a ``region3`` group."""
     fwd = to_albers()
     cx, cy = fwd.transform(*centre_lonlat)
@@ -74,7 +108,7 @@ def make_boundaries(rng, centre_lonlat=(113.9, 30.0), radius_m=(175_000, 140_000
     prov_seeds.sort(key=lambda p: p[0])
     region3 = ["West", "Central", "East"] if n_provinces == 3 else [f"R{i + 1}" for i in range(n_provinces)]
     city_cores = {}
-    for pi, (prov, pseed) in enumerate(zip(_partition(land, prov_seeds), prov_seeds), start=1):
+    for pi, (prov, _seed) in enumerate(zip(_partition(land, prov_seeds), prov_seeds), start=1):
         pid, pname = f"{90 + pi}0000", _name(rng)
         cseeds = _spread_points(prov, cities_per_province, rng)
         for ci, (city, cseed) in enumerate(zip(_partition(prov, cseeds), cseeds), start=1):
@@ -82,10 +116,18 @@ def make_boundaries(rng, centre_lonlat=(113.9, 30.0), radius_m=(175_000, 140_000
             city_cores[cid] = cseed
             kseeds = _spread_points(city, counties_per_city, rng)
             for ki, county in enumerate(_partition(city, kseeds), start=1):
-                rows.append(dict(county_id=f"{90 + pi}{ci:02d}{ki:02d}", county_name=_name(rng) + " County",
-                                 city_id=cid, city_name=cname + " City", province_id=pid,
-                                 province_name=pname + " Province", region3=region3[pi - 1],
-                                 geometry=county))
+                rows.append(
+                    dict(
+                        county_id=f"{90 + pi}{ci:02d}{ki:02d}",
+                        county_name=_name(rng) + " County",
+                        city_id=cid,
+                        city_name=cname + " City",
+                        province_id=pid,
+                        province_name=pname + " Province",
+                        region3=region3[pi - 1],
+                        geometry=county,
+                    )
+                )
     gdf = gpd.GeoDataFrame(rows, crs=CHINA_ALBERS)
 
     # island county: off the east coast, attached to the nearest city
@@ -120,8 +162,9 @@ def _tiny_county(gdf, near_xy):
     for dx, dy in [(0, 0), (1, 0), (0, 1), (-1, 0), (0, -1), (1, 1), (-1, -1), (2, 0), (0, 2)]:
         X, Y = bx + dx * L, by + dy * L
         # y within [Y+1550, Y+2450]: no centre of 1, 2, 3 or 6 km cells (offsets 500, 1000, 1500, 3000)
-        geom = Polygon([(X + 200, Y + 1600), (X + 1500, Y + 1560), (X + 1800, Y + 2000),
-                        (X + 1300, Y + 2420), (X + 350, Y + 2300)])
+        geom = Polygon(
+            [(X + 200, Y + 1600), (X + 1500, Y + 1560), (X + 1800, Y + 2000), (X + 1300, Y + 2420), (X + 350, Y + 2300)]
+        )
         hosts = gdf.index[gdf.contains(geom.buffer(50))]
         if len(hosts):
             return geom, hosts[0]

@@ -37,23 +37,38 @@ from rasterio.features import rasterize
 from rasterio.transform import from_origin
 
 import carbonbalance.demo.manifest as manifest
-from carbonbalance.demo.fields import (LANDUSE_FILL, Fields, landcover_igbp, landuse_cnlucc, ndvi_bounds, ndvi_month,
-                                       precipitation_month, radiation_month, temperature_month)
-from carbonbalance.demo.geometry import make_boundaries, to_albers
-from carbonbalance.errors import InputError
 from carbonbalance.core.grid import CHINA_ALBERS
 from carbonbalance.core.store import atomic_output
+from carbonbalance.demo.fields import (
+    LANDUSE_FILL,
+    Fields,
+    landcover_igbp,
+    landuse_cnlucc,
+    ndvi_bounds,
+    ndvi_month,
+    precipitation_month,
+    radiation_month,
+    temperature_month,
+)
+from carbonbalance.demo.geometry import make_boundaries, to_albers
+from carbonbalance.errors import InputError
 
 log = logging.getLogger(__name__)
 
 #: Pixel sizes (degrees) of the demo products, like their real counterparts.
 RESOLUTION_DEG = {
-    "ndvi": 0.01, "temperature": 0.05, "precipitation": 0.05, "radiation": 0.05,
-    "landcover": 0.0045, "landuse": 0.0083333333, "nightlight": 0.0041666667,
+    "ndvi": 0.01,
+    "temperature": 0.05,
+    "precipitation": 0.05,
+    "radiation": 0.05,
+    "landcover": 0.0045,
+    "landuse": 0.0083333333,
+    "nightlight": 0.0041666667,
     "population": 0.0083333333,
 }
 NDVI_FILL = -3000
 POP_FILL = -99999.0
+
 
 # ----------------------------------------------------------------------------- writing
 def _grid(bounds, res):
@@ -68,17 +83,29 @@ def _grid(bounds, res):
 def _write_tif(path, data, transform, nodata=None, crs="EPSG:4326", **tags):
     path = Path(path)
     with atomic_output(path) as tmp:
-        with rasterio.open(tmp, "w", driver="GTiff", height=data.shape[0], width=data.shape[1],
-                           count=1, dtype=data.dtype, crs=crs, transform=transform, nodata=nodata,
-                           compress="deflate", tiled=True, blockxsize=256, blockysize=256) as dst:
+        with rasterio.open(
+            tmp,
+            "w",
+            driver="GTiff",
+            height=data.shape[0],
+            width=data.shape[1],
+            count=1,
+            dtype=data.dtype,
+            crs=crs,
+            transform=transform,
+            nodata=nodata,
+            compress="deflate",
+            tiled=True,
+            blockxsize=256,
+            blockysize=256,
+        ) as dst:
             dst.write(data, 1)
             if tags:
                 dst.update_tags(**{k: str(v) for k, v in tags.items()})
 
 
 def _land_mask(geoms, transform, shape):
-    return rasterize(((g, 1) for g in geoms), out_shape=shape, transform=transform,
-                     fill=0, dtype="uint8").astype(bool)
+    return rasterize(((g, 1) for g in geoms), out_shape=shape, transform=transform, fill=0, dtype="uint8").astype(bool)
 
 
 def output_paths(inputs: dict, boundaries_path, statistics_path, years) -> list[str]:
@@ -87,13 +114,16 @@ def output_paths(inputs: dict, boundaries_path, statistics_path, years) -> list[
     for var, spec in inputs.items():
         for year in years:
             months = range(1, 13) if var in ("ndvi", "temperature", "precipitation", "radiation") else [None]
-            out += [spec["path"].format(year=int(year), month=m) if m else spec["path"].format(year=int(year))
-                    for m in months]
+            out += [
+                spec["path"].format(year=int(year), month=m) if m else spec["path"].format(year=int(year))
+                for m in months
+            ]
     return out
 
 
-def generate(inputs: dict, boundaries_path, statistics_path, years, seed: int = 42,
-             zero_light_county: bool = True, root=None) -> dict:
+def generate(
+    inputs: dict, boundaries_path, statistics_path, years, seed: int = 42, zero_light_county: bool = True, root=None
+) -> dict:
     """Write the demo inputs; returns a summary (ids of the special counties, paths).
 
     Parameters
@@ -133,8 +163,12 @@ def generate(inputs: dict, boundaries_path, statistics_path, years, seed: int = 
     dark_geom = gdf.loc[gdf["county_id"] == dark_id, "geometry"].iloc[0]
 
     w, s, e, n = gdf.total_bounds
-    bounds = (math.floor((w - 0.15) * 20) / 20, math.floor((s - 0.15) * 20) / 20,
-              math.ceil((e + 0.15) * 20) / 20, math.ceil((n + 0.15) * 20) / 20)
+    bounds = (
+        math.floor((w - 0.15) * 20) / 20,
+        math.floor((s - 0.15) * 20) / 20,
+        math.ceil((e + 0.15) * 20) / 20,
+        math.ceil((n + 0.15) * 20) / 20,
+    )
     geoms = list(gdf.geometry)
     written = []
 
@@ -162,18 +196,25 @@ def generate(inputs: dict, boundaries_path, statistics_path, years, seed: int = 
             v = ndvi_month(f, lat, low, peak, month, yr)
             raw = np.round(v * 10000).astype("int16")
             raw[~land] = NDVI_FILL
-            raw[yr.random(raw.shape) < 0.002] = NDVI_FILL          # cloud-contaminated pixels
+            raw[yr.random(raw.shape) < 0.002] = NDVI_FILL  # cloud-contaminated pixels
             _write_tif(path_of("ndvi", year, month), raw, tr, nodata=NDVI_FILL, scale_factor=0.0001)
             tr, lon, lat, land = grid_for("temperature")
             t = temperature_month(f, lon, lat, yi, month, anomaly)
-            _write_tif(path_of("temperature", year, month), np.round(t * 10).astype("int16"), tr,
-                       nodata=-32768, units="0.1 degC")
+            _write_tif(
+                path_of("temperature", year, month),
+                np.round(t * 10).astype("int16"),
+                tr,
+                nodata=-32768,
+                units="0.1 degC",
+            )
             p = precipitation_month(f, lon, lat, month, wet[month - 1])
-            _write_tif(path_of("precipitation", year, month), p.astype("float32"), tr, nodata=-9999.0,
-                       units="mm month-1")
+            _write_tif(
+                path_of("precipitation", year, month), p.astype("float32"), tr, nodata=-9999.0, units="mm month-1"
+            )
             r = radiation_month(f, lon, lat, month, sunny[month - 1])
-            _write_tif(path_of("radiation", year, month), r.astype("float32"), tr, nodata=-9999.0,
-                       units="W m-2 (monthly mean)")
+            _write_tif(
+                path_of("radiation", year, month), r.astype("float32"), tr, nodata=-9999.0, units="W m-2 (monthly mean)"
+            )
         written.append(year)
 
         tr, lon, lat, land = grid_for("landcover")
@@ -183,18 +224,18 @@ def generate(inputs: dict, boundaries_path, statistics_path, years, seed: int = 
 
         tr, lon, lat, land = grid_for("nightlight")
         u = f.urban(lon, lat, yi)
-        light = 62.0 * u ** 1.6 * (1 + 0.06 * yi) + 0.8 * np.clip(f.noise(lon, lat, 300) - 0.9, 0, None)
+        light = 62.0 * u**1.6 * (1 + 0.06 * yi) + 0.8 * np.clip(f.noise(lon, lat, 300) - 0.9, 0, None)
         light[light < 0.3] = 0.0
         light[~land] = 0.0
         if zero_light_county:
             light[_land_mask([dark_geom], tr, lon.shape)] = 0.0
-        _write_tif(path_of("nightlight", year), light.astype("float32"), tr, nodata=-1.0,
-                   units="nW cm-2 sr-1")
+        _write_tif(path_of("nightlight", year), light.astype("float32"), tr, nodata=-1.0, units="nW cm-2 sr-1")
 
         tr, lon, lat, land = grid_for("population")
         area_km2 = (111.32 * RESOLUTION_DEG["population"]) ** 2 * np.cos(np.radians(lat))
-        dens = (180 + 60 * f.noise(lon, lat, 400)) * np.exp(-f.elevation_m(lon, lat) / 900) \
-            + 9000 * f.urban(lon, lat, yi) ** 1.4
+        dens = (180 + 60 * f.noise(lon, lat, 400)) * np.exp(-f.elevation_m(lon, lat) / 900) + 9000 * f.urban(
+            lon, lat, yi
+        ) ** 1.4
         pop = (dens * area_km2 * (1 + 0.005 * yi)).astype("float32")
         pop[~land] = POP_FILL
         _write_tif(path_of("population", year), pop, tr, nodata=POP_FILL, units="persons")
@@ -205,8 +246,14 @@ def generate(inputs: dict, boundaries_path, statistics_path, years, seed: int = 
     with atomic_output(boundaries_path) as tmp:
         gdf.to_file(tmp, driver="GPKG", layer="counties")
     manifest.record(root, targets)
-    return {"counties": int(len(gdf)), "island_county": island_id, "tiny_county": tiny_id,
-            "dark_county": dark_id, "years": written, "bounds_lonlat": list(bounds)}
+    return {
+        "counties": int(len(gdf)),
+        "island_county": island_id,
+        "tiny_county": tiny_id,
+        "dark_county": dark_id,
+        "years": written,
+        "bounds_lonlat": list(bounds),
+    }
 
 
 def _statistics(gdf, f, years, path_of, seed) -> pd.DataFrame:
@@ -214,59 +261,93 @@ def _statistics(gdf, f, years, path_of, seed) -> pd.DataFrame:
     rows = []
     rng = np.random.default_rng([seed, 99])
     ids = gdf["county_id"].to_numpy()
-    base_gdp_pc = {cid: rng.uniform(3.5, 7.0) for cid in ids}          # 10^4 yuan per person
-    base_int = {cid: rng.uniform(0.35, 0.85) for cid in ids}           # tce per 10^4 yuan
+    base_gdp_pc = {cid: rng.uniform(3.5, 7.0) for cid in ids}  # 10^4 yuan per person
+    base_int = {cid: rng.uniform(0.35, 0.85) for cid in ids}  # tce per 10^4 yuan
     sec = {cid: rng.uniform(0.28, 0.52) for cid in ids}
     thermal = {cid: rng.uniform(0.55, 0.92) for cid in ids}
     # year-to-year structure change, so that the panel models have within-unit variation
     drift = np.random.default_rng([seed, 98])
-    sec_trend = {cid: drift.normal(0.0, 0.012) for cid in ids}         # share points per year
-    int_decline = {cid: drift.uniform(0.92, 1.0) for cid in ids}       # energy intensity ratio per year
+    sec_trend = {cid: drift.normal(0.0, 0.012) for cid in ids}  # share points per year
+    int_decline = {cid: drift.uniform(0.92, 1.0) for cid in ids}  # energy intensity ratio per year
     thermal_trend = {cid: drift.normal(-0.01, 0.01) for cid in ids}
     for yi, year in enumerate(years):
         with rasterio.open(path_of("population", year)) as src:
             pop = src.read(1, masked=True).filled(0).astype("float64")
-            label = rasterize(((g, i + 1) for i, g in enumerate(gdf.geometry)), out_shape=pop.shape,
-                              transform=src.transform, fill=0, dtype="int32", all_touched=False)
+            label = rasterize(
+                ((g, i + 1) for i, g in enumerate(gdf.geometry)),
+                out_shape=pop.shape,
+                transform=src.transform,
+                fill=0,
+                dtype="int32",
+                all_touched=False,
+            )
         county_pop = np.bincount(label.ravel(), weights=pop.ravel(), minlength=len(gdf) + 1)[1:]
         cents = gdf.geometry.representative_point()
         urb = f.urban(cents.x.to_numpy(), cents.y.to_numpy(), yi)
         for i, cid in enumerate(ids):
             p = max(county_pop[i], 500.0)  # the tiny district has few pixel centres: a small town
             urban_rate = float(np.clip(0.38 + 0.45 * urb[i], 0.3, 0.95))
-            gdp = p * base_gdp_pc[cid] * (1 + 0.5 * urb[i]) * (1.06 ** yi) * np.exp(drift.normal(0, 0.03))
+            gdp = p * base_gdp_pc[cid] * (1 + 0.5 * urb[i]) * (1.06**yi) * np.exp(drift.normal(0, 0.03))
             secondary = float(np.clip(sec[cid] + sec_trend[cid] * yi + drift.normal(0, 0.008), 0.15, 0.65))
             thermal_share = float(np.clip(thermal[cid] + thermal_trend[cid] * yi + drift.normal(0, 0.01), 0.3, 0.98))
-            energy = gdp * base_int[cid] * int_decline[cid] ** yi * (1 + 0.6 * (secondary - sec[cid])) \
+            energy = (
+                gdp
+                * base_int[cid]
+                * int_decline[cid] ** yi
+                * (1 + 0.6 * (secondary - sec[cid]))
                 * np.exp(drift.normal(0, 0.02))
+            )
             co2 = energy * 2.45 * (0.8 + 0.25 * thermal_share)
-            rows.append(dict(unit_id=cid, level="county", year=year, population=p, gdp_10k_yuan=gdp,
-                             energy_tce=energy, co2_emissions_t=co2,
-                             engel_coefficient=float(np.clip(0.36 - 0.08 * urb[i] + rng.normal(0, 0.01), 0.2, 0.5)),
-                             secondary_industry_share=secondary, thermal_power_share=thermal_share,
-                             urbanisation_rate=urban_rate))
+            rows.append(
+                dict(
+                    unit_id=cid,
+                    level="county",
+                    year=year,
+                    population=p,
+                    gdp_10k_yuan=gdp,
+                    energy_tce=energy,
+                    co2_emissions_t=co2,
+                    engel_coefficient=float(np.clip(0.36 - 0.08 * urb[i] + rng.normal(0, 0.01), 0.2, 0.5)),
+                    secondary_industry_share=secondary,
+                    thermal_power_share=thermal_share,
+                    urbanisation_rate=urban_rate,
+                )
+            )
     county = pd.DataFrame(rows)
-    county = county.merge(gdf[["county_id", "city_id", "province_id"]], left_on="unit_id",
-                          right_on="county_id")
+    county = county.merge(gdf[["county_id", "city_id", "province_id"]], left_on="unit_id", right_on="county_id")
     out = [county]
     for level, col in (("city", "city_id"), ("province", "province_id")):
         g = county.groupby([col, "year"])
         agg = g[["population", "gdp_10k_yuan", "energy_tce", "co2_emissions_t"]].sum()
-        agg["engel_coefficient"] = g.apply(lambda d: np.average(d.engel_coefficient, weights=d.population),
-                                           include_groups=False)
-        agg["urbanisation_rate"] = g.apply(lambda d: np.average(d.urbanisation_rate, weights=d.population),
-                                           include_groups=False)
+        agg["engel_coefficient"] = g.apply(
+            lambda d: np.average(d.engel_coefficient, weights=d.population), include_groups=False
+        )
+        agg["urbanisation_rate"] = g.apply(
+            lambda d: np.average(d.urbanisation_rate, weights=d.population), include_groups=False
+        )
         agg["secondary_industry_share"] = g.apply(
-            lambda d: np.average(d.secondary_industry_share, weights=d.gdp_10k_yuan), include_groups=False)
-        agg["thermal_power_share"] = g.apply(lambda d: np.average(d.thermal_power_share, weights=d.energy_tce),
-                                             include_groups=False)
+            lambda d: np.average(d.secondary_industry_share, weights=d.gdp_10k_yuan), include_groups=False
+        )
+        agg["thermal_power_share"] = g.apply(
+            lambda d: np.average(d.thermal_power_share, weights=d.energy_tce), include_groups=False
+        )
         agg = agg.reset_index().rename(columns={col: "unit_id"})
         agg["level"] = level
         out.append(agg)
     table = pd.concat(out, ignore_index=True)
     table["energy_efficiency"] = table["gdp_10k_yuan"] / table["energy_tce"]
-    cols = ["unit_id", "level", "year", "co2_emissions_t", "gdp_10k_yuan", "population", "energy_tce",
-            "engel_coefficient", "secondary_industry_share", "energy_efficiency", "thermal_power_share",
-            "urbanisation_rate"]
+    cols = [
+        "unit_id",
+        "level",
+        "year",
+        "co2_emissions_t",
+        "gdp_10k_yuan",
+        "population",
+        "energy_tce",
+        "engel_coefficient",
+        "secondary_industry_share",
+        "energy_efficiency",
+        "thermal_power_share",
+        "urbanisation_rate",
+    ]
     return table[cols].round(6)
-

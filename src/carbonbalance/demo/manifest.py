@@ -74,11 +74,12 @@ def refusal(root, paths) -> str | None:
     """The message refusing to generate over ``paths`` (None when it is safe)."""
     bad = outside(root, paths)
     if bad:
-        return (f"the demo generator writes only below demo.root ({root}); these outputs lie outside it: "
-                f"{bad[:10]}")
+        return f"the demo generator writes only below demo.root ({root}); these outputs lie outside it: {bad[:10]}"
     bad = foreign(root, paths)
     if bad:
-        return (f"refusing to overwrite {len(bad)} file(s) the demo generator did not create: {bad[:10]} (they "
-                f"are not listed in {Path(root) / MANIFEST}, where it records every file it writes); move them "
-                f"away or point the demo at another demo.root")
+        return (
+            f"refusing to overwrite {len(bad)} file(s) the demo generator did not create: {bad[:10]} (they "
+            f"are not listed in {Path(root) / MANIFEST}, where it records every file it writes); move them "
+            f"away or point the demo at another demo.root"
+        )
     return None

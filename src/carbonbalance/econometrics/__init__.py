@@ -12,9 +12,26 @@ and robustness runs) → :mod:`~carbonbalance.econometrics.models` (ML estimatio
 from carbonbalance.econometrics.diagnostics import chi2_row
 from carbonbalance.econometrics.effects import impacts
 from carbonbalance.econometrics.gwr import MGWRResult, mgwr
-from carbonbalance.econometrics.models import MODELS, PanelResult, default_lee_yu, spatial_panel
+from carbonbalance.econometrics.models import MODELS, PanelResult, spatial_panel
 from carbonbalance.econometrics.panel import EFFECTS, Panel, check_rank, demean, evaluate, make_panel, winsorize
+from carbonbalance.econometrics.params import default_lee_yu
 from carbonbalance.econometrics.spectrum import symmetrizer
 
-__all__ = ["EFFECTS", "MODELS", "MGWRResult", "Panel", "PanelResult", "check_rank", "chi2_row", "default_lee_yu",
-           "demean", "evaluate", "impacts", "make_panel", "mgwr", "spatial_panel", "symmetrizer", "winsorize"]
+__all__ = [
+    "EFFECTS",
+    "MODELS",
+    "MGWRResult",
+    "Panel",
+    "PanelResult",
+    "check_rank",
+    "chi2_row",
+    "default_lee_yu",
+    "demean",
+    "evaluate",
+    "impacts",
+    "make_panel",
+    "mgwr",
+    "spatial_panel",
+    "symmetrizer",
+    "winsorize",
+]

@@ -17,15 +17,14 @@ def chi2_row(test, stat, df) -> dict:
 # ----------------------------------------------------------------------------- estimation
 
 
-
-def kron_apply(M, v, N, T):  # noqa: N803
+def kron_apply(M, v, N, T):
     """(I_T ⊗ M) v for a dense N × N matrix and v of length N T."""
     return (v.reshape(T, N) @ M.T).reshape(-1)
 
 
 def lm_tests(p: Panel, yd, wyd, Xo, effects, d: Dims, sp: Spatial) -> pd.DataFrame:
     """LM-lag, LM-error and their robust forms on the (within) OLS residuals (Elhorst 2014, §3.5)."""
-    N, T = p.N, p.T  # noqa: N806
+    N, T = p.N, p.T
     b = np.linalg.lstsq(Xo, yd, rcond=None)[0]
     e = yd - Xo @ b
     s2 = float(e @ e) / (d.N * d.T)
@@ -37,13 +36,16 @@ def lm_tests(p: Panel, yd, wyd, Xo, effects, d: Dims, sp: Spatial) -> pd.DataFra
     tw = float(np.sum(Wd * Wd.T) + np.sum(Wd * Wd))
     wxb = demean(p.lag(Xo @ b), N, T, effects)
     mwxb = wxb - Xo @ np.linalg.lstsq(Xo, wxb, rcond=None)[0]
-    J = (wxb @ mwxb + d.T * tw * s2) / s2  # noqa: N806
+    J = (wxb @ mwxb + d.T * tw * s2) / s2
     lag_score = float(e @ wyd) / s2
     err_score = float(e @ we) / s2
     ttw = d.T * tw
-    rows = [chi2_row("LM lag", lag_score**2 / J, 1), chi2_row("LM error", err_score**2 / ttw, 1),
-            chi2_row("robust LM lag", (lag_score - err_score) ** 2 / (J - ttw), 1),
-            chi2_row("robust LM error", (err_score - ttw / J * lag_score) ** 2 / (ttw * (1 - ttw / J)), 1)]
+    rows = [
+        chi2_row("LM lag", lag_score**2 / J, 1),
+        chi2_row("LM error", err_score**2 / ttw, 1),
+        chi2_row("robust LM lag", (lag_score - err_score) ** 2 / (J - ttw), 1),
+        chi2_row("robust LM error", (err_score - ttw / J * lag_score) ** 2 / (ttw * (1 - ttw / J)), 1),
+    ]
     return pd.DataFrame(rows)
 
 
@@ -62,9 +64,9 @@ def wald_sdm(coef: pd.DataFrame, vcov: np.ndarray, xnames: list[str]) -> pd.Data
     jac[:, it] = np.eye(k)
     jac[:, ir] = beta
     sem = float(r @ np.linalg.solve(jac @ vcov @ jac.T, r))
-    return pd.DataFrame([chi2_row("Wald SDM -> SLM (theta = 0)", slm, k),
-                         chi2_row("Wald SDM -> SEM (theta + rho*beta = 0)", sem, k)])
+    return pd.DataFrame(
+        [chi2_row("Wald SDM -> SLM (theta = 0)", slm, k), chi2_row("Wald SDM -> SEM (theta + rho*beta = 0)", sem, k)]
+    )
 
 
 # ----------------------------------------------------------------------------- effects
-

@@ -15,10 +15,11 @@ if TYPE_CHECKING:  # the result type only: models import this module
     from carbonbalance.econometrics.models import PanelResult
 
 
-def _effect_weights(W, sp: Spatial):  # noqa: N803
+def _effect_weights(W, sp: Spatial):
     """Functions of ρ (vectorised) giving mean diag of (I−ρW)⁻¹ and of (I−ρW)⁻¹W and their mean row sums."""
     eig = sp.eig
     if sp.row_standardised:
+
         def totals(r):
             return 1.0 / (1.0 - r), 1.0 / (1.0 - r)
     else:
@@ -39,8 +40,9 @@ def _effect_weights(W, sp: Spatial):  # noqa: N803
     return diagonals, totals
 
 
-def impacts(result: PanelResult, W, xnames: list[str], draws: int = 1000, seed: int = 0,  # noqa: N803
-            spatial: Spatial | None = None) -> pd.DataFrame:
+def impacts(
+    result: PanelResult, W, xnames: list[str], draws: int = 1000, seed: int = 0, spatial: Spatial | None = None
+) -> pd.DataFrame:
     """Direct, indirect and total effects per covariate (LeSage & Pace 2009).
 
     The estimates are the effects at the estimated parameters; standard errors are the
@@ -58,13 +60,13 @@ def impacts(result: PanelResult, W, xnames: list[str], draws: int = 1000, seed: 
     def effects_at(b, t, r):
         a1, a2 = diagonals(r)
         c1, c2 = totals(r)
-        direct = (a1[..., None] * b + a2[..., None] * t)
-        total = (np.asarray(c1)[..., None] * b + np.asarray(c2)[..., None] * t)
+        direct = a1[..., None] * b + a2[..., None] * t
+        total = np.asarray(c1)[..., None] * b + np.asarray(c2)[..., None] * t
         return direct, total - direct, total
 
     point = effects_at(beta, theta, np.asarray(rho))
     terms = list(xnames) + ([f"W*{n}" for n in xnames] if result.model == "sdm" else []) + ["rho"]
-    V = result.vcov.loc[terms, terms].to_numpy()  # noqa: N806
+    V = result.vcov.loc[terms, terms].to_numpy()
     mean = est[terms].to_numpy()
     rng = np.random.default_rng(seed)
     sims = np.empty((0, len(terms)))
@@ -76,7 +78,7 @@ def impacts(result: PanelResult, W, xnames: list[str], draws: int = 1000, seed: 
             break
     sims = sims[:draws]
     sb = sims[:, :k]
-    st = sims[:, k:2 * k] if result.model == "sdm" else np.zeros_like(sb)
+    st = sims[:, k : 2 * k] if result.model == "sdm" else np.zeros_like(sb)
     simulated = effects_at(sb, st, sims[:, -1])
     rows = []
     for j, name in enumerate(xnames):
@@ -85,8 +87,9 @@ def impacts(result: PanelResult, W, xnames: list[str], draws: int = 1000, seed: 
             est_j = float(np.asarray(pt)[..., j])
             se = float(np.std(sim[:, j], ddof=1))
             z = est_j / se if se > 0 else np.nan
-            row.update({label: est_j, f"{label}_se": se, f"{label}_z": z,
-                        f"{label}_p": float(2 * stats.norm.sf(abs(z)))})
+            row.update(
+                {label: est_j, f"{label}_se": se, f"{label}_z": z, f"{label}_p": float(2 * stats.norm.sf(abs(z)))}
+            )
         rows.append(row)
     out = pd.DataFrame(rows)
     out.attrs["draws"] = len(sims)
@@ -94,5 +97,3 @@ def impacts(result: PanelResult, W, xnames: list[str], draws: int = 1000, seed: 
 
 
 # ----------------------------------------------------------------------------- MGWR
-
-

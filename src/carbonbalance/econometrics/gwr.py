@@ -47,9 +47,20 @@ def mgwr_coordinates(gdf) -> tuple[np.ndarray, bool]:
     return np.column_stack([pts.x, pts.y]) * factor / 1000.0, False
 
 
-def mgwr(gdf, y: str, x: list[str], standardize: bool = True, kernel: str = "bisquare", fixed: bool = False,
-         criterion: str = "AICc", n_jobs: int = 1, coords: np.ndarray | None = None,
-         spherical: bool = False, id_column: str = "unit_id", bw_min: float | None = None) -> MGWRResult:
+def mgwr(
+    gdf,
+    y: str,
+    x: list[str],
+    standardize: bool = True,
+    kernel: str = "bisquare",
+    fixed: bool = False,
+    criterion: str = "AICc",
+    n_jobs: int = 1,
+    coords: np.ndarray | None = None,
+    spherical: bool = False,
+    id_column: str = "unit_id",
+    bw_min: float | None = None,
+) -> MGWRResult:
     """Multiscale GWR of ``y`` on ``x`` over the units of ``gdf`` with the PySAL ``mgwr`` package.
 
     Variables are standardised (mean 0, sd 1) before the fit by default, as MGWR's
@@ -75,20 +86,22 @@ def mgwr(gdf, y: str, x: list[str], standardize: bool = True, kernel: str = "bis
     bad = ~np.isfinite(data.to_numpy())
     if bad.any():
         rows, cols = np.nonzero(bad)
-        raise InputError(f"mgwr: missing or non-finite values (unit, variable): "
-                         f"{[(ids[r], data.columns[c]) for r, c in zip(rows, cols)][:10]}")
+        raise InputError(
+            f"mgwr: missing or non-finite values (unit, variable): "
+            f"{[(ids[r], data.columns[c]) for r, c in zip(rows, cols)][:10]}"
+        )
     n = len(data)
     if n < 10 + 2 * len(x):
         raise InputError(f"mgwr: {n} units are too few for {len(x)} covariates (need at least {10 + 2 * len(x)})")
     if coords is None:
         coords, spherical = mgwr_coordinates(gdf)
     n_jobs = n_jobs if n >= 500 else 1
-    Y = data[[y]].to_numpy()  # noqa: N806
-    X = data[x].to_numpy()  # noqa: N806
+    Y = data[[y]].to_numpy()
+    X = data[x].to_numpy()
     check_rank(np.column_stack([np.ones(n), X - X.mean(axis=0)]), ["intercept", *x], np.column_stack([np.ones(n), X]))
     if standardize:
-        Y = (Y - Y.mean()) / Y.std()  # noqa: N806
-        X = (X - X.mean(axis=0)) / X.std(axis=0)  # noqa: N806
+        Y = (Y - Y.mean()) / Y.std()
+        X = (X - X.mean(axis=0)) / X.std(axis=0)
     selector = Sel_BW(coords, Y, X, multi=True, kernel=kernel, fixed=fixed, spherical=spherical, n_jobs=n_jobs)
     search = {"criterion": criterion}
     if not fixed:
@@ -98,8 +111,11 @@ def mgwr(gdf, y: str, x: list[str], standardize: bool = True, kernel: str = "bis
             raise ConfigError(f"mgwr: bw_min {lo} must be between {k + 2} and {n - 1} neighbours for {n} units")
         # mgwr searches its starting GWR bandwidth without these bounds: give it one
         init = Sel_BW(coords, Y, X, kernel=kernel, fixed=fixed, spherical=spherical, n_jobs=n_jobs)
-        search |= {"multi_bw_min": [lo], "multi_bw_max": [n],
-                   "init_multi": init.search(criterion=criterion, bw_min=lo, bw_max=n)}
+        search |= {
+            "multi_bw_min": [lo],
+            "multi_bw_max": [n],
+            "init_multi": init.search(criterion=criterion, bw_min=lo, bw_max=n),
+        }
     elif bw_min is not None:
         search |= {"bw_min": bw_min, "multi_bw_min": [bw_min]}
     selector.search(**search)
@@ -113,11 +129,24 @@ def mgwr(gdf, y: str, x: list[str], standardize: bool = True, kernel: str = "bis
         local[f"{name}_se"] = res.bse[:, j]
         local[f"{name}_t"] = res.tvalues[:, j]
         local[f"{name}_significant"] = tfilt[:, j] != 0
-    summary = pd.DataFrame({
-        "covariate": names, "bandwidth": bws.to_numpy(),
-        "mean": res.params.mean(axis=0), "std": res.params.std(axis=0, ddof=1),
-        "min": res.params.min(axis=0), "median": np.median(res.params, axis=0), "max": res.params.max(axis=0),
-        "share_significant": (tfilt != 0).mean(axis=0)})
-    return MGWRResult(bandwidths=bws, local=local, summary=summary, aicc=float(res.aicc), r2=float(res.R2),
-                      adj_r2=float(res.adj_R2), standardized=standardize)
-
+    summary = pd.DataFrame(
+        {
+            "covariate": names,
+            "bandwidth": bws.to_numpy(),
+            "mean": res.params.mean(axis=0),
+            "std": res.params.std(axis=0, ddof=1),
+            "min": res.params.min(axis=0),
+            "median": np.median(res.params, axis=0),
+            "max": res.params.max(axis=0),
+            "share_significant": (tfilt != 0).mean(axis=0),
+        }
+    )
+    return MGWRResult(
+        bandwidths=bws,
+        local=local,
+        summary=summary,
+        aicc=float(res.aicc),
+        r2=float(res.R2),
+        adj_r2=float(res.adj_R2),
+        standardized=standardize,
+    )

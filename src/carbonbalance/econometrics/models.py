@@ -37,6 +37,7 @@ from scipy import stats
 from carbonbalance.econometrics.diagnostics import kron_apply, lm_tests, wald_sdm
 from carbonbalance.econometrics.effects import impacts
 from carbonbalance.econometrics.panel import EFFECTS, check_rank, demean, make_panel
+from carbonbalance.econometrics.params import default_lee_yu
 from carbonbalance.econometrics.spectrum import Spatial, dims, jacobian, maximise, trace_terms
 from carbonbalance.errors import ConfigError, InputError
 
@@ -49,7 +50,6 @@ MODELS = ("ols", "slm", "sem", "sdm")
 
 
 # ----------------------------------------------------------------------------- data
-
 
 
 @dataclass
@@ -98,30 +98,48 @@ class PanelResult:
 
     def summary(self) -> pd.DataFrame:
         """Fit statistics as a one-row frame."""
-        return pd.DataFrame([{"model": self.model, "effects": self.effects_type, "lee_yu": self.lee_yu,
-                              "estimator": self.estimator,
-                              "n_obs": self.n_obs, "N": self.N, "T": self.T, "sigma2": self.sigma2,
-                              "log_likelihood": self.log_likelihood, "aic": self.aic, "bic": self.bic,
-                              "r2_within": self.r2_within, "corr2": self.corr2}])
+        return pd.DataFrame(
+            [
+                {
+                    "model": self.model,
+                    "effects": self.effects_type,
+                    "lee_yu": self.lee_yu,
+                    "estimator": self.estimator,
+                    "n_obs": self.n_obs,
+                    "N": self.N,
+                    "T": self.T,
+                    "sigma2": self.sigma2,
+                    "log_likelihood": self.log_likelihood,
+                    "aic": self.aic,
+                    "bic": self.bic,
+                    "r2_within": self.r2_within,
+                    "corr2": self.corr2,
+                }
+            ]
+        )
 
 
 def _table(names, est, vcov) -> pd.DataFrame:
     se = np.sqrt(np.clip(np.diag(vcov), 0, None))
     z = np.divide(est, se, out=np.full_like(est, np.nan), where=se > 0)
-    return pd.DataFrame({"term": names, "estimate": est, "std_error": se, "z": z,
-                         "p_value": 2 * stats.norm.sf(np.abs(z))})
+    return pd.DataFrame(
+        {"term": names, "estimate": est, "std_error": se, "z": z, "p_value": 2 * stats.norm.sf(np.abs(z))}
+    )
 
 
-
-
-def default_lee_yu(effects: str) -> bool:
-    """Lee–Yu is the default estimator whenever unit effects are present (SPEC §8)."""
-    return effects in ("unit", "twoways")
-
-
-def spatial_panel(df: pd.DataFrame, y: str, x: list[str], w, unit: str, time: str, model: str = "sdm",
-                  effects: str = "twoways", lee_yu: bool | None = None, draws: int = 1000,
-                  seed: int = 0) -> PanelResult:
+def spatial_panel(
+    df: pd.DataFrame,
+    y: str,
+    x: list[str],
+    w,
+    unit: str,
+    time: str,
+    model: str = "sdm",
+    effects: str = "twoways",
+    lee_yu: bool | None = None,
+    draws: int = 1000,
+    seed: int = 0,
+) -> PanelResult:
     """Fit ``model`` (ols, slm, sem, sdm) with ``effects`` fixed effects by (quasi-)ML.
 
     df : long panel, one row per ``unit`` and ``time``; ``y`` and ``x`` are columns
@@ -141,7 +159,7 @@ def spatial_panel(df: pd.DataFrame, y: str, x: list[str], w, unit: str, time: st
         raise ConfigError(f"econometrics: effects must be one of {EFFECTS}, not {effects!r}")
     lee_yu = default_lee_yu(effects) if lee_yu is None else bool(lee_yu)
     p = make_panel(df, y, x, w, unit, time)
-    N, T = p.N, p.T  # noqa: N806
+    N, T = p.N, p.T
     if effects in ("unit", "twoways") and T < 2:
         raise InputError(f"econometrics: unit fixed effects need at least 2 periods, the panel has {T}")
     if effects in ("time", "twoways") and N < 3:
@@ -232,13 +250,24 @@ def spatial_panel(df: pd.DataFrame, y: str, x: list[str], w, unit: str, time: st
     fitted = yd - e
     r2 = 1 - float(e @ e) / float(yd @ yd) if yd @ yd > 0 else np.nan
     corr2 = float(np.corrcoef(yd, fitted)[0, 1] ** 2) if np.std(fitted) > 0 else np.nan
-    result = PanelResult(model=model, effects_type=effects, lee_yu=lee_yu, coefficients=coef, sigma2=s2,
-                         log_likelihood=float(ll), r2_within=r2, corr2=corr2, n_obs=N * T, N=N, T=T,
-                         vcov=pd.DataFrame(vcov, index=terms, columns=terms), lm_tests=lm, residuals=e)
+    result = PanelResult(
+        model=model,
+        effects_type=effects,
+        lee_yu=lee_yu,
+        coefficients=coef,
+        sigma2=s2,
+        log_likelihood=float(ll),
+        r2_within=r2,
+        corr2=corr2,
+        n_obs=N * T,
+        N=N,
+        T=T,
+        vcov=pd.DataFrame(vcov, index=terms, columns=terms),
+        lm_tests=lm,
+        residuals=e,
+    )
     if model == "sdm":
         result.wald_tests = wald_sdm(coef, vcov, p.names)
     if model in ("slm", "sdm"):
         result.effects = impacts(result, p.W, p.names, draws=draws, seed=seed, spatial=sp)
     return result
-
-

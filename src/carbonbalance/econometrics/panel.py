@@ -34,25 +34,32 @@ def evaluate(df: pd.DataFrame, expr: str) -> pd.Series:
     """
     m = _EXPR.match(str(expr))
     if not m:
-        raise ConfigError(f"econometrics: cannot read variable {expr!r}; use a column name, 'a/b', "
-                          "'log(a)', 'log(a/b)' or 'log1p(a)'")
+        raise ConfigError(
+            f"econometrics: cannot read variable {expr!r}; use a column name, 'a/b', 'log(a)', 'log(a/b)' or 'log1p(a)'"
+        )
     fn, a, b = (m.group(1), m.group(2), m.group(3)) if m.group(1) else (None, m.group(4), m.group(5))
     for col in (a, b):
         if col and col not in df.columns:
-            raise InputError(f"econometrics: variable {expr!r} needs column {col!r}, which the panel "
-                             f"does not have (columns: {sorted(df.columns)})")
+            raise InputError(
+                f"econometrics: variable {expr!r} needs column {col!r}, which the panel "
+                f"does not have (columns: {sorted(df.columns)})"
+            )
     v = df[a].astype("float64")
     if b:
         den = df[b].astype("float64")
         if (den == 0).any():
-            raise InputError(f"econometrics: {expr!r} divides by {b!r} = 0 for (unit, year) "
-                             f"{_rows(df, den == 0)}; fix the statistics or choose another variable")
+            raise InputError(
+                f"econometrics: {expr!r} divides by {b!r} = 0 for (unit, year) "
+                f"{_rows(df, den == 0)}; fix the statistics or choose another variable"
+            )
         v = v / den
     if fn:
         bad = v <= 0 if fn == "log" else v <= -1
         if bad.any():
-            raise InputError(f"econometrics: {expr!r} takes the {fn} of values out of its domain for (unit, year) "
-                             f"{_rows(df, bad)} (values {v[bad].tolist()[:5]})")
+            raise InputError(
+                f"econometrics: {expr!r} takes the {fn} of values out of its domain for (unit, year) "
+                f"{_rows(df, bad)} (values {v[bad].tolist()[:5]})"
+            )
         v = np.log(v) if fn == "log" else np.log1p(v)
     return v.rename(str(expr))
 
@@ -91,11 +98,11 @@ class Panel:
     W: sparse.csr_matrix
 
     @property
-    def N(self) -> int:  # noqa: N802
+    def N(self) -> int:
         return len(self.ids)
 
     @property
-    def T(self) -> int:  # noqa: N802
+    def T(self) -> int:
         return len(self.times)
 
     def lag(self, v: np.ndarray) -> np.ndarray:
@@ -129,7 +136,8 @@ def weights_matrix(w, ids) -> sparse.csr_matrix:
             "econometrics: the spatial weights do not match the panel's units: "
             f"{len(missing)} panel units missing from W {missing[:10]}, "
             f"{len(extra)} W ids not in the panel {extra[:10]}"
-            + (" and W has duplicate ids" if len(have) != len(set(have)) else ""))
+            + (" and W has duplicate ids" if len(have) != len(set(have)) else "")
+        )
     pos = {k: i for i, k in enumerate(have)}
     order = np.array([pos[k] for k in want])
     return mat[order][:, order].tocsr()
@@ -149,24 +157,29 @@ def make_panel(df: pd.DataFrame, y: str, x: list[str], w, unit: str, time: str) 
     data[unit] = data[unit].astype(str)
     dup = data.duplicated([unit, time], keep=False)
     if dup.any():
-        raise InputError(f"econometrics: duplicate {unit}/{time} rows: "
-                         f"{data.loc[dup, [unit, time]].drop_duplicates().values.tolist()[:10]}")
+        raise InputError(
+            f"econometrics: duplicate {unit}/{time} rows: "
+            f"{data.loc[dup, [unit, time]].drop_duplicates().values.tolist()[:10]}"
+        )
     values = data[[y, *x]].apply(pd.to_numeric, errors="coerce").astype("float64")
     bad = ~np.isfinite(values.to_numpy())
     if bad.any():
         rows, cols = np.nonzero(bad)
         units, stamps = data[unit].tolist(), data[time].tolist()
         cells = [(units[r], stamps[r], values.columns[c]) for r, c in zip(rows, cols)]
-        raise InputError(f"econometrics: {len(cells)} missing or non-finite value(s) (unit, {time}, variable): "
-                         f"{cells[:10]}")
+        raise InputError(
+            f"econometrics: {len(cells)} missing or non-finite value(s) (unit, {time}, variable): {cells[:10]}"
+        )
     ids = sorted(data[unit].unique())
     times = sorted(pd.unique(data[time]).tolist())
     if len(data) != len(ids) * len(times):
         have = set(zip(data[unit].tolist(), data[time].tolist()))
         gaps = [(i, t) for t in times for i in ids if (i, t) not in have]
-        raise InputError(f"econometrics: unbalanced panel: {len(ids)} units × {len(times)} periods need "
-                         f"{len(ids) * len(times)} rows, found {len(data)}; missing (unit, {time}): {gaps[:10]}"
-                         + (f" and {len(gaps) - 10} more" if len(gaps) > 10 else ""))
+        raise InputError(
+            f"econometrics: unbalanced panel: {len(ids)} units × {len(times)} periods need "
+            f"{len(ids) * len(times)} rows, found {len(data)}; missing (unit, {time}): {gaps[:10]}"
+            + (f" and {len(gaps) - 10} more" if len(gaps) > 10 else "")
+        )
     data[y] = values[y]
     data[x] = values[x]
     data = data.sort_values([time, unit])
@@ -174,7 +187,7 @@ def make_panel(df: pd.DataFrame, y: str, x: list[str], w, unit: str, time: str) 
     return Panel(y=data[y].to_numpy(), X=data[x].to_numpy(), names=x, ids=ids, times=times, W=W)
 
 
-def demean(v: np.ndarray, N: int, T: int, effects: str) -> np.ndarray:  # noqa: N803
+def demean(v: np.ndarray, N: int, T: int, effects: str) -> np.ndarray:
     """Sweep out unit (mean over time), time (mean over units) or both effects."""
     a = v.reshape(T, N, -1)
     if effects == "none":
@@ -190,17 +203,22 @@ def demean(v: np.ndarray, N: int, T: int, effects: str) -> np.ndarray:  # noqa: 
     return out.reshape(v.shape)
 
 
-def check_rank(X: np.ndarray, names: list[str], raw: np.ndarray | None = None, effects: str = "none") -> None:  # noqa: N803
+def check_rank(X: np.ndarray, names: list[str], raw: np.ndarray | None = None, effects: str = "none") -> None:
     """Stop with the names of covariates that are constant after the effects or collinear."""
     scale = np.linalg.norm(raw - raw.mean(axis=0), axis=0) if raw is not None else np.linalg.norm(X, axis=0)
     scale = np.where(scale > 0, scale, 1.0)
     norms = np.linalg.norm(X, axis=0)
     flat = [n for n, s, r in zip(names, norms, scale) if s <= 1e-10 * r or s == 0]
     if flat:
-        what = {"unit": "within units (time-invariant)", "time": "within periods",
-                "twoways": "after unit and time effects", "none": "over the panel"}[effects]
-        raise InputError(f"econometrics: covariate(s) {flat} have no variation {what}; "
-                         "drop them or change the fixed effects")
+        what = {
+            "unit": "within units (time-invariant)",
+            "time": "within periods",
+            "twoways": "after unit and time effects",
+            "none": "over the panel",
+        }[effects]
+        raise InputError(
+            f"econometrics: covariate(s) {flat} have no variation {what}; drop them or change the fixed effects"
+        )
     Z = X / norms
     kept: list[int] = []
     dependent = []
@@ -213,6 +231,7 @@ def check_rank(X: np.ndarray, names: list[str], raw: np.ndarray | None = None, e
                 continue
         kept.append(j)
     if dependent:
-        raise InputError(f"econometrics: collinear covariates: {'; '.join(dependent)}"
-                         f"{' after the ' + effects + ' fixed effects' if effects != 'none' else ''}; drop one of them")
-
+        raise InputError(
+            f"econometrics: collinear covariates: {'; '.join(dependent)}"
+            f"{' after the ' + effects + ' fixed effects' if effects != 'none' else ''}; drop one of them"
+        )

@@ -7,8 +7,12 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from carbonbalance.core.params import Section
-from carbonbalance.econometrics.models import default_lee_yu
 from carbonbalance.spatial.params import WeightsParams
+
+
+def default_lee_yu(effects: str) -> bool:
+    """Lee–Yu is the default estimator whenever unit effects are present (SPEC §8)."""
+    return effects in ("unit", "twoways")
 
 
 @dataclass
@@ -52,8 +56,14 @@ class EconometricsParams(Section):
     section: ClassVar[str] = "econometrics"
     levels: list = field(default_factory=lambda: ["county"])
     y: str = "log(ce_tco2)"
-    x: list = field(default_factory=lambda: ["log(gdp_1e4yuan/population_persons)", "urbanisation_rate",
-                                             "secondary_share", "log(energy_efficiency_1e4yuan_per_tce)"])
+    x: list = field(
+        default_factory=lambda: [
+            "log(gdp_1e4yuan/population_persons)",
+            "urbanisation_rate",
+            "secondary_share",
+            "log(energy_efficiency_1e4yuan_per_tce)",
+        ]
+    )
     models: list = field(default_factory=lambda: ["ols", "slm", "sem", "sdm"])
     effects: str = "twoways"
     lee_yu: bool | str = "auto"

@@ -12,11 +12,10 @@ from scipy import optimize, sparse
 
 from carbonbalance.errors import ConfigError
 
-
 # ----------------------------------------------------------------------------- spatial algebra
 
 
-def symmetrizer(W) -> np.ndarray | None:  # noqa: N803
+def symmetrizer(W) -> np.ndarray | None:
     """Positive d with diag(d) W symmetric (W similar to a symmetric matrix), or None.
 
     A row-standardised W built from symmetric weights (contiguity, distance bands) is
@@ -25,7 +24,7 @@ def symmetrizer(W) -> np.ndarray | None:  # noqa: N803
     """
     from scipy.sparse import csgraph
 
-    W = sparse.csr_matrix(W)  # noqa: N806
+    W = sparse.csr_matrix(W)
     if (W != W.T).nnz and ((W > 0) != (W.T > 0)).nnz:
         return None
     if (W.data < 0).any():
@@ -40,13 +39,13 @@ def symmetrizer(W) -> np.ndarray | None:  # noqa: N803
         for j in order[1:]:
             i = pred[j]
             d[j] = d[i] * W[i, j] / W[j, i]
-    S = W.multiply(d[:, None]).tocsr()  # noqa: N806
+    S = W.multiply(d[:, None]).tocsr()
     if abs(S - S.T).max() > 1e-10 * max(abs(S).max(), 1e-300):
         return None
     return d
 
 
-_SPECTRA: dict[str, "Spatial"] = {}
+_SPECTRA: dict[str, Spatial] = {}
 
 
 @dataclass
@@ -64,11 +63,12 @@ class Spatial:
     bounds: tuple[float, float]
 
     @classmethod
-    def of(cls, W):  # noqa: N803
-        W = sparse.csr_matrix(W)  # noqa: N806
+    def of(cls, W):
+        W = sparse.csr_matrix(W)
         W.sort_indices()
-        key = hashlib.sha1(b"".join(np.ascontiguousarray(a).tobytes() for a in
-                                    (np.asarray(W.shape), W.indptr, W.indices, W.data))).hexdigest()
+        key = hashlib.sha1(
+            b"".join(np.ascontiguousarray(a).tobytes() for a in (np.asarray(W.shape), W.indptr, W.indices, W.data))
+        ).hexdigest()
         if key not in _SPECTRA:
             _SPECTRA[key] = cls._compute(W)
             while len(_SPECTRA) > 4:
@@ -76,7 +76,7 @@ class Spatial:
         return _SPECTRA[key]
 
     @classmethod
-    def _compute(cls, W):  # noqa: N803
+    def _compute(cls, W):
         dense = W.toarray()
         d = symmetrizer(W)
         if d is not None:  # W = D⁻¹A with A symmetric: real spectrum of D^½ W D^-½, 5× faster
@@ -107,7 +107,7 @@ class Dims:
     drop_unit_root: bool  # time effects under Lee–Yu: |I − ρW*| = |I − ρW| / (1 − ρ)
 
 
-def dims(N, T, effects, lee_yu, sp: Spatial) -> Dims:  # noqa: N803
+def dims(N, T, effects, lee_yu, sp: Spatial) -> Dims:
     if not lee_yu or effects == "none":
         return Dims(N, T, False)
     time_fx = effects in ("time", "twoways")
@@ -129,8 +129,9 @@ def maximise(f, bounds) -> float:
     vals = np.array([f(r) for r in grid])
     i = int(np.nanargmax(vals))
     lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
-    res = optimize.minimize_scalar(lambda r: -f(r), bounds=(lo, hi), method="bounded",
-                                   options={"xatol": 1e-10, "maxiter": 500})
+    res = optimize.minimize_scalar(
+        lambda r: -f(r), bounds=(lo, hi), method="bounded", options={"xatol": 1e-10, "maxiter": 500}
+    )
     return float(res.x)
 
 
@@ -145,5 +146,3 @@ def trace_terms(dense, rho, transform_time: bool):
 
 
 # ----------------------------------------------------------------------------- results
-
-

@@ -11,20 +11,21 @@ import logging
 
 import pandas as pd
 
+from carbonbalance.econometrics.diagnostics import chi2_row
 from carbonbalance.econometrics.gwr import mgwr
 from carbonbalance.econometrics.models import spatial_panel
-from carbonbalance.econometrics.params import EconometricsParams, MgwrParams
-from carbonbalance.spatial.params import WeightsParams
 from carbonbalance.econometrics.panel import evaluate, winsorize
-from carbonbalance.econometrics.diagnostics import chi2_row
-from carbonbalance.spatial.neighbours import weights
+from carbonbalance.econometrics.params import EconometricsParams, MgwrParams
 from carbonbalance.errors import InputError
+from carbonbalance.spatial.neighbours import weights
+from carbonbalance.spatial.params import WeightsParams
 
 log = logging.getLogger(__name__)
 
 
-def panel_frame(budget: pd.DataFrame, statistics: pd.DataFrame | None, zonal: pd.DataFrame | None,
-                level: str) -> pd.DataFrame:
+def panel_frame(
+    budget: pd.DataFrame, statistics: pd.DataFrame | None, zonal: pd.DataFrame | None, level: str
+) -> pd.DataFrame:
     """One row per unit and year with every column of the three sources."""
     keys = ["unit_id", "year"]
     out = budget.assign(unit_id=budget["unit_id"].astype(str))
@@ -61,7 +62,9 @@ def _coefficients(result, run: str) -> pd.DataFrame:
     return result.coefficients.assign(run=run, model=result.model)
 
 
-def run_panel_models(data: pd.DataFrame, gdf, y: str, x: list[str], params: EconometricsParams) -> dict[str, pd.DataFrame]:
+def run_panel_models(
+    data: pd.DataFrame, gdf, y: str, x: list[str], params: EconometricsParams
+) -> dict[str, pd.DataFrame]:
     """Fit the configured models (main run) and the SDM robustness runs.
 
     Returns tables ``coefficients`` (run, model, term, estimate, std_error, z, p_value),
@@ -80,8 +83,9 @@ def run_panel_models(data: pd.DataFrame, gdf, y: str, x: list[str], params: Econ
     for model in fits_of:
         r = spatial_panel(data, y, x, w, model=model, **kw)
         fitted[model] = r
-        log.info("%s (%s effects): log L = %.3f\n%s", model, effects, r.log_likelihood,
-                 r.coefficients.to_string(index=False))
+        log.info(
+            "%s (%s effects): log L = %.3f\n%s", model, effects, r.log_likelihood, r.coefficients.to_string(index=False)
+        )
         coefs.append(_coefficients(r, "main"))
         fits.append(r.summary().assign(run="main", weights=p.weights.label))
         if not r.wald_tests.empty:
@@ -90,8 +94,9 @@ def run_panel_models(data: pd.DataFrame, gdf, y: str, x: list[str], params: Econ
     for restricted in ("slm", "sem"):
         if restricted in fitted:
             lr = 2 * (fitted["sdm"].log_likelihood - fitted[restricted].log_likelihood)
-            tests.append(pd.DataFrame([chi2_row(f"LR SDM -> {restricted.upper()}", lr, len(x))])
-                         .assign(run="main", model="sdm"))
+            tests.append(
+                pd.DataFrame([chi2_row(f"LR SDM -> {restricted.upper()}", lr, len(x))]).assign(run="main", model="sdm")
+            )
 
     runs = []
     wins = p.robustness.winsorize
@@ -115,8 +120,9 @@ def run_panel_models(data: pd.DataFrame, gdf, y: str, x: list[str], params: Econ
     rob = pd.concat(rob_effects, ignore_index=True) if rob_effects else pd.DataFrame(columns=["run", "covariate"])
     return {
         "coefficients": coefficients[first + [c for c in coefficients.columns if c not in first]],
-        "effects": fitted["sdm"].effects.assign(y=y, effects=effects, weights=p.weights.label,
-                                                draws=fitted["sdm"].effects.attrs.get("draws", draws)),
+        "effects": fitted["sdm"].effects.assign(
+            y=y, effects=effects, weights=p.weights.label, draws=fitted["sdm"].effects.attrs.get("draws", draws)
+        ),
         "robustness_effects": rob[["run"] + [c for c in rob.columns if c != "run"]],
         "tests": tests_table[first + [c for c in tests_table.columns if c not in first]],
         "fit": fit[first + [c for c in fit.columns if c not in first]],
@@ -133,11 +139,26 @@ def mgwr_year(gdf, data: pd.DataFrame, year: int, y: str, x: list[str], params: 
         missing = sorted(set(gdf["unit_id"]) - set(units["unit_id"]))
         raise InputError(f"mgwr: {len(missing)} unit(s) have no {year} row: {missing[:10]}")
     p = params
-    res = mgwr(units, y, x, standardize=bool(p.standardize), kernel=p.kernel, fixed=bool(p.fixed),
-               criterion=p.criterion, n_jobs=n_jobs, bw_min=p.bw_min)
-    summary = res.summary.assign(year=int(year), y=y, n_units=len(units), aicc=res.aicc, r2=res.r2,
-                                 adj_r2=res.adj_r2, standardized=res.standardized,
-                                 bandwidth_unit="km" if p.fixed else "nearest neighbours")
+    res = mgwr(
+        units,
+        y,
+        x,
+        standardize=bool(p.standardize),
+        kernel=p.kernel,
+        fixed=bool(p.fixed),
+        criterion=p.criterion,
+        n_jobs=n_jobs,
+        bw_min=p.bw_min,
+    )
+    summary = res.summary.assign(
+        year=int(year),
+        y=y,
+        n_units=len(units),
+        aicc=res.aicc,
+        r2=res.r2,
+        adj_r2=res.adj_r2,
+        standardized=res.standardized,
+        bandwidth_unit="km" if p.fixed else "nearest neighbours",
+    )
     local = res.local.assign(year=int(year))
     return summary, local, res
-

@@ -33,13 +33,20 @@ log = logging.getLogger(__name__)
 SIGMA_UNITS = {"t C per t standard coal": 1.0, "t CO2 per t standard coal": CO2_TO_C}
 #: physically plausible σ per declared unit: from natural gas (0.44 t C/tce) to coal (0.75)
 #: with a margin, i.e. 0.40-0.80 t C or 1.47-2.93 t CO2 per t standard coal
-SIGMA_PLAUSIBLE = {"t C per t standard coal": (0.40, 0.80), "t CO2 per t standard coal": (0.40 * C_TO_CO2,
-                                                                                         0.80 * C_TO_CO2)}
+SIGMA_PLAUSIBLE = {
+    "t C per t standard coal": (0.40, 0.80),
+    "t CO2 per t standard coal": (0.40 * C_TO_CO2, 0.80 * C_TO_CO2),
+}
 M2_PER_HM2 = 1e4
 
 
-def energy_emissions(energy_tce, population, sigma: float = 1.87, sigma_unit: str = "t C per t standard coal",
-                     theta_tc_per_person: float = 0.079) -> dict:
+def energy_emissions(
+    energy_tce,
+    population,
+    sigma: float = 1.87,
+    sigma_unit: str = "t C per t standard coal",
+    theta_tc_per_person: float = 0.079,
+) -> dict:
     """Ce, Cp, Cz in t C and t CO2 from energy use (t standard coal) and population (persons)."""
     if sigma_unit not in SIGMA_UNITS:
         raise ConfigError(f"emissions.energy.sigma_unit: {sigma_unit!r} is not one of {list(SIGMA_UNITS)}")
@@ -48,20 +55,31 @@ def energy_emissions(energy_tce, population, sigma: float = 1.87, sigma_unit: st
     ce = np.asarray(energy_tce, dtype="float64") * sigma * SIGMA_UNITS[sigma_unit]
     cp = np.asarray(population, dtype="float64") * theta_tc_per_person
     cz = ce + cp
-    return {"energy_emission_tc": ce, "respiration_emission_tc": cp, "emission_tc": cz,
-            "energy_emission_tco2": ce * C_TO_CO2, "respiration_emission_tco2": cp * C_TO_CO2,
-            "emission_tco2": cz * C_TO_CO2}
+    return {
+        "energy_emission_tc": ce,
+        "respiration_emission_tc": cp,
+        "emission_tc": cz,
+        "energy_emission_tco2": ce * C_TO_CO2,
+        "respiration_emission_tco2": cp * C_TO_CO2,
+        "emission_tco2": cz * C_TO_CO2,
+    }
 
 
 def sigma_check(sigma: float, sigma_unit: str) -> dict:
     """Record of σ against the plausible range of its unit; logs a warning when outside."""
     lo, hi = SIGMA_PLAUSIBLE[sigma_unit]
-    rec = {"sigma": float(sigma), "sigma_unit": sigma_unit, "plausible_range": [lo, hi],
-           "plausible": bool(lo <= sigma <= hi)}
+    rec = {
+        "sigma": float(sigma),
+        "sigma_unit": sigma_unit,
+        "plausible_range": [lo, hi],
+        "plausible": bool(lo <= sigma <= hi),
+    }
     if not rec["plausible"]:
-        rec["warning"] = (f"emissions.energy.sigma = {sigma:g} {sigma_unit} is outside the physically plausible "
-                          f"range {lo:.2f}-{hi:.2f} (natural gas to coal); as printed by Jiangxi2024 it inflates "
-                          f"Ce against sequestration. Check emissions.energy.sigma_unit.")
+        rec["warning"] = (
+            f"emissions.energy.sigma = {sigma:g} {sigma_unit} is outside the physically plausible "
+            f"range {lo:.2f}-{hi:.2f} (natural gas to coal); as printed by Jiangxi2024 it inflates "
+            f"Ce against sequestration. Check emissions.energy.sigma_unit."
+        )
         log.warning(rec["warning"])
     return rec
 
@@ -75,18 +93,25 @@ def energy_accounting(stats: pd.DataFrame, params: EnergyParams | None = None) -
     p = params or EnergyParams()
     for col in ("energy_tce", "population_persons"):
         if col not in stats.columns:
-            raise InputError(f"statistics: no column {col!r} for the energy accounting; "
-                             f"add it to statistics.columns")
+            raise InputError(f"statistics: no column {col!r} for the energy accounting; add it to statistics.columns")
     out = stats[["unit_id", "level", "year", "energy_tce", "population_persons"]].copy()
-    res = energy_emissions(out["energy_tce"], out["population_persons"], sigma=float(p.sigma),
-                           sigma_unit=p.sigma_unit, theta_tc_per_person=float(p.theta_tc_per_person))
+    res = energy_emissions(
+        out["energy_tce"],
+        out["population_persons"],
+        sigma=float(p.sigma),
+        sigma_unit=p.sigma_unit,
+        theta_tc_per_person=float(p.theta_tc_per_person),
+    )
     for k, v in res.items():
         out[k] = v
     out.attrs["sigma_check"] = sigma_check(float(p.sigma), p.sigma_unit)
     gaps = out["emission_tc"].isna()
     if gaps.any():
-        log.warning("energy accounting: %d unit-year(s) without energy use or population: %s", int(gaps.sum()),
-                    out.loc[gaps, ["unit_id", "year"]].head(10).to_dict("records"))
+        log.warning(
+            "energy accounting: %d unit-year(s) without energy use or population: %s",
+            int(gaps.sum()),
+            out.loc[gaps, ["unit_id", "year"]].head(10).to_dict("records"),
+        )
     return out.reset_index(drop=True)
 
 
@@ -126,8 +151,9 @@ def landuse_areas(cov, mode: str, landuse, cell_area_m2, classes: dict, threads:
     return m2 / M2_PER_HM2
 
 
-def absorption_table(areas_hm2: np.ndarray, finest: pd.DataFrame, levels: list, lam: dict | None = None,
-                     year: int | None = None) -> pd.DataFrame:
+def absorption_table(
+    areas_hm2: np.ndarray, finest: pd.DataFrame, levels: list, lam: dict | None = None, year: int | None = None
+) -> pd.DataFrame:
     """Areas and CA per unit of every level from the finest units' class areas.
 
     finest : finest-level table (one row per finest unit, in label order) with every

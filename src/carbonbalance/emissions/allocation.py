@@ -64,8 +64,8 @@ _NO_NEED = np.zeros(1, dtype=bool)
 class Plan:
     """Result of the planning passes: which layers each group uses, with which factor."""
 
-    layers: list[str]            # distinct layer names of all chains, in first-use order
-    coef: np.ndarray             # (n_categories, n_layers, n_groups) t per weight unit
+    layers: list[str]  # distinct layer names of all chains, in first-use order
+    coef: np.ndarray  # (n_categories, n_layers, n_groups) t per weight unit
     n_slots: int
     record: dict = field(default_factory=dict)
 
@@ -107,10 +107,15 @@ def _group_pieces(pieces, shape, block, blocks) -> _Pieces:
     order = np.lexsort((cell, b))
     bounds = np.searchsorted(b[order], np.arange(len(blocks) + 1))
     r, c = r[order], c[order]
-    return _Pieces(row=(r % bh).astype("int32"), col=(c % bw).astype("int32"),
-                   finest=np.asarray(unit, dtype="int32")[order], unit=np.asarray(unit, dtype="int32")[order],
-                   fraction=np.asarray(frac, dtype="float64")[order], bounds=bounds,
-                   n_cells=int(np.unique(cell).size))
+    return _Pieces(
+        row=(r % bh).astype("int32"),
+        col=(c % bw).astype("int32"),
+        finest=np.asarray(unit, dtype="int32")[order],
+        unit=np.asarray(unit, dtype="int32")[order],
+        fraction=np.asarray(frac, dtype="float64")[order],
+        bounds=bounds,
+        n_cells=int(np.unique(cell).size),
+    )
 
 
 class Allocation:
@@ -130,9 +135,21 @@ class Allocation:
     chunk : block edge of the dask passes (numpy inputs are viewed, dask ones rechunked)
     """
 
-    def __init__(self, labels, layers: dict, chains: list[list[str]], categories=None,
-                 unit_names=None, category_names=None, chunk: int = 1024, threads: int = 1,
-                 empty_category: str = "unit", negative_weights: str = "error", lookup=None, pieces=None):
+    def __init__(
+        self,
+        labels,
+        layers: dict,
+        chains: list[list[str]],
+        categories=None,
+        unit_names=None,
+        category_names=None,
+        chunk: int = 1024,
+        threads: int = 1,
+        empty_category: str = "unit",
+        negative_weights: str = "error",
+        lookup=None,
+        pieces=None,
+    ):
         if len(chains) > 1 and categories is None:
             raise ValueError(f"{len(chains)} category chains need a category raster")
         if empty_category not in ("unit", "error"):
@@ -173,8 +190,8 @@ class Allocation:
         self.empty_category = empty_category
         self.negative_weights = negative_weights
         self.block_groups = None  # per block, the groups it has cells of (first pass)
-        self.lut = None           # label + 1 -> unit of the totals (set by plan)
-        self.unit_sums = None     # (n_categories, n_labels) placed per label unit (set by fill_blocks)
+        self.lut = None  # label + 1 -> unit of the totals (set by plan)
+        self.unit_sums = None  # (n_categories, n_labels) placed per label unit (set by fill_blocks)
 
     # ------------------------------------------------------------------ passes
     def _read(self, idx: int, rows: slice, cols: slice, names: list[str]) -> tuple:
@@ -194,11 +211,16 @@ class Allocation:
             if use_need and not need[self.block_groups[idx]].any():
                 return None  # no cell of a unit that falls back: nothing to read
             lb, cb, w0, w1, w2, (pr, pc, pu, _, pf) = self._read(idx, rows, cols, names)
-            return group_sums(lb, self.lut, cb, use_cats, S, w0, w1, w2, k, need_arr, use_need, n_groups,
-                              pr, pc, pu, pf)
+            return group_sums(
+                lb, self.lut, cb, use_cats, S, w0, w1, w2, k, need_arr, use_need, n_groups, pr, pc, pu, pf
+            )
 
-        parts = run_blocks(block, enumerate(self.blocks), threads=self.threads,
-                           label=f"weight sums ({', '.join(names)})" if len(self.blocks) >= 50 else None)
+        parts = run_blocks(
+            block,
+            enumerate(self.blocks),
+            threads=self.threads,
+            label=f"weight sums ({', '.join(names)})" if len(self.blocks) >= 50 else None,
+        )
         if need is None:
             self.block_groups = [np.flatnonzero(p[0][:, 3]) for p in parts]
         parts = [p for p in parts if p is not None]
@@ -237,9 +259,13 @@ class Allocation:
             raise ValueError(f"{len(self.unit_names)} unit names for {n} units")
         neg = np.argwhere(T < 0)
         if len(neg):
-            raise InputError("negative total(s): " + ", ".join(
-                f"unit {self._unit(u)}" + ("" if C == 1 else f" {self.category_names[k]}") + f" = {T[u, k]:g}"
-                for u, k in neg[:10]))
+            raise InputError(
+                "negative total(s): "
+                + ", ".join(
+                    f"unit {self._unit(u)}" + ("" if C == 1 else f" {self.category_names[k]}") + f" = {T[u, k]:g}"
+                    for u, k in neg[:10]
+                )
+            )
         self._set_lookup(n)
         S = self.n_slots
         G = (n + 1) * S
@@ -248,8 +274,9 @@ class Allocation:
         sums = np.zeros((G, len(names) + 1))
         s1, negative, bad = self._sums([names[q] for q in first], G)
         if bad:
-            raise InputError(f"{bad} cell(s) have a unit label outside 0..{len(self.lut) - 2} or a category "
-                             f"outside 0..{C - 1}")
+            raise InputError(
+                f"{bad} cell(s) have a unit label outside 0..{len(self.lut) - 2} or a category outside 0..{C - 1}"
+            )
         for col, q in enumerate(first):
             sums[:, q] = s1[:, col]
         cells = s1[:, 3]
@@ -263,18 +290,20 @@ class Allocation:
             # the units that fall back: every group of theirs, every layer of the chains
             need = np.zeros(G, dtype=bool)
             for u in np.flatnonzero(short.any(axis=1)):
-                need[(u + 1) * S:(u + 2) * S] = True
+                need[(u + 1) * S : (u + 2) * S] = True
             s2, negative2, _ = self._sums(names, G, need=need)
-            sums[need, :len(names)] = s2[need, :len(names)]
+            sums[need, : len(names)] = s2[need, : len(names)]
             negs.update({names[q]: negs.get(names[q], 0) + int(negative2[q]) for q in rest})
         self._check_negative(negs)
-        return self._resolve(T, has, sums[:, :len(names)], cells, group)
+        return self._resolve(T, has, sums[:, : len(names)], cells, group)
 
     def _check_negative(self, negs: dict) -> None:
         for name, count in negs.items():
             if count and self.negative_weights == "error":
-                raise InputError(f"weight layer {name!r}: {count} negative value(s) inside units "
-                                 f"(set negative_weights: zero to count them as 0, e.g. for VIIRS noise)")
+                raise InputError(
+                    f"weight layer {name!r}: {count} negative value(s) inside units "
+                    f"(set negative_weights: zero to count them as 0, e.g. for VIIRS noise)"
+                )
             if count:
                 log.warning("weight layer %r: %d negative value(s) inside units taken as 0", name, count)
         self.negative_counts = negs
@@ -294,20 +323,23 @@ class Allocation:
                 chosen[free, k] = q
             left = has[:, k] & (chosen[:, k] < 0)
             if left.any() and self.empty_category == "error":
-                raise InputError(self._stranded(left, k, cells, group, "of its category") +
-                                 " (set empty_category: unit to spread it over the unit's cells)")
+                raise InputError(
+                    self._stranded(left, k, cells, group, "of its category")
+                    + " (set empty_category: unit to spread it over the unit's cells)"
+                )
             for q in chain:
                 free = left & (chosen[:, k] < 0) & (unit_sums[:, q] > 0)
                 for u in np.flatnonzero(free):
-                    coef[k, q, (u + 1) * S:(u + 2) * S] += T[u, k] / unit_sums[u, q]
+                    coef[k, q, (u + 1) * S : (u + 2) * S] += T[u, k] / unit_sums[u, q]
                 chosen[free, k] = q
                 spread[free, k] = True
             stranded = has[:, k] & (chosen[:, k] < 0)
             if stranded.any():
-                raise InputError(self._stranded(stranded, k, cells, group, "of the unit") +
-                                 "; use a finer grid or totals at a coarser level")
-        return Plan(layers=list(names), coef=coef, n_slots=S,
-                    record=self._record(T, has, chosen, spread, cells, group))
+                raise InputError(
+                    self._stranded(stranded, k, cells, group, "of the unit")
+                    + "; use a finer grid or totals at a coarser level"
+                )
+        return Plan(layers=list(names), coef=coef, n_slots=S, record=self._record(T, has, chosen, spread, cells, group))
 
     def _stranded(self, mask, k, cells, group, where) -> str:
         units = np.flatnonzero(mask)[:10]
@@ -322,20 +354,32 @@ class Allocation:
         for u, k in zip(*np.nonzero(has & ((chosen != np.array([c[0] for c in self.chains])) | spread))):
             how = self.names[chosen[u, k]] + (" over all cells of the unit" if spread[u, k] else "")
             fallbacks.setdefault(self._unit(u), {})[self.category_names[k]] = how
-            log.warning("unit %s, %s: %s weights sum to zero over its %.6g cell(s); allocated by %s",
-                        self._unit(u), self.category_names[k], self.names[self.chains[k][0]],
-                        cells[group[u, k]], how)
-        weight_used = {self.category_names[k]: {self.names[q]: int(((chosen[:, k] == q) & has[:, k]).sum())
-                                                 for q in self.chains[k]} for k in range(C)}
+            log.warning(
+                "unit %s, %s: %s weights sum to zero over its %.6g cell(s); allocated by %s",
+                self._unit(u),
+                self.category_names[k],
+                self.names[self.chains[k][0]],
+                cells[group[u, k]],
+                how,
+            )
+        weight_used = {
+            self.category_names[k]: {
+                self.names[q]: int(((chosen[:, k] == q) & has[:, k]).sum()) for q in self.chains[k]
+            }
+            for k in range(C)
+        }
         unit_cells = cells.reshape(n + 1, self.n_slots)[1:].sum(axis=1)
-        return {"layers": list(self.names),
-                "chains": {self.category_names[k]: [self.names[q] for q in ch] for k, ch in enumerate(self.chains)},
-                "n_units_with_total": int(has.any(axis=1).sum()),
-                "weight_used": weight_used, "fallback_units": fallbacks,
-                "n_fallback_units": len(fallbacks),
-                "negative_weights_zeroed": {k: v for k, v in self.negative_counts.items() if v},
-                "cells_per_unit": {self._unit(u): round(float(unit_cells[u]), 6) for u in range(n)},
-                "cells_outside_units": int(round(cells[:self.n_slots].sum())) - self.pieces.n_cells}
+        return {
+            "layers": list(self.names),
+            "chains": {self.category_names[k]: [self.names[q] for q in ch] for k, ch in enumerate(self.chains)},
+            "n_units_with_total": int(has.any(axis=1).sum()),
+            "weight_used": weight_used,
+            "fallback_units": fallbacks,
+            "n_fallback_units": len(fallbacks),
+            "negative_weights_zeroed": {k: v for k, v in self.negative_counts.items() if v},
+            "cells_per_unit": {self._unit(u): round(float(unit_cells[u]), 6) for u in range(n)},
+            "cells_outside_units": int(round(cells[: self.n_slots].sum())) - self.pieces.n_cells,
+        }
 
     def fill_blocks(self, plan: Plan, sink=None, out: np.ndarray | None = None, label: str | None = None) -> np.ndarray:
         """Compute the allocation block by block: into ``out`` (n_categories, ny, nx) float64
@@ -368,10 +412,26 @@ class Allocation:
                 if used not in kernels:
                     q = list(used) + [used[0]] * (MAX_LAYERS - len(used))
                     kernels[used] = np.ascontiguousarray(plan.coef[:, q])
-                lb, cb, w0, w1, w2, (pr, pc, pu, pn, pf) = self._read(idx, rows, cols,
-                                                                       [plan.layers[q] for q in used])
-                allocate_block(lb, self.lut, cb, use_cats, S, w0, w1, w2, len(used), kernels[used], values,
-                               usums, pr, pc, pu, pn, pf)
+                lb, cb, w0, w1, w2, (pr, pc, pu, pn, pf) = self._read(idx, rows, cols, [plan.layers[q] for q in used])
+                allocate_block(
+                    lb,
+                    self.lut,
+                    cb,
+                    use_cats,
+                    S,
+                    w0,
+                    w1,
+                    w2,
+                    len(used),
+                    kernels[used],
+                    values,
+                    usums,
+                    pr,
+                    pc,
+                    pu,
+                    pn,
+                    pf,
+                )
             else:
                 values[...] = 0.0
             if sink is not None:
@@ -393,10 +453,21 @@ class Allocation:
         return out
 
 
-def allocate(labels, weights: dict, totals, chains: list[list[str]] | None = None, categories=None,
-             unit_names=None, category_names=None, chunk: int = 1024, threads: int = 1,
-             empty_category: str = "unit", negative_weights: str = "error", lookup=None,
-             pieces=None) -> tuple[np.ndarray, dict]:
+def allocate(
+    labels,
+    weights: dict,
+    totals,
+    chains: list[list[str]] | None = None,
+    categories=None,
+    unit_names=None,
+    category_names=None,
+    chunk: int = 1024,
+    threads: int = 1,
+    empty_category: str = "unit",
+    negative_weights: str = "error",
+    lookup=None,
+    pieces=None,
+) -> tuple[np.ndarray, dict]:
     """Allocate ``totals`` over the cells of each unit; returns (grid, record).
 
     Without ``chains`` the weights dict is the one fallback chain in its order.  The grid
@@ -404,12 +475,21 @@ def allocate(labels, weights: dict, totals, chains: list[list[str]] | None = Non
     holds ``unit_sums``: what was placed per label unit, (n_labels,) or (n_categories, n_labels).
     """
     chains = chains if chains is not None else [list(weights)]
-    alloc = Allocation(labels, weights, chains, categories=categories, unit_names=unit_names,
-                       category_names=category_names, chunk=chunk, threads=threads,
-                       empty_category=empty_category, negative_weights=negative_weights, lookup=lookup,
-                       pieces=pieces)
+    alloc = Allocation(
+        labels,
+        weights,
+        chains,
+        categories=categories,
+        unit_names=unit_names,
+        category_names=category_names,
+        chunk=chunk,
+        threads=threads,
+        empty_category=empty_category,
+        negative_weights=negative_weights,
+        lookup=lookup,
+        pieces=pieces,
+    )
     p = alloc.plan(totals)
     grid = alloc.into(p)
     record = dict(p.record, unit_sums=alloc.unit_sums[0] if len(chains) == 1 else alloc.unit_sums)
     return (grid[0] if len(chains) == 1 else grid), record
-

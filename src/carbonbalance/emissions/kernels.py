@@ -52,7 +52,6 @@ def _row_groups(labels, lut, cats, use_cats, n_slots, n_groups, i, gs):
     return bad
 
 
-
 @numba.njit(nogil=True, cache=True)
 def _piece_group(prow, pcol, punit, k, cats, use_cats, n_slots, n_groups):
     """Group of piece k, or -1 when its category is out of range."""
@@ -62,8 +61,9 @@ def _piece_group(prow, pcol, punit, k, cats, use_cats, n_slots, n_groups):
 
 
 @numba.njit(nogil=True, cache=True)
-def group_sums(labels, lut, cats, use_cats, n_slots, w0, w1, w2, n_layers, need, use_need, n_groups,
-               prow, pcol, punit, pfrac):
+def group_sums(
+    labels, lut, cats, use_cats, n_slots, w0, w1, w2, n_layers, need, use_need, n_groups, prow, pcol, punit, pfrac
+):
     """Per group: sums of the positive weights of layers 0..n_layers-1 and the cell count.
 
     labels (ny, nx) int, -1 outside units, mapped to the allocation's units by ``lut``
@@ -126,8 +126,9 @@ def group_sums(labels, lut, cats, use_cats, n_slots, w0, w1, w2, n_layers, need,
 
 
 @numba.njit(nogil=True, cache=True)
-def allocate_block(labels, lut, cats, use_cats, n_slots, w0, w1, w2, n_layers, coef, out, usums,
-                   prow, pcol, punit, pfinest, pfrac):
+def allocate_block(
+    labels, lut, cats, use_cats, n_slots, w0, w1, w2, n_layers, coef, out, usums, prow, pcol, punit, pfinest, pfrac
+):
     """out[k, i, j] = Σ_q coef[k, q, g] · max(w_q[i, j], 0) for the group g of cell (i, j),
     plus f times that for every piece of a partly covered cell; usums[k, u] += what is
     placed in finest unit u (its label, or the piece's unit).
@@ -184,5 +185,3 @@ def allocate_block(labels, lut, cats, use_cats, n_slots, w0, w1, w2, n_layers, c
             v *= f
             out[k, r, c] += v
             usums[k, pfinest[p]] += v
-
-

@@ -22,11 +22,33 @@ UNITS = "t CO2 per cell"
 ABSORPTION_CLASSES = ("cultivated", "forest", "grassland", "water", "unused")
 LAMBDA_TC_PER_HM2 = {"cultivated": -0.13, "forest": -5.77, "grassland": -0.022, "water": -0.253, "unused": -0.005}
 #: CNLUCC land-use code -> absorption class (null = built-up land, no absorption)
-CNLUCC_ABSORPTION = {"11": "cultivated", "12": "cultivated", "21": "forest", "22": "forest", "23": "forest",
-                     "24": "forest", "31": "grassland", "32": "grassland", "33": "grassland", "41": "water",
-                     "42": "water", "43": "water", "44": "water", "45": "water", "46": "water", "51": None,
-                     "52": None, "53": None, "61": "unused", "62": "unused", "63": "unused", "64": "unused",
-                     "65": "unused", "66": "unused", "67": "unused"}
+CNLUCC_ABSORPTION = {
+    "11": "cultivated",
+    "12": "cultivated",
+    "21": "forest",
+    "22": "forest",
+    "23": "forest",
+    "24": "forest",
+    "31": "grassland",
+    "32": "grassland",
+    "33": "grassland",
+    "41": "water",
+    "42": "water",
+    "43": "water",
+    "44": "water",
+    "45": "water",
+    "46": "water",
+    "51": None,
+    "52": None,
+    "53": None,
+    "61": "unused",
+    "62": "unused",
+    "63": "unused",
+    "64": "unused",
+    "65": "unused",
+    "66": "unused",
+    "67": "unused",
+}
 
 
 @dataclass
@@ -67,10 +89,14 @@ class AbsorptionParams(Section):
     def check(self) -> None:
         unknown = sorted(set(self.coefficients_tc_per_hm2) - set(ABSORPTION_CLASSES))
         if unknown:
-            raise ConfigError(f"emissions.absorption.coefficients_tc_per_hm2: unknown class(es) {unknown} "
-                              f"(classes: {list(ABSORPTION_CLASSES)})")
-        self.coefficients_tc_per_hm2 = {**LAMBDA_TC_PER_HM2, **{k: float(v) for k, v in
-                                                                  self.coefficients_tc_per_hm2.items()}}
+            raise ConfigError(
+                f"emissions.absorption.coefficients_tc_per_hm2: unknown class(es) {unknown} "
+                f"(classes: {list(ABSORPTION_CLASSES)})"
+            )
+        self.coefficients_tc_per_hm2 = {
+            **LAMBDA_TC_PER_HM2,
+            **{k: float(v) for k, v in self.coefficients_tc_per_hm2.items()},
+        }
         self.classes = {str(k): v for k, v in self.classes.items()}
 
 
@@ -104,8 +130,11 @@ class EmissionParams(Section):
             if self.shares.source not in ("config", "statistics"):
                 raise ConfigError(f"emissions.shares.source: {self.shares.source!r} is not config or statistics")
             if self.shares.source == "config":
-                check_shares(np.array([[self.shares.values.get(k, np.nan) for k in CATEGORIES]]),
-                             ["emissions.shares.values"], self.shares.tolerance)
+                check_shares(
+                    np.array([[self.shares.values.get(k, np.nan) for k in CATEGORIES]]),
+                    ["emissions.shares.values"],
+                    self.shares.tolerance,
+                )
 
     @property
     def chains(self) -> list[list[str]]:
@@ -133,6 +162,8 @@ def check_shares(shares: np.ndarray, row_names: list[str], tolerance: float) -> 
     bad = np.abs(s - 1.0) > tolerance
     if bad.any():
         i = np.flatnonzero(bad)[:10]
-        raise InputError("category shares (urban + industrial + rural) do not sum to 1 for " + ", ".join(
-            f"{row_names[k]} (sum {s[k]:.6g})" for k in i) + f" (tolerance {tolerance:g})")
-
+        raise InputError(
+            "category shares (urban + industrial + rural) do not sum to 1 for "
+            + ", ".join(f"{row_names[k]} (sum {s[k]:.6g})" for k in i)
+            + f" (tolerance {tolerance:g})"
+        )

@@ -30,23 +30,34 @@ from carbonbalance.errors import ConfigError, InputError
 log = logging.getLogger(__name__)
 
 
-def unit_totals(stats: pd.DataFrame, level_ids: list[str], level: str, variable: str, year: int,
-                complete: bool = True, source: str = "statistics") -> np.ndarray:
+def unit_totals(
+    stats: pd.DataFrame,
+    level_ids: list[str],
+    level: str,
+    variable: str,
+    year: int,
+    complete: bool = True,
+    source: str = "statistics",
+) -> np.ndarray:
     """Totals of ``variable`` for the units ``level_ids`` of ``level`` in ``year`` (NaN = none).
 
     Errors name the unit: a total for a unit that is not in the boundaries at this level,
     a unit without a total when ``complete``, a negative total, duplicate rows.
     """
     if variable not in stats.columns:
-        raise InputError(f"{source}: no column {variable!r} for the emission totals "
-                         f"(columns: {list(stats.columns)}); add it to statistics.columns")
+        raise InputError(
+            f"{source}: no column {variable!r} for the emission totals "
+            f"(columns: {list(stats.columns)}); add it to statistics.columns"
+        )
     rows = stats[(stats["level"] == level) & (stats["year"] == int(year))]
     ids = rows["unit_id"].astype(str)
     known = set(level_ids)
     unknown = sorted(set(ids) - known)
     if unknown:
-        raise InputError(f"{source}: {variable} {year} given for {level} unit(s) {unknown[:10]} that are not in "
-                         f"the boundaries (known {level}s: {sorted(known)[:10]}{' ...' if len(known) > 10 else ''})")
+        raise InputError(
+            f"{source}: {variable} {year} given for {level} unit(s) {unknown[:10]} that are not in "
+            f"the boundaries (known {level}s: {sorted(known)[:10]}{' ...' if len(known) > 10 else ''})"
+        )
     dup = sorted(set(ids[ids.duplicated()]))
     if dup:
         raise InputError(f"{source}: more than one {variable} {year} row for {level} unit(s) {dup[:10]}")
@@ -54,21 +65,27 @@ def unit_totals(stats: pd.DataFrame, level_ids: list[str], level: str, variable:
     totals = values.reindex(level_ids).to_numpy(dtype="float64")
     neg = np.flatnonzero(totals < 0)
     if neg.size:
-        raise InputError(f"{source}: negative {variable} {year} for {level} unit(s) "
-                         + ", ".join(f"{level_ids[u]} ({totals[u]:g})" for u in neg[:10]))
+        raise InputError(
+            f"{source}: negative {variable} {year} for {level} unit(s) "
+            + ", ".join(f"{level_ids[u]} ({totals[u]:g})" for u in neg[:10])
+        )
     missing = [level_ids[u] for u in np.flatnonzero(~np.isfinite(totals))]
     if missing and complete:
-        raise InputError(f"{source}: no {variable} {year} for {level} unit(s) {missing[:10]}"
-                         f"{f' and {len(missing) - 10} more' if len(missing) > 10 else ''}; "
-                         f"complete them or set emissions.totals_complete: false to leave them empty")
+        raise InputError(
+            f"{source}: no {variable} {year} for {level} unit(s) {missing[:10]}"
+            f"{f' and {len(missing) - 10} more' if len(missing) > 10 else ''}; "
+            f"complete them or set emissions.totals_complete: false to leave them empty"
+        )
     if missing:
-        log.warning("no %s %s for %d %s unit(s) %s: nothing allocated there", variable, year, len(missing),
-                    level, missing[:10])
+        log.warning(
+            "no %s %s for %d %s unit(s) %s: nothing allocated there", variable, year, len(missing), level, missing[:10]
+        )
     return totals
 
 
-def category_totals(params: EmissionParams, totals: np.ndarray, stats: pd.DataFrame | None,
-                    level_ids: list[str], year: int) -> np.ndarray:
+def category_totals(
+    params: EmissionParams, totals: np.ndarray, stats: pd.DataFrame | None, level_ids: list[str], year: int
+) -> np.ndarray:
     """(n_units, n_categories) totals: the unit totals times the category shares."""
     if params.method == "nightlight":
         return totals[:, None]
@@ -78,14 +95,15 @@ def category_totals(params: EmissionParams, totals: np.ndarray, stats: pd.DataFr
         cols = [params.shares.columns[k] for k in CATEGORIES]
         missing = [c for c in cols if c not in stats.columns]
         if missing:
-            raise InputError(f"statistics: no share column(s) {missing} (emissions.shares.columns); "
-                             f"add them to statistics.columns with units \"1\"")
+            raise InputError(
+                f"statistics: no share column(s) {missing} (emissions.shares.columns); "
+                f'add them to statistics.columns with units "1"'
+            )
         rows = stats[(stats["level"] == params.totals_level) & (stats["year"] == int(year))]
         table = rows.set_index(rows["unit_id"].astype(str))[cols].reindex(level_ids)
         shares = table.to_numpy(dtype="float64")
         has = np.isfinite(totals)
-        check_shares(shares[has], [f"unit {u} {year}" for u, h in zip(level_ids, has) if h],
-                     params.shares.tolerance)
+        check_shares(shares[has], [f"unit {u} {year}" for u, h in zip(level_ids, has) if h], params.shares.tolerance)
     return totals[:, None] * shares
 
 
@@ -96,6 +114,7 @@ def landuse_categories(classes: dict):
 
 def category_raster(landuse, codes: np.ndarray, idx: np.ndarray):
     """Lazy int8 category index per cell (-1 none or no data) from a land-use dask array."""
+
     def block(a):
         c = classify(a, codes, idx, "landuse", "landuse_classes")
         c[c < -1] = -1
@@ -118,9 +137,19 @@ def _open_layer(path, var: str, grid: GridSpec, chunk: int):
     return a.data.rechunk((chunk, chunk))
 
 
-def run_emissions_year(paths: dict, grid: GridSpec, params: EmissionParams, stats: pd.DataFrame,
-                       units: pd.DataFrame, assignment_path, year: int, outputs: dict, mode: str = "exact",
-                       landuse_classes: dict | None = None, threads: int = 1) -> dict:
+def run_emissions_year(
+    paths: dict,
+    grid: GridSpec,
+    params: EmissionParams,
+    stats: pd.DataFrame,
+    units: pd.DataFrame,
+    assignment_path,
+    year: int,
+    outputs: dict,
+    mode: str = "exact",
+    landuse_classes: dict | None = None,
+    threads: int = 1,
+) -> dict:
     """Allocate one year's totals to the grid, write the COGs and the per-unit table atomically.
 
     paths : {"light", "population", "area", "landuse" (multisource)}: aligned store paths
@@ -138,20 +167,33 @@ def run_emissions_year(paths: dict, grid: GridSpec, params: EmissionParams, stat
     finest_ids = [str(i) for i in cov.unit_ids]
     level_id = _level_id(params.totals_level, cov.attrs)
     lookup, level_ids = level_lookup(units, cov.attrs["level_id"], level_id, finest_ids)
-    totals = unit_totals(stats, level_ids, params.totals_level, params.total_variable, year,
-                         complete=params.totals_complete)
+    totals = unit_totals(
+        stats, level_ids, params.totals_level, params.total_variable, year, complete=params.totals_complete
+    )
     T = category_totals(params, totals, stats, level_ids, year)
     chunk = max(grid.chunk, params.chunk // grid.chunk * grid.chunk)
-    layers = {name: _open_layer(paths[name], LAYERS[name], grid, chunk)
-              for name in {n for chain in params.chains for n in chain}}
+    layers = {
+        name: _open_layer(paths[name], LAYERS[name], grid, chunk)
+        for name in {n for chain in params.chains for n in chain}
+    }
     cats = None
     if params.method == "multisource":
         codes, idx = landuse_categories(landuse_classes or {})
         cats = category_raster(_open_layer(paths["landuse"], "landuse", grid, chunk), codes, idx)
-    alloc = Allocation(cov.labels(mode), layers, params.chains, categories=cats, unit_names=level_ids,
-                       category_names=params.category_names, chunk=chunk, threads=threads,
-                       empty_category=params.empty_category, negative_weights=params.negative_weights,
-                       lookup=lookup, pieces=cov.pieces(mode))
+    alloc = Allocation(
+        cov.labels(mode),
+        layers,
+        params.chains,
+        categories=cats,
+        unit_names=level_ids,
+        category_names=params.category_names,
+        chunk=chunk,
+        threads=threads,
+        empty_category=params.empty_category,
+        negative_weights=params.negative_weights,
+        lookup=lookup,
+        pieces=cov.pieces(mode),
+    )
     plan = alloc.plan(T)
     names = params.category_names
     keys = ["total"] + ([] if params.method == "nightlight" else list(CATEGORIES))
@@ -159,13 +201,26 @@ def run_emissions_year(paths: dict, grid: GridSpec, params: EmissionParams, stat
         tmp = {k: stack.enter_context(atomic_output(outputs[k])) for k in keys}
         writers = {}
         for k in keys:
-            desc = ("CO2 emissions allocated from " + f"{params.totals_level} totals ({params.method})"
-                    if k == "total" else f"{k} CO2 emissions ({params.method}, Zhu2026 categories)")
-            writers[k] = GeoTiffBlockWriter(tmp[k].parent / f"{k}.stage.tif", grid, dtype="float64", nodata=None,
-                                            tags={"units": UNITS, "year": year, "long_name": desc,
-                                                  "method": params.method, "totals_level": params.totals_level,
-                                                  "assignment": mode},
-                                            description=desc)
+            desc = (
+                "CO2 emissions allocated from " + f"{params.totals_level} totals ({params.method})"
+                if k == "total"
+                else f"{k} CO2 emissions ({params.method}, Zhu2026 categories)"
+            )
+            writers[k] = GeoTiffBlockWriter(
+                tmp[k].parent / f"{k}.stage.tif",
+                grid,
+                dtype="float64",
+                nodata=None,
+                tags={
+                    "units": UNITS,
+                    "year": year,
+                    "long_name": desc,
+                    "method": params.method,
+                    "totals_level": params.totals_level,
+                    "assignment": mode,
+                },
+                description=desc,
+            )
 
         def sink(rows, cols, values):
             total = values[0] if len(values) == 1 else values.sum(axis=0)
@@ -206,26 +261,47 @@ def _level_id(level: str, attrs: dict) -> str:
     return levels[level]
 
 
-def _record(params: EmissionParams, alloc_record: dict, T: np.ndarray, unit_sums: np.ndarray,
-            level_ids: list[str], year: int, mode: str) -> dict:
+def _record(
+    params: EmissionParams,
+    alloc_record: dict,
+    T: np.ndarray,
+    unit_sums: np.ndarray,
+    level_ids: list[str],
+    year: int,
+    mode: str,
+) -> dict:
     has = np.isfinite(T) & (T > 0)
     rel = np.zeros_like(T)
     rel[has] = np.abs(unit_sums.T[has] - T[has]) / T[has]
-    rec = {"year": int(year), "method": params.method, "totals_level": params.totals_level, "assignment": mode,
-           "total_variable": params.total_variable, "units": UNITS,
-           "chains": alloc_record["chains"], "weight_used": alloc_record["weight_used"],
-           "n_units": len(level_ids), "n_units_with_total": alloc_record["n_units_with_total"],
-           "units_without_total": [u for u, t in zip(level_ids, np.isfinite(T).all(axis=1)) if not t],
-           "fallback_units": alloc_record["fallback_units"], "n_fallback_units": alloc_record["n_fallback_units"],
-           "negative_weights_zeroed": alloc_record["negative_weights_zeroed"],
-           "total_tco2": float(np.nansum(T)), "allocated_tco2": float(unit_sums.sum()),
-           "max_relative_error_of_unit_sums": float(rel.max()) if rel.size else 0.0,
-           "cells_outside_units": alloc_record["cells_outside_units"]}
+    rec = {
+        "year": int(year),
+        "method": params.method,
+        "totals_level": params.totals_level,
+        "assignment": mode,
+        "total_variable": params.total_variable,
+        "units": UNITS,
+        "chains": alloc_record["chains"],
+        "weight_used": alloc_record["weight_used"],
+        "n_units": len(level_ids),
+        "n_units_with_total": alloc_record["n_units_with_total"],
+        "units_without_total": [u for u, t in zip(level_ids, np.isfinite(T).all(axis=1)) if not t],
+        "fallback_units": alloc_record["fallback_units"],
+        "n_fallback_units": alloc_record["n_fallback_units"],
+        "negative_weights_zeroed": alloc_record["negative_weights_zeroed"],
+        "total_tco2": float(np.nansum(T)),
+        "allocated_tco2": float(unit_sums.sum()),
+        "max_relative_error_of_unit_sums": float(rel.max()) if rel.size else 0.0,
+        "cells_outside_units": alloc_record["cells_outside_units"],
+    }
     if params.method == "multisource":
         rec["shares_source"] = params.shares.source
         rec["allocated_by_category_tco2"] = {k: float(unit_sums[i].sum()) for i, k in enumerate(CATEGORIES)}
-    log.info("emissions %s: %.6g t CO2 allocated of %.6g (worst unit error %.1e), %d fallback unit(s)",
-             year, rec["allocated_tco2"], rec["total_tco2"], rec["max_relative_error_of_unit_sums"],
-             rec["n_fallback_units"])
+    log.info(
+        "emissions %s: %.6g t CO2 allocated of %.6g (worst unit error %.1e), %d fallback unit(s)",
+        year,
+        rec["allocated_tco2"],
+        rec["total_tco2"],
+        rec["max_relative_error_of_unit_sums"],
+        rec["n_fallback_units"],
+    )
     return rec
-

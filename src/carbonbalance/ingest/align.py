@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import rasterio
@@ -98,14 +98,14 @@ def _sum_preserving(vals, src_transform, src_crs, grid: GridSpec, rows: slice, c
     x0, y0, res = bt.c, bt.f, grid.resolution
     step = max(1, int(2_000_000 // max(1, w * k * k)))  # source rows per batch: bounded memory
     for i0 in range(0, h, step):
-        v = vals[i0:i0 + step]
+        v = vals[i0 : i0 + step]
         ok = np.isfinite(v) & (v != 0)
         ii, jj = np.nonzero(ok)
         if ii.size == 0:
             continue
         share = v[ii, jj] / (k * k)
-        ci = (ii[:, None] + i0 + sub[None, :]).repeat(k, axis=1)            # rows of sub-pixels
-        cj = np.tile(jj[:, None] + sub[None, :], (1, k))                     # cols of sub-pixels
+        ci = (ii[:, None] + i0 + sub[None, :]).repeat(k, axis=1)  # rows of sub-pixels
+        cj = np.tile(jj[:, None] + sub[None, :], (1, k))  # cols of sub-pixels
         sx, sy = src_transform @ (cj.ravel(), ci.ravel())
         X, Y = tr.transform(sx, sy)
         c = np.floor((np.asarray(X) - x0) / res).astype(np.int64)
@@ -133,13 +133,16 @@ def _read_window(src, window, path: str, where: str) -> np.ndarray:
     try:
         return src.read(1, window=window)
     except rasterio.errors.RasterioIOError as exc:
-        raise InputError(f"{where}: reading rows {window.row_off}-{window.row_off + window.height} and columns "
-                         f"{window.col_off}-{window.col_off + window.width} of {path} failed ({exc}); the file is "
-                         f"damaged (a corrupt tile?): download it again") from exc
+        raise InputError(
+            f"{where}: reading rows {window.row_off}-{window.row_off + window.height} and columns "
+            f"{window.col_off}-{window.col_off + window.width} of {path} failed ({exc}); the file is "
+            f"damaged (a corrupt tile?): download it again"
+        ) from exc
 
 
-def align_block(spec: RasterInput, sources: Sequence[dict], year: int, grid: GridSpec,
-                rows: slice, cols: slice, region=None) -> tuple[np.ndarray, dict]:
+def align_block(
+    spec: RasterInput, sources: Sequence[dict], year: int, grid: GridSpec, rows: slice, cols: slice, region=None
+) -> tuple[np.ndarray, dict]:
     """Align one grid block of every file in ``sources``; returns (data, stats).
 
     ``data`` has shape (n_files, rows, cols): float32 (NaN = no data) for continuous
@@ -149,8 +152,7 @@ def align_block(spec: RasterInput, sources: Sequence[dict], year: int, grid: Gri
     """
     nr, nc = rows.stop - rows.start, cols.stop - cols.start
     is_class = spec.variable in CLASS_VARIABLES
-    out = np.full((len(sources), nr, nc), -1 if is_class else np.nan,
-                  dtype="int32" if is_class else "float32")
+    out = np.full((len(sources), nr, nc), -1 if is_class else np.nan, dtype="int32" if is_class else "float32")
     stats = empty_stats(len(sources), spec)
     dst_transform = grid.block_transform(rows, cols)
     # rasterio warns spuriously from worker threads although both transforms are given
@@ -171,9 +173,18 @@ def align_block(spec: RasterInput, sources: Sequence[dict], year: int, grid: Gri
             codes = np.where(np.isnan(vals), -1, np.round(vals)).astype("int32")
             stats["codes"].update(int(c) for c in np.unique(codes) if c != -1)
             dst = np.full((nr, nc), -1, dtype="int32")
-            reproject(codes, dst, src_transform=src_tr, src_crs=crs, src_nodata=-1,
-                      dst_transform=dst_transform, dst_crs=grid.crs, dst_nodata=-1,
-                      resampling=Resampling[spec.resampling], **_warp_options(s))
+            reproject(
+                codes,
+                dst,
+                src_transform=src_tr,
+                src_crs=crs,
+                src_nodata=-1,
+                dst_transform=dst_transform,
+                dst_crs=grid.crs,
+                dst_nodata=-1,
+                resampling=Resampling[spec.resampling],
+                **_warp_options(s),
+            )
             out[k] = dst
             continue
         vals = to_canonical(vals, spec.variable, spec.units, year, s["month"])
@@ -185,9 +196,18 @@ def align_block(spec: RasterInput, sources: Sequence[dict], year: int, grid: Gri
             stats["total"][k] = float(dst.sum())
         else:
             dst = np.full((nr, nc), np.nan, dtype="float64")
-            reproject(vals, dst, src_transform=src_tr, src_crs=crs, src_nodata=np.nan,
-                      dst_transform=dst_transform, dst_crs=grid.crs, dst_nodata=np.nan,
-                      resampling=Resampling[spec.resampling], **_warp_options(s))
+            reproject(
+                vals,
+                dst,
+                src_transform=src_tr,
+                src_crs=crs,
+                src_nodata=np.nan,
+                dst_transform=dst_transform,
+                dst_crs=grid.crs,
+                dst_nodata=np.nan,
+                resampling=Resampling[spec.resampling],
+                **_warp_options(s),
+            )
         out[k] = dst
     _coverage_and_distribution(out, spec, stats, None if region is None else region[rows, cols])
     return out, stats
@@ -210,8 +230,6 @@ def _coverage_and_distribution(out: np.ndarray, spec: RasterInput, stats: dict, 
         v = v[np.isfinite(v)]
     else:
         complete = np.isfinite(v).all(axis=0)
-        v = (v[:, complete].mean(axis=0) if d.per_cell == "mean" else v[:, complete].sum(axis=0))
+        v = v[:, complete].mean(axis=0) if d.per_cell == "mean" else v[:, complete].sum(axis=0)
     lo, hi, nbins = d.bins
     stats["histogram"] += np.histogram(np.clip(v, lo, hi), bins=int(nbins), range=(lo, hi))[0]
-
-

@@ -5,7 +5,7 @@ distribution of each variable-year, each failing with the file, statistic, range
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import rasterio
@@ -13,7 +13,7 @@ from rasterio.warp import transform_bounds
 
 from carbonbalance.core.grid import GridSpec
 from carbonbalance.errors import InputError
-from carbonbalance.ingest.params import HINTS, CLASS_VARIABLES, PLAUSIBLE, RasterInput, where
+from carbonbalance.ingest.params import CLASS_VARIABLES, HINTS, PLAUSIBLE, RasterInput, where
 
 
 def check_sources(spec: RasterInput, year: int, grid: GridSpec) -> list[dict]:
@@ -36,34 +36,52 @@ def check_sources(spec: RasterInput, year: int, grid: GridSpec) -> list[dict]:
         with src:
             crs = src.crs.to_wkt() if src.crs else spec.crs
             if not crs:
-                raise InputError(f"{where(spec, path, month, year)}: raster has no CRS; "
-                                 f"fix the file or set inputs.{spec.variable}.crs in the config")
+                raise InputError(
+                    f"{where(spec, path, month, year)}: raster has no CRS; "
+                    f"fix the file or set inputs.{spec.variable}.crs in the config"
+                )
             gb = transform_bounds(grid.crs, crs, *grid.bounds, densify_pts=21)
             sb = src.bounds
             if not (sb.left < gb[2] and sb.right > gb[0] and sb.bottom < gb[3] and sb.top > gb[1]):
                 raise InputError(
                     f"{where(spec, path, month, year)}: raster does not overlap the region: raster "
                     f"bounds {tuple(round(b, 4) for b in sb)} vs region bounds "
-                    f"{tuple(round(b, 4) for b in gb)} in the raster's CRS")
+                    f"{tuple(round(b, 4) for b in gb)} in the raster's CRS"
+                )
             # GDAL scales resampling kernels by the destination/source pixel ratio of the
             # chunk it warps; fixing it from the whole grid makes results chunk-independent.
             xscale = grid.width / max((gb[2] - gb[0]) / abs(src.res[0]), 1e-9)
             yscale = grid.height / max((gb[3] - gb[1]) / abs(src.res[1]), 1e-9)
-            described.append({"path": path, "month": month, "crs": crs,
-                              "warp_scale": [xscale, yscale],
-                              "resolution": list(src.res), "shape": [src.height, src.width],
-                              "dtype": src.dtypes[0], "nodata": src.nodata})
+            described.append(
+                {
+                    "path": path,
+                    "month": month,
+                    "crs": crs,
+                    "warp_scale": [xscale, yscale],
+                    "resolution": list(src.res),
+                    "shape": [src.height, src.width],
+                    "dtype": src.dtypes[0],
+                    "nodata": src.nodata,
+                }
+            )
     return described
-
 
 
 def empty_stats(n: int, spec: RasterInput | None = None) -> dict:
     """Per-file counters of one block (or of the whole grid once merged)."""
     d = None if spec is None else spec.distribution
-    return {"n_read": [0] * n, "n_fill": [0] * n, "n_out_of_range": [0] * n,
-            "min": [np.inf] * n, "max": [-np.inf] * n, "codes": set(), "total": [0.0] * n,
-            "n_region": [0] * n, "n_region_nodata": [0] * n,
-            "histogram": np.zeros(int(d.bins[2]) if d else 0, dtype="int64")}
+    return {
+        "n_read": [0] * n,
+        "n_fill": [0] * n,
+        "n_out_of_range": [0] * n,
+        "min": [np.inf] * n,
+        "max": [-np.inf] * n,
+        "codes": set(),
+        "total": [0.0] * n,
+        "n_region": [0] * n,
+        "n_region_nodata": [0] * n,
+        "histogram": np.zeros(int(d.bins[2]) if d else 0, dtype="int64"),
+    }
 
 
 def merge_stats(parts: list[dict], n: int, spec: RasterInput | None = None) -> dict:
@@ -97,8 +115,7 @@ def distribution_value(spec: RasterInput, stats: dict) -> float | None:
     return histogram_percentile(stats["histogram"], d.q, d.bins[0], d.bins[1])
 
 
-def validate(spec: RasterInput, sources: list[dict], stats: dict, year: int,
-             class_codes: Sequence[int] | None) -> None:
+def validate(spec: RasterInput, sources: list[dict], stats: dict, year: int, class_codes: Sequence[int] | None) -> None:
     """Stop on the first check a file or the variable-year fails (see the module docstring)."""
     for k, s in enumerate(sources):
         at = where(spec, s["path"], s["month"], year)
@@ -107,7 +124,8 @@ def validate(spec: RasterInput, sources: list[dict], stats: dict, year: int,
             raise InputError(
                 f"{at}: {oor} of {read} pixels ({100 * oor / read:.2f} %) are outside the valid "
                 f"range {spec.valid_range} (raw values); the limit is "
-                f"inputs.{spec.variable}.max_invalid_share = {spec.max_invalid_share}")
+                f"inputs.{spec.variable}.max_invalid_share = {spec.max_invalid_share}"
+            )
         if spec.variable in PLAUSIBLE and np.isfinite(stats["min"][k]):
             lo, hi = PLAUSIBLE[spec.variable]
             vmin, vmax = stats["min"][k], stats["max"][k]
@@ -115,7 +133,8 @@ def validate(spec: RasterInput, sources: list[dict], stats: dict, year: int,
                 raise InputError(
                     f"{at}: values from {vmin:.6g} to {vmax:.6g} after scale {spec.scale} "
                     f"and unit conversion from {spec.units!r} are outside the plausible range "
-                    f"[{lo}, {hi}]; {HINTS[spec.variable]}")
+                    f"[{lo}, {hi}]; {HINTS[spec.variable]}"
+                )
     if spec.variable in CLASS_VARIABLES and class_codes is not None:
         unknown = sorted(set(stats["codes"]) - {int(c) for c in class_codes})
         if unknown:
@@ -123,7 +142,8 @@ def validate(spec: RasterInput, sources: list[dict], stats: dict, year: int,
             raise InputError(
                 f"{spec.variable}: {sources[0]['path']}: class code(s) {unknown} are not in the "
                 f"mapping table {key} of the config (known codes: {sorted(int(c) for c in class_codes)}); "
-                f"add them or declare them in inputs.{spec.variable}.fill")
+                f"add them or declare them in inputs.{spec.variable}.fill"
+            )
     if not any(stats["n_read"]):
         raise InputError(f"{spec.variable}: no pixel of {[s['path'] for s in sources]} falls on the grid")
     for k, s in enumerate(sources):
@@ -133,12 +153,13 @@ def validate(spec: RasterInput, sources: list[dict], stats: dict, year: int,
                 f"{where(spec, s['path'], s['month'], year)}: {gap} of the region's {n} cells "
                 f"({100 * gap / n:.1f} %) have no data after alignment; the limit is "
                 f"inputs.{spec.variable}.max_nodata_share = {spec.max_nodata_share}. The file covers only part of "
-                f"the region, or its fill value or valid range hides data")
+                f"the region, or its fill value or valid range hides data"
+            )
     value, d = distribution_value(spec, stats), spec.distribution
     if value is not None and not (d.plausible[0] <= value <= d.plausible[1]):
         files = spec.path.replace("{month:02d}", "*").replace("{year}", str(year))
         raise InputError(
             f"{spec.variable} {year} ({files}): {d.statistic} is {value:.4g}, outside the plausible range "
             f"{list(d.plausible)} after scale {spec.scale:g} and conversion from {spec.units!r}: {d.hint}. If it is "
-            f"right for your region, widen inputs.{spec.variable}.plausible_range")
-
+            f"right for your region, widen inputs.{spec.variable}.plausible_range"
+        )

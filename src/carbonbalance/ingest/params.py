@@ -34,10 +34,10 @@ PLAUSIBLE = {
 HINTS = {
     "ndvi": "NDVI looks scaled: set inputs.ndvi.scale (0.0001 for MOD13A3 int16 NDVI)",
     "temperature": "temperature looks scaled or in Kelvin: check inputs.temperature.scale "
-                   "(0.1 for products in 0.1 °C) and inputs.temperature.units",
+    "(0.1 for products in 0.1 °C) and inputs.temperature.units",
     "precipitation": "precipitation out of range: check inputs.precipitation.scale and units",
     "radiation": "radiation out of range: check inputs.radiation.units ('W m-2' mean, "
-                 "'J m-2' or 'MJ m-2' monthly total) and scale",
+    "'J m-2' or 'MJ m-2' monthly total) and scale",
     "nightlight": "negative night light: check inputs.nightlight.fill and valid_range",
     "population": "negative population counts: check inputs.population.fill and valid_range",
 }
@@ -60,19 +60,39 @@ class Distribution:
 
 
 DISTRIBUTIONS = {
-    "ndvi": Distribution("the 95th percentile of NDVI over the region's cell-months", "values", 95, (0.2, 1.0),
-                         (-1.0, 1.0, 4000), "NDVI already in 0-1 declared with a scale factor (inputs.ndvi.scale), "
-                         "or a wrong fill value"),
-    "temperature": Distribution("the median annual mean temperature of the region's cells (degC)", "mean", 50,
-                                (-25.0, 35.0), (-100.0, 100.0, 4000),
-                                "check inputs.temperature.units (degC or K) and scale (0.1 for 0.1 degC)"),
-    "precipitation": Distribution("the median annual precipitation of the region's cells (mm yr-1)", "sum", 50,
-                                  (10.0, 6000.0), (0.0, 30000.0, 6000),
-                                  "check inputs.precipitation.units (mm month-1, mm day-1, m, m day-1) and scale"),
-    "radiation": Distribution("the median annual solar radiation of the region's cells (MJ m-2 yr-1; China "
-                              "roughly 3,000-7,000)", "sum", 50, (2500.0, 9000.0), (0.0, 40000.0, 8000),
-                              "check inputs.radiation.units ('W m-2' monthly mean, 'MJ m-2' or 'J m-2' monthly "
-                              "total, 'J m-2 day-1') and scale"),
+    "ndvi": Distribution(
+        "the 95th percentile of NDVI over the region's cell-months",
+        "values",
+        95,
+        (0.2, 1.0),
+        (-1.0, 1.0, 4000),
+        "NDVI already in 0-1 declared with a scale factor (inputs.ndvi.scale), or a wrong fill value",
+    ),
+    "temperature": Distribution(
+        "the median annual mean temperature of the region's cells (degC)",
+        "mean",
+        50,
+        (-25.0, 35.0),
+        (-100.0, 100.0, 4000),
+        "check inputs.temperature.units (degC or K) and scale (0.1 for 0.1 degC)",
+    ),
+    "precipitation": Distribution(
+        "the median annual precipitation of the region's cells (mm yr-1)",
+        "sum",
+        50,
+        (10.0, 6000.0),
+        (0.0, 30000.0, 6000),
+        "check inputs.precipitation.units (mm month-1, mm day-1, m, m day-1) and scale",
+    ),
+    "radiation": Distribution(
+        "the median annual solar radiation of the region's cells (MJ m-2 yr-1; China roughly 3,000-7,000)",
+        "sum",
+        50,
+        (2500.0, 9000.0),
+        (0.0, 40000.0, 8000),
+        "check inputs.radiation.units ('W m-2' monthly mean, 'MJ m-2' or 'J m-2' monthly "
+        "total, 'J m-2 day-1') and scale",
+    ),
 }
 
 
@@ -99,25 +119,37 @@ class RasterInput:
     plausible_range: tuple | None = None
 
     @classmethod
-    def from_config(cls, variable: str, cfg: dict) -> "RasterInput":
+    def from_config(cls, variable: str, cfg: dict) -> RasterInput:
         if variable not in MONTHLY + ANNUAL:
             raise ConfigError(f"inputs.{variable}: unknown input variable")
-        allowed = (CLASS_RESAMPLING if variable in CLASS_VARIABLES
-                   else COUNT_RESAMPLING if variable == "population" else CONTINUOUS_RESAMPLING)
+        allowed = (
+            CLASS_RESAMPLING
+            if variable in CLASS_VARIABLES
+            else COUNT_RESAMPLING
+            if variable == "population"
+            else CONTINUOUS_RESAMPLING
+        )
         resampling = cfg.get("resampling", allowed[0])
         if resampling not in allowed:
-            raise ConfigError(f"inputs.{variable}.resampling: {resampling!r} is not allowed for "
-                              f"{variable}; use one of {list(allowed)}")
+            raise ConfigError(
+                f"inputs.{variable}.resampling: {resampling!r} is not allowed for "
+                f"{variable}; use one of {list(allowed)}"
+            )
         vr = cfg.get("valid_range")
-        return cls(variable=variable, path=str(cfg["path"]), units=str(cfg.get("units", "")),
-                   resampling=resampling, scale=float(cfg.get("scale", 1.0)),
-                   offset=float(cfg.get("offset", 0.0)),
-                   fill=tuple(float(f) for f in (cfg.get("fill") or ())),
-                   valid_range=tuple(float(v) for v in vr) if vr else None,
-                   crs=cfg.get("crs"), max_invalid_share=float(cfg.get("max_invalid_share", 0.01)),
-                   max_nodata_share=float(cfg.get("max_nodata_share", 0.1)),
-                   plausible_range=tuple(float(v) for v in cfg["plausible_range"])
-                   if cfg.get("plausible_range") else None)
+        return cls(
+            variable=variable,
+            path=str(cfg["path"]),
+            units=str(cfg.get("units", "")),
+            resampling=resampling,
+            scale=float(cfg.get("scale", 1.0)),
+            offset=float(cfg.get("offset", 0.0)),
+            fill=tuple(float(f) for f in (cfg.get("fill") or ())),
+            valid_range=tuple(float(v) for v in vr) if vr else None,
+            crs=cfg.get("crs"),
+            max_invalid_share=float(cfg.get("max_invalid_share", 0.01)),
+            max_nodata_share=float(cfg.get("max_nodata_share", 0.1)),
+            plausible_range=tuple(float(v) for v in cfg["plausible_range"]) if cfg.get("plausible_range") else None,
+        )
 
     @property
     def distribution(self) -> Distribution | None:
@@ -138,8 +170,9 @@ class RasterInput:
                 return [(m, self.path.format(year=int(year), month=m)) for m in range(1, 13)]
             return [(None, self.path.format(year=int(year)))]
         except (KeyError, IndexError, ValueError) as exc:
-            raise ConfigError(f"inputs.{self.variable}.path: cannot format {self.path!r} "
-                              f"with year (and month): {exc}") from exc
+            raise ConfigError(
+                f"inputs.{self.variable}.path: cannot format {self.path!r} with year (and month): {exc}"
+            ) from exc
 
 
 def input_paths(cfg_inputs: dict, variable: str, year: int) -> list[str]:
@@ -150,8 +183,6 @@ def input_paths(cfg_inputs: dict, variable: str, year: int) -> list[str]:
 def where(spec: RasterInput, path: str, month: int | None, year: int | None = None) -> str:
     when = f" (year {year}, month {month:02d})" if month is not None and year is not None else ""
     return f"{spec.variable}: {path}{when}"
-
-
 
 
 @dataclass

@@ -4,7 +4,7 @@ every raster onto the grid as a chunked Zarr store in canonical units, and the c
 from __future__ import annotations
 
 import logging
-from typing import Sequence
+from collections.abc import Sequence
 
 import dask
 import numpy as np
@@ -20,8 +20,15 @@ from carbonbalance.ingest.units import canonical_unit
 log = logging.getLogger(__name__)
 
 
-def align_variable(spec: RasterInput, year: int, grid: GridSpec, out_path, threads: int = 1,
-                   class_codes: Sequence[int] | None = None, region=None) -> dict:
+def align_variable(
+    spec: RasterInput,
+    year: int,
+    grid: GridSpec,
+    out_path,
+    threads: int = 1,
+    class_codes: Sequence[int] | None = None,
+    region=None,
+) -> dict:
     """Align all files of ``spec`` for ``year`` into a chunked Zarr store at ``out_path``.
 
     The store holds one variable named ``spec.variable`` with dims (month, y, x) for
@@ -36,14 +43,27 @@ def align_variable(spec: RasterInput, year: int, grid: GridSpec, out_path, threa
     sources = check_sources(spec, year, grid)
     is_class = spec.variable in CLASS_VARIABLES
     units = canonical_unit(spec.variable, spec.units)
-    attrs = {"units": units, "long_name": spec.variable,
-             "resampling": spec.resampling, "source_files": [s["path"] for s in sources]}
-    variables = {spec.variable: {"dtype": "int32" if is_class else "float32",
-                                 "fill": -1 if is_class else np.nan, "attrs": attrs}}
+    attrs = {
+        "units": units,
+        "long_name": spec.variable,
+        "resampling": spec.resampling,
+        "source_files": [s["path"] for s in sources],
+    }
+    variables = {
+        spec.variable: {"dtype": "int32" if is_class else "float32", "fill": -1 if is_class else np.nan, "attrs": attrs}
+    }
     leading = {"month": np.arange(1, 13)} if spec.monthly else None
     blocks = list(grid.blocks())
-    log.info("aligning %s %s: %d file(s) onto %d x %d cells in %d blocks with %d thread(s)",
-             spec.variable, year, len(sources), grid.height, grid.width, len(blocks), threads)
+    log.info(
+        "aligning %s %s: %d file(s) onto %d x %d cells in %d blocks with %d thread(s)",
+        spec.variable,
+        year,
+        len(sources),
+        grid.height,
+        grid.width,
+        len(blocks),
+        threads,
+    )
     with atomic_output(out_path, directory=True) as tmp:
         create_store(tmp, grid, variables, leading=leading, attrs={"year": int(year)})
 
@@ -52,27 +72,40 @@ def align_variable(spec: RasterInput, year: int, grid: GridSpec, out_path, threa
             write_block(tmp, spec.variable, data if spec.monthly else data[0], rows, cols)
             return st
 
-        parts = compute(*[dask.delayed(one)(r, c) for r, c in blocks], threads=threads,
-                        label=f"aligning {spec.variable} {year}")
+        parts = compute(
+            *[dask.delayed(one)(r, c) for r, c in blocks], threads=threads, label=f"aligning {spec.variable} {year}"
+        )
         stats = merge_stats(list(parts), len(sources), spec)
         validate(spec, sources, stats, year, class_codes)
         finalize_store(tmp)
     record = {
-        "variable": spec.variable, "year": int(year), "output": str(out_path),
-        "declared_units": spec.units, "units": units, "scale": spec.scale, "offset": spec.offset,
-        "fill": list(spec.fill), "valid_range": list(spec.valid_range) if spec.valid_range else None,
-        "resampling": spec.resampling, "sources": sources,
-        "n_fill": stats["n_fill"], "n_out_of_range": stats["n_out_of_range"],
+        "variable": spec.variable,
+        "year": int(year),
+        "output": str(out_path),
+        "declared_units": spec.units,
+        "units": units,
+        "scale": spec.scale,
+        "offset": spec.offset,
+        "fill": list(spec.fill),
+        "valid_range": list(spec.valid_range) if spec.valid_range else None,
+        "resampling": spec.resampling,
+        "sources": sources,
+        "n_fill": stats["n_fill"],
+        "n_out_of_range": stats["n_out_of_range"],
         "min": [None if not np.isfinite(v) else v for v in stats["min"]],
         "max": [None if not np.isfinite(v) else v for v in stats["max"]],
-        "region_cells_without_data": stats["n_region_nodata"], "region_cells": stats["n_region"][0],
+        "region_cells_without_data": stats["n_region_nodata"],
+        "region_cells": stats["n_region"][0],
         "max_nodata_share": spec.max_nodata_share,
     }
     if spec.distribution is not None:
         d = spec.distribution
-        record["distribution_check"] = {"statistic": d.statistic, "value": distribution_value(spec, stats),
-                                        "plausible_range": list(d.plausible),
-                                        "resolution": (d.bins[1] - d.bins[0]) / d.bins[2]}
+        record["distribution_check"] = {
+            "statistic": d.statistic,
+            "value": distribution_value(spec, stats),
+            "plausible_range": list(d.plausible),
+            "resolution": (d.bins[1] - d.bins[0]) / d.bins[2],
+        }
     if is_class:
         record["codes"] = sorted(stats["codes"])
     if spec.resampling == "sum":
@@ -84,9 +117,15 @@ def write_cell_area(grid: GridSpec, out_path, threads: int = 1) -> dict:
     """Write the ``cell_area_m2`` layer of ``grid`` to a Zarr store, block by block."""
     from carbonbalance.core.grid import cell_area_m2
 
-    attrs = {"units": "m2", "long_name": "cell area",
-             "method": ("spherical, R = 6371007 m" if grid.pyproj_crs.is_geographic
-                        else "resolution² / areal scale of the projection")}
+    attrs = {
+        "units": "m2",
+        "long_name": "cell area",
+        "method": (
+            "spherical, R = 6371007 m"
+            if grid.pyproj_crs.is_geographic
+            else "resolution² / areal scale of the projection"
+        ),
+    }
     with atomic_output(out_path, directory=True) as tmp:
         create_store(tmp, grid, {"cell_area_m2": {"dtype": "float64", "attrs": attrs}})
 
@@ -98,4 +137,3 @@ def write_cell_area(grid: GridSpec, out_path, threads: int = 1) -> dict:
         total = sum(compute(*[dask.delayed(one)(r, c) for r, c in grid.blocks()], threads=threads))
         finalize_store(tmp)
     return {"cell_area_method": attrs["method"], "grid_area_km2": total / 1e6}
-

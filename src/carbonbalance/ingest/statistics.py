@@ -31,13 +31,16 @@ CANONICAL = {
     "co2_tco2": ("t CO2", {"t CO2": 1.0, "10^4 t CO2": 1e4, "Mt CO2": 1e6}),
     "gdp_1e4yuan": ("10^4 yuan", {"10^4 yuan": 1.0, "10^8 yuan": 1e4, "yuan": 1e-4}),
     "population_persons": ("persons", {"persons": 1.0, "10^4 persons": 1e4}),
-    "energy_tce": ("t standard coal", {"t standard coal": 1.0, "tce": 1.0,
-                                       "10^4 t standard coal": 1e4, "10^4 tce": 1e4}),
+    "energy_tce": (
+        "t standard coal",
+        {"t standard coal": 1.0, "tce": 1.0, "10^4 t standard coal": 1e4, "10^4 tce": 1e4},
+    ),
     "engel_coefficient": ("1", {"1": 1.0, "%": 0.01}),
     "secondary_share": ("1", {"1": 1.0, "%": 0.01}),
-    "energy_efficiency_1e4yuan_per_tce": ("10^4 yuan per t standard coal",
-                                          {"10^4 yuan per t standard coal": 1.0,
-                                           "10^4 yuan per tce": 1.0}),
+    "energy_efficiency_1e4yuan_per_tce": (
+        "10^4 yuan per t standard coal",
+        {"10^4 yuan per t standard coal": 1.0, "10^4 yuan per tce": 1.0},
+    ),
     "thermal_power_share": ("1", {"1": 1.0, "%": 0.01}),
     "urbanisation_rate": ("1", {"1": 1.0, "%": 0.01}),
 }
@@ -48,14 +51,18 @@ _CARBON_UNITS = {"t C": 1.0, "Mt C": 1e6}
 NON_NEGATIVE = ("co2_tco2", "gdp_1e4yuan", "population_persons", "energy_tce")
 
 #: what a missing value of a variable leaves undefined
-USES = {"co2_tco2": "the emission totals (emissions.total_variable) and tables.emission_source: statistics",
-        "gdp_1e4yuan": "ECC, the compensation, the LMDI and GDP covariates of these unit-years",
-        "population_persons": "the energy accounting's respiration, the LMDI and per-capita covariates",
-        "energy_tce": "the energy accounting (Jiangxi2024) of these unit-years",
-        "engel_coefficient": "gamma of the compensation"}
+USES = {
+    "co2_tco2": "the emission totals (emissions.total_variable) and tables.emission_source: statistics",
+    "gdp_1e4yuan": "ECC, the compensation, the LMDI and GDP covariates of these unit-years",
+    "population_persons": "the energy accounting's respiration, the LMDI and per-capita covariates",
+    "energy_tce": "the energy accounting (Jiangxi2024) of these unit-years",
+    "engel_coefficient": "gamma of the compensation",
+}
 #: plausible ratios of every unit-year (ranges: :class:`~carbonbalance.ingest.params.StatisticsPlausibility`)
-PLAUSIBLE_RATIOS = {"co2_t_per_person": ("co2_tco2", "population_persons"),
-                    "co2_t_per_1e4yuan": ("co2_tco2", "gdp_1e4yuan")}
+PLAUSIBLE_RATIOS = {
+    "co2_t_per_person": ("co2_tco2", "population_persons"),
+    "co2_t_per_1e4yuan": ("co2_tco2", "gdp_1e4yuan"),
+}
 
 
 def _factor(name: str, units: str) -> float:
@@ -68,9 +75,10 @@ def _factor(name: str, units: str) -> float:
     if name == "co2_tco2" and units in _CARBON_UNITS:
         log.warning("statistics: co2_tco2 given in %r: converting carbon to CO2 with 44/12", units)
         return _CARBON_UNITS[units] * C_TO_CO2
-    raise ConfigError(f"statistics.columns.{name}.units: unknown unit {units!r}; "
-                      f"expected one of {sorted(table)}" + (f" or {sorted(_CARBON_UNITS)}"
-                                                            if name == "co2_tco2" else ""))
+    raise ConfigError(
+        f"statistics.columns.{name}.units: unknown unit {units!r}; "
+        f"expected one of {sorted(table)}" + (f" or {sorted(_CARBON_UNITS)}" if name == "co2_tco2" else "")
+    )
 
 
 def read_statistics(cfg: dict | StatisticsParams, units: pd.DataFrame) -> pd.DataFrame:
@@ -103,14 +111,15 @@ def read_statistics(cfg: dict | StatisticsParams, units: pd.DataFrame) -> pd.Dat
     needed = [ucol, ycol] + [spec["column"] for spec in columns.values()]
     missing = [c for c in needed if c not in raw.columns]
     if missing:
-        raise InputError(f"statistics: {path} lacks required column(s) {missing} "
-                         f"(configured in statistics.columns); it has {list(raw.columns)}")
+        raise InputError(
+            f"statistics: {path} lacks required column(s) {missing} "
+            f"(configured in statistics.columns); it has {list(raw.columns)}"
+        )
     out = pd.DataFrame({"unit_id": raw[ucol].astype("string").str.strip()})
     years = pd.to_numeric(raw[ycol], errors="coerce")
     bad = years.isna() | (years != np.round(years))
     if bad.any():
-        raise InputError(f"statistics: {path}: column {ycol!r} has non-integer year(s) in CSV "
-                         f"row(s) {_rows(bad)}")
+        raise InputError(f"statistics: {path}: column {ycol!r} has non-integer year(s) in CSV row(s) {_rows(bad)}")
     out["year"] = years.astype("int64")
     out["level"] = _levels(raw, out, units, path, ucol, lcol)
     dup = out.duplicated(["unit_id", "level", "year"], keep=False)
@@ -124,17 +133,25 @@ def read_statistics(cfg: dict | StatisticsParams, units: pd.DataFrame) -> pd.Dat
         vals = pd.to_numeric(text.where(~missing), errors="coerce")
         nonnum = vals.isna() & ~missing
         if nonnum.any():
-            raise InputError(f"statistics: {path}: column {col!r} ({name}) has non-numeric value(s) "
-                             f"{sorted(set(text[nonnum]))[:5]} at CSV row(s) {_rows(nonnum)}; declare missing-value "
-                             f"tokens in statistics.missing_values")
+            raise InputError(
+                f"statistics: {path}: column {col!r} ({name}) has non-numeric value(s) "
+                f"{sorted(set(text[nonnum]))[:5]} at CSV row(s) {_rows(nonnum)}; declare missing-value "
+                f"tokens in statistics.missing_values"
+            )
         for i in np.flatnonzero(missing.to_numpy()):
-            missing_cells.append({"column": col, "variable": name, "csv_row": int(i) + 2,
-                                  "unit_id": str(out["unit_id"].iloc[i]), "year": int(out["year"].iloc[i]),
-                                  "read": text.iloc[i]})
+            missing_cells.append(
+                {
+                    "column": col,
+                    "variable": name,
+                    "csv_row": int(i) + 2,
+                    "unit_id": str(out["unit_id"].iloc[i]),
+                    "year": int(out["year"].iloc[i]),
+                    "read": text.iloc[i],
+                }
+            )
         vals = vals * _factor(name, str(spec.get("units", "")))
         if name in NON_NEGATIVE and (vals < 0).any():
-            raise InputError(f"statistics: {path}: column {col!r} ({name}) is negative at CSV "
-                             f"row(s) {_rows(vals < 0)}")
+            raise InputError(f"statistics: {path}: column {col!r} ({name}) is negative at CSV row(s) {_rows(vals < 0)}")
         out[name] = vals.astype("float64")
     _report_missing(missing_cells, path)
     check_ratios(out, p.plausibility, path)
@@ -149,8 +166,10 @@ def _levels(raw, out, units, path, ucol, lcol) -> pd.Series:
     known = out["unit_id"].isin(by_id.index)
     if not known.all():
         ids = sorted(set(out.loc[~known, "unit_id"].astype(str)))
-        raise InputError(f"statistics: {path}: unit id(s) {ids[:10]} in column {ucol!r} (CSV row(s) "
-                         f"{_rows(~known)}) are not in the boundaries at any level")
+        raise InputError(
+            f"statistics: {path}: unit id(s) {ids[:10]} in column {ucol!r} (CSV row(s) "
+            f"{_rows(~known)}) are not in the boundaries at any level"
+        )
     if lcol:
         if lcol not in raw.columns:
             raise InputError(f"statistics: {path} has no column {lcol!r} (statistics.level_column)")
@@ -158,21 +177,27 @@ def _levels(raw, out, units, path, ucol, lcol) -> pd.Series:
         levels = set(units["level"])
         bad = ~level.isin(levels)
         if bad.any():
-            raise InputError(f"statistics: {path}: column {lcol!r} has level(s) {sorted(set(level[bad].astype(str)))}"
-                             f" at CSV row(s) {_rows(bad)}; the boundaries levels are {sorted(levels)}")
+            raise InputError(
+                f"statistics: {path}: column {lcol!r} has level(s) {sorted(set(level[bad].astype(str)))}"
+                f" at CSV row(s) {_rows(bad)}; the boundaries levels are {sorted(levels)}"
+            )
         at = pd.Series([lv in by_id[u] for u, lv in zip(out["unit_id"], level)], index=out.index)
         if not at.all():
             rows = [(u, lv) for u, lv in zip(out.loc[~at, "unit_id"], level[~at])][:10]
-            raise InputError(f"statistics: {path}: (unit id, level) {rows} at CSV row(s) {_rows(~at)} are not "
-                             f"units of that level in the boundaries")
+            raise InputError(
+                f"statistics: {path}: (unit id, level) {rows} at CSV row(s) {_rows(~at)} are not "
+                f"units of that level in the boundaries"
+            )
         return level
     shared = by_id[by_id.str.len() > 1]
     used = out["unit_id"].isin(shared.index)
     if used.any():
         u = out.loc[used, "unit_id"].iloc[0]
-        raise InputError(f"statistics: {path}: unit id {u!r} is used at several boundaries levels "
-                         f"({shared[u]}), so its rows (CSV row(s) {_rows(used)}) do not say which they are; add "
-                         f"a column with the level of each row and name it in statistics.level_column")
+        raise InputError(
+            f"statistics: {path}: unit id {u!r} is used at several boundaries levels "
+            f"({shared[u]}), so its rows (CSV row(s) {_rows(used)}) do not say which they are; add "
+            f"a column with the level of each row and name it in statistics.level_column"
+        )
     return out["unit_id"].map(by_id.str[0]).astype("string")
 
 
@@ -185,8 +210,15 @@ def _report_missing(cells: list[dict], path) -> None:
         where = ", ".join(f"row {c['csv_row']} ({c['unit_id']} {c['year']}: {c['read']!r})" for c in cs[:10])
         more = f" and {len(cs) - 10} more" if len(cs) > 10 else ""
         use = USES.get(var, "the analyses that use this variable")
-        log.warning("statistics: %s: %d cell(s) of %s read as missing: %s%s; this leaves %s undefined",
-                    path, len(cs), var, where, more, use)
+        log.warning(
+            "statistics: %s: %d cell(s) of %s read as missing: %s%s; this leaves %s undefined",
+            path,
+            len(cs),
+            var,
+            where,
+            more,
+            use,
+        )
 
 
 def check_ratios(table: pd.DataFrame, plausible: StatisticsPlausibility, path) -> None:
@@ -201,12 +233,18 @@ def check_ratios(table: pd.DataFrame, plausible: StatisticsPlausibility, path) -
         ok = table[den] > 0
         bad = ok & ((ratio < lo) | (ratio > hi))
         if bad.any():
-            rows = [(str(u), str(lv), int(y), float(f"{r:.4g}")) for u, lv, y, r in
-                    zip(table.loc[bad, "unit_id"], table.loc[bad, "level"], table.loc[bad, "year"], ratio[bad])][:10]
-            raise InputError(f"statistics: {path}: {num}/{den} ({key}) of {int(bad.sum())} unit-year(s) lies outside "
-                             f"the plausible range [{lo:g}, {hi:g}]: (unit, level, year, value) {rows}. Check the "
-                             f"units declared in statistics.columns.{num}.units and .{den}.units; if the values are "
-                             f"right, widen statistics.plausibility.{key}")
+            rows = [
+                (str(u), str(lv), int(y), float(f"{r:.4g}"))
+                for u, lv, y, r in zip(
+                    table.loc[bad, "unit_id"], table.loc[bad, "level"], table.loc[bad, "year"], ratio[bad]
+                )
+            ][:10]
+            raise InputError(
+                f"statistics: {path}: {num}/{den} ({key}) of {int(bad.sum())} unit-year(s) lies outside "
+                f"the plausible range [{lo:g}, {hi:g}]: (unit, level, year, value) {rows}. Check the "
+                f"units declared in statistics.columns.{num}.units and .{den}.units; if the values are "
+                f"right, widen statistics.plausibility.{key}"
+            )
 
 
 def _rows(mask: pd.Series) -> list[int]:

@@ -8,7 +8,7 @@ naming the variable and the unit it does not know.
 from __future__ import annotations
 
 import calendar
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -38,24 +38,31 @@ def _per_month(factor_per_day: float) -> Callable:
     return lambda v, year, month: v * (factor_per_day * days_in_month(year, month))
 
 
-_IDENTITY = lambda v, year, month: v  # noqa: E731
+def _identity(v, year, month):
+    return v
+
 
 # variable -> {declared unit -> converter(values, year, month)}
 _CONVERSIONS: dict[str, dict[str, Callable]] = {
-    "ndvi": {"1": _IDENTITY, "": _IDENTITY},
+    "ndvi": {"1": _identity, "": _identity},
     "temperature": {
-        "degC": _IDENTITY, "C": _IDENTITY, "°C": _IDENTITY,
+        "degC": _identity,
+        "C": _identity,
+        "°C": _identity,
         "K": lambda v, year, month: v - 273.15,
     },
     "precipitation": {
-        "mm month-1": _IDENTITY, "mm": _IDENTITY, "kg m-2": _IDENTITY,
+        "mm month-1": _identity,
+        "mm": _identity,
+        "kg m-2": _identity,
         "mm day-1": _per_month(1.0),
         "m": lambda v, year, month: v * 1000.0,
         # ERA5(-Land) monthly means of daily accumulations: m per day x the days of the month
         "m day-1": _per_month(1000.0),
     },
     "radiation": {
-        "MJ m-2 month-1": _IDENTITY, "MJ m-2": _IDENTITY,
+        "MJ m-2 month-1": _identity,
+        "MJ m-2": _identity,
         "W m-2": _per_month(W_M2_DAY_TO_MJ_M2),
         "J m-2": lambda v, year, month: v / 1e6,
         "kJ m-2": lambda v, year, month: v / 1e3,
@@ -63,9 +70,9 @@ _CONVERSIONS: dict[str, dict[str, Callable]] = {
         # ERA5(-Land) monthly means of surface solar radiation downwards: J m-2 per day
         "J m-2 day-1": _per_month(1e-6),
     },
-    "population": {"persons": _IDENTITY},
-    "landcover": {"class": _IDENTITY},
-    "landuse": {"class": _IDENTITY},
+    "population": {"persons": _identity},
+    "landcover": {"class": _identity},
+    "landuse": {"class": _identity},
 }
 
 
@@ -83,8 +90,9 @@ def canonical_unit(variable: str, declared: str) -> str:
     return declared if unit is None else unit
 
 
-def to_canonical(values: np.ndarray, variable: str, units: str, year: int | None = None,
-                 month: int | None = None) -> np.ndarray:
+def to_canonical(
+    values: np.ndarray, variable: str, units: str, year: int | None = None, month: int | None = None
+) -> np.ndarray:
     """Convert ``values`` of ``variable`` given in ``units`` to the canonical unit.
 
     Monthly conversions that depend on the month length (W m⁻² → MJ m⁻² month⁻¹,
@@ -99,7 +107,8 @@ def to_canonical(values: np.ndarray, variable: str, units: str, year: int | None
     if units not in table:
         raise ConfigError(
             f"inputs.{variable}.units: unknown unit {units!r} for {variable}; "
-            f"known units: {', '.join(repr(u) for u in known_units(variable))}")
+            f"known units: {', '.join(repr(u) for u in known_units(variable))}"
+        )
     if units in _NEEDS_MONTH and (year is None or month is None):
         raise ConfigError(f"{variable}: converting from {units!r} needs the year and month")
     return table[units](values, year, month)

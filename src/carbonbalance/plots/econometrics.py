@@ -16,16 +16,18 @@ def effects_forest(effects: pd.DataFrame, robustness: pd.DataFrame, title: str, 
     runs = [("main", effects.assign(run="main"))]
     runs += [(r, g) for r, g in robustness.groupby("run", sort=False)] if len(robustness) else []
     covs = list(effects["covariate"])
-    fig, axes = plt.subplots(1, 3, figsize=(13, 0.9 + 0.55 * len(covs) * max(1, len(runs)) ** 0.5),
-                             sharey=True, constrained_layout=True)
+    fig, axes = plt.subplots(
+        1, 3, figsize=(13, 0.9 + 0.55 * len(covs) * max(1, len(runs)) ** 0.5), sharey=True, constrained_layout=True
+    )
     colours = plt.get_cmap("tab10")
     step = 0.7 / max(len(runs), 1)
     for ax, label in zip(axes, ("direct", "indirect", "total")):
         for k, (run, table) in enumerate(runs):
             t = table.set_index("covariate").reindex(covs)
             pos = np.arange(len(covs)) + k * step
-            ax.errorbar(t[label], pos, xerr=1.96 * t[f"{label}_se"], fmt="o", ms=4, capsize=2,
-                        color=colours(k), label=run)
+            ax.errorbar(
+                t[label], pos, xerr=1.96 * t[f"{label}_se"], fmt="o", ms=4, capsize=2, color=colours(k), label=run
+            )
         ax.axvline(0, color="0.5", lw=0.8)
         ax.set_title(f"{label} effect")
         ax.grid(axis="x", alpha=0.3)
@@ -49,4 +51,3 @@ def mgwr_maps(units, local: pd.DataFrame, summary: pd.DataFrame, title: str, out
         if len(ns):
             ns.plot(ax=ax, facecolor="none", edgecolor="0.25", hatch="///", linewidth=0)
     finish(fig, out_png=out_png)
-

@@ -6,25 +6,10 @@ import logging
 
 import numpy as np
 
+from carbonbalance.core.store import read_decimated as read_for_map
 from carbonbalance.plots.base import finish, pyplot
 
 log = logging.getLogger(__name__)
-
-
-def read_for_map(path, max_pixels: int = 1_500_000):
-    """Read band 1 of ``path`` decimated (COG overviews) to at most ``max_pixels``; NaN = nodata.
-
-    Returns (array, extent [left, right, bottom, top], units tag).
-    """
-    import rasterio
-
-    with rasterio.open(path) as src:
-        f = max(1.0, float(np.sqrt(src.width * src.height / max_pixels)))
-        shape = (max(1, int(src.height / f)), max(1, int(src.width / f)))
-        a = src.read(1, out_shape=shape, masked=True, resampling=rasterio.enums.Resampling.average)
-        b = src.bounds
-        units = src.tags(1).get("units") or src.tags().get("units", "")
-    return np.ma.filled(a.astype("float64"), np.nan), [b.left, b.right, b.bottom, b.top], units
 
 
 def _without_slivers(geom, min_area: float = 1.0):
@@ -42,8 +27,14 @@ def _without_slivers(geom, min_area: float = 1.0):
     return geom
 
 
-def map_panels(panels: list[dict], outlines=None, outline_groups: list[str] | None = None,
-               title: str | None = None, out_png=None, dpi: int = 150):
+def map_panels(
+    panels: list[dict],
+    outlines=None,
+    outline_groups: list[str] | None = None,
+    title: str | None = None,
+    out_png=None,
+    dpi: int = 150,
+):
     """One row of raster maps, each with its colour bar in the raster's units.
 
     panels : [{"path": ..., "title": ..., "cmap": ..., "diverging": bool, "log": bool}]
@@ -54,8 +45,7 @@ def map_panels(panels: list[dict], outlines=None, outline_groups: list[str] | No
     from matplotlib.colors import LogNorm, TwoSlopeNorm
 
     plt = pyplot()
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 5.0), constrained_layout=True,
-                             squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 5.0), constrained_layout=True, squeeze=False)
     for ax, p in zip(axes[0], panels):
         a, extent, units = read_for_map(p["path"])
         ax.set_facecolor("#dddddd")
@@ -93,8 +83,9 @@ def _group_outlines(ax, units, column: str) -> None:
     groups.geometry.apply(_without_slivers).boundary.plot(ax=ax, color="black", linewidth=0.9)
 
 
-def choropleth_panels(units, panels: list[dict], outline_column: str | None = None, title: str | None = None,
-                      out_png=None, dpi: int = 150):
+def choropleth_panels(
+    units, panels: list[dict], outline_column: str | None = None, title: str | None = None, out_png=None, dpi: int = 150
+):
     """One row of unit maps.
 
     panels : [{"column": ..., "title": ..., "categorical": bool, "cmap": ...,
@@ -102,22 +93,31 @@ def choropleth_panels(units, panels: list[dict], outline_column: str | None = No
     Units without a value are grey and listed in the legend as "missing".
     """
     plt = pyplot()
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.4 * len(panels), 5.2), constrained_layout=True,
-                             squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.4 * len(panels), 5.2), constrained_layout=True, squeeze=False)
     for ax, p in zip(axes[0], panels):
         col = p["column"]
         values = units[col]
         data = units
-        kw = dict(column=col, ax=ax, legend=True, edgecolor="0.4", linewidth=0.3,
-                  missing_kwds={"color": "#dddddd", "label": "missing"})
+        kw = dict(
+            column=col,
+            ax=ax,
+            legend=True,
+            edgecolor="0.4",
+            linewidth=0.3,
+            missing_kwds={"color": "#dddddd", "label": "missing"},
+        )
         categorical = {"loc": "upper left", "bbox_to_anchor": (0, -0.02), "fontsize": 7, "ncol": 2}
         distinct = values.dropna().unique()
         if p.get("categorical"):
             kw.update(categorical=True, cmap=p.get("cmap", "tab10"), legend_kwds=categorical)
         elif len(distinct) >= 3:
             k = max(2, min(int(p.get("k", 5)), len(distinct) - 1))
-            kw.update(cmap=p.get("cmap", "viridis"), legend_kwds={"fontsize": 7, "loc": "lower right"},
-                      scheme=p.get("scheme", "NaturalBreaks"), k=k)
+            kw.update(
+                cmap=p.get("cmap", "viridis"),
+                legend_kwds={"fontsize": 7, "loc": "lower right"},
+                scheme=p.get("scheme", "NaturalBreaks"),
+                k=k,
+            )
         else:  # one or two distinct values: no classes to break, show them as categories
             data = units.assign(**{col: values.map(lambda v: f"{v:.4g}", na_action="ignore")})
             kw.update(categorical=True, cmap=p.get("cmap", "viridis"), legend_kwds=categorical)

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from carbonbalance.plots.base import finish, pyplot
+
 LISA_COLOURS = {"HH": "#d7191c", "HL": "#fdae61", "LH": "#abd9e9", "LL": "#2c7bb6", "ns": "#eeeeee"}
 HOTSPOT_CLASSES = ["cold 99%", "cold 95%", "cold 90%", "ns", "hot 90%", "hot 95%", "hot 99%"]
 HOTSPOT_COLOURS = ["#2166ac", "#67a9cf", "#d1e5f0", "#f7f7f7", "#fddbc7", "#ef8a62", "#b2182b"]
-
-from carbonbalance.plots.base import finish, pyplot
 
 
 def moran_and_lisa(gdf, y_by_var: dict, w, lisa: pd.DataFrame, moran: pd.DataFrame, year: int, out_png) -> None:
@@ -63,8 +63,14 @@ def kde_and_dagum(kde: pd.DataFrame, dagum: pd.DataFrame, out_png) -> None:
         ax = axes[1, k]
         d = dagum[dagum["variable"] == var] if len(dagum) else dagum
         if len(d):
-            ax.stackplot(d["year"], d["within"], d["between"], d["transvariation"],
-                         labels=["within", "net between", "transvariation"], alpha=0.85)
+            ax.stackplot(
+                d["year"],
+                d["within"],
+                d["between"],
+                d["transvariation"],
+                labels=["within", "net between", "transvariation"],
+                alpha=0.85,
+            )
             ax.plot(d["year"], d["total"], color="black", marker="o", label="Gini")
             ax.set_xticks(d["year"])
             ax.legend(fontsize=7)
@@ -82,8 +88,18 @@ def centre_trajectory(units, centres: pd.DataFrame, out_png) -> None:
     cmap = plt.get_cmap("viridis", max(len(centres), 2))
     for k, r in enumerate(centres.itertuples()):
         # σx lies along (cos θ, −sin θ): the x axis turned clockwise by θ (matplotlib turns anticlockwise)
-        ax.add_patch(Ellipse((r.cx, r.cy), 2 * r.sigma_x_m, 2 * r.sigma_y_m, angle=-np.degrees(r.angle_rad),
-                             fill=False, color=cmap(k), lw=1.2, label=str(r.year)))
+        ax.add_patch(
+            Ellipse(
+                (r.cx, r.cy),
+                2 * r.sigma_x_m,
+                2 * r.sigma_y_m,
+                angle=-np.degrees(r.angle_rad),
+                fill=False,
+                color=cmap(k),
+                lw=1.2,
+                label=str(r.year),
+            )
+        )
     ax.plot(centres["cx"], centres["cy"], "-o", color="black", ms=3)
     ax.set_title("emission centre of gravity and standard deviational ellipse")
     ax.legend(fontsize=7)
@@ -104,12 +120,16 @@ def hotspot_map(z: np.ndarray, extent, units, out_png, title: str) -> None:
         idx[cls == name] = k
     fig, ax = plt.subplots(figsize=(7.5, 6), constrained_layout=True)
     ax.set_facecolor("#dddddd")
-    im = ax.imshow(idx, extent=extent, cmap=ListedColormap(HOTSPOT_COLOURS),
-                   norm=BoundaryNorm(np.arange(-0.5, 7.5), 7), interpolation="nearest")
+    im = ax.imshow(
+        idx,
+        extent=extent,
+        cmap=ListedColormap(HOTSPOT_COLOURS),
+        norm=BoundaryNorm(np.arange(-0.5, 7.5), 7),
+        interpolation="nearest",
+    )
     units.boundary.plot(ax=ax, color="0.3", linewidth=0.3)
     cb = fig.colorbar(im, ax=ax, ticks=range(7), shrink=0.8)
     cb.ax.set_yticklabels(HOTSPOT_CLASSES)
     ax.set_title(title)
     ax.set_axis_off()
     finish(fig, out_png=out_png)
-

@@ -17,7 +17,7 @@ QUADRANTS = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}
 
 @dataclass
 class MoranResult:
-    I: float  # noqa: E741
+    I: float
     expected: float
     sd_norm: float
     z_norm: float
@@ -40,14 +40,29 @@ def global_moran(y, w, permutations: int = 999, seed: int | None = None) -> Mora
     if seed is not None:
         np.random.seed(seed)
     m = Moran(y, w, permutations=permutations, two_tailed=True)
-    return MoranResult(I=float(m.I), expected=float(m.EI), sd_norm=float(m.seI_norm), z_norm=float(m.z_norm),
-                       p_norm=float(m.p_norm), sd_rand=float(m.seI_rand), z_rand=float(m.z_rand),
-                       p_rand=float(m.p_rand), p_sim=float(m.p_sim) if permutations else None,
-                       permutations=int(permutations))
+    return MoranResult(
+        I=float(m.I),
+        expected=float(m.EI),
+        sd_norm=float(m.seI_norm),
+        z_norm=float(m.z_norm),
+        p_norm=float(m.p_norm),
+        sd_rand=float(m.seI_rand),
+        z_rand=float(m.z_rand),
+        p_rand=float(m.p_rand),
+        p_sim=float(m.p_sim) if permutations else None,
+        permutations=int(permutations),
+    )
 
 
-def local_moran(y, w, inference: str = "analytic", alpha: float = 0.05, two_tailed: bool = True,
-                permutations: int = 999, seed: int | None = None) -> pd.DataFrame:
+def local_moran(
+    y,
+    w,
+    inference: str = "analytic",
+    alpha: float = 0.05,
+    two_tailed: bool = True,
+    permutations: int = 999,
+    seed: int | None = None,
+) -> pd.DataFrame:
     """LISA per unit: ``Ii``, ``z``, ``p``, ``quadrant`` (HH/LH/LL/HL), ``cluster``.
 
     ``Ii = (z_i / m2) Σ_j w_ij z_j`` with ``m2 = Σ z² / n`` (Anselin 1995; esda's ``Is``
@@ -65,8 +80,8 @@ def local_moran(y, w, inference: str = "analytic", alpha: float = 0.05, two_tail
     wf = w.sparse.toarray() if w.n <= 5000 else None
     n = y.size
     z = y - y.mean()
-    m2 = (z ** 2).sum() / n
-    m4 = (z ** 4).sum() / n
+    m2 = (z**2).sum() / n
+    m4 = (z**4).sum() / n
     lag = np.asarray(w.sparse @ z).ravel()
     Ii = z / m2 * lag
     if inference == "analytic":
@@ -77,11 +92,11 @@ def local_moran(y, w, inference: str = "analytic", alpha: float = 0.05, two_tail
             wi = np.asarray(W.sum(axis=1)).ravel()
             wi2 = np.asarray(W.multiply(W).sum(axis=1)).ravel()
         else:
-            wi, wi2 = wf.sum(axis=1), (wf ** 2).sum(axis=1)
-        b2 = m4 / m2 ** 2
+            wi, wi2 = wf.sum(axis=1), (wf**2).sum(axis=1)
+        b2 = m4 / m2**2
         e = -wi / (n - 1)
-        wkh = wi ** 2 - wi2
-        var = wi2 * (n - b2) / (n - 1) + wkh * (2 * b2 - n) / ((n - 1) * (n - 2)) - e ** 2
+        wkh = wi**2 - wi2
+        var = wi2 * (n - b2) / (n - 1) + wkh * (2 * b2 - n) / ((n - 1) * (n - 2)) - e**2
         zscore = (Ii - e) / np.sqrt(var)
         p = stats.norm.sf(np.abs(zscore)) * (2 if two_tailed else 1)
     elif inference == "permutation":
@@ -94,4 +109,3 @@ def local_moran(y, w, inference: str = "analytic", alpha: float = 0.05, two_tail
     quadrant = np.where(z > 0, np.where(lag > 0, "HH", "HL"), np.where(lag > 0, "LH", "LL"))
     cluster = np.where(p < alpha, quadrant, "ns")
     return pd.DataFrame({"Ii": Ii, "z": zscore, "p": p, "quadrant": quadrant, "cluster": cluster}, index=index)
-

@@ -24,7 +24,7 @@ def weighted_centre(x, y, weights=None) -> tuple[float, float]:
 class Ellipse:
     cx: float
     cy: float
-    angle: float   # θ of SPEC §7, radians: azimuth of the major axis clockwise from grid north
+    angle: float  # θ of SPEC §7, radians: azimuth of the major axis clockwise from grid north
     sigma_x: float
     sigma_y: float
 
@@ -48,7 +48,7 @@ def standard_deviational_ellipse(x, y, weights=None) -> Ellipse:
     x, y, w = x[ok], y[ok], w[ok]
     cx, cy = weighted_centre(x, y, w)
     xp, yp = x - cx, y - cy
-    a = np.sum(w * xp ** 2) - np.sum(w * yp ** 2)
+    a = np.sum(w * xp**2) - np.sum(w * yp**2)
     b = np.sum(w * xp * yp)
     if b != 0:
         theta = np.arctan((a + np.sqrt(a * a + 4 * b * b)) / (2 * b))
@@ -84,4 +84,3 @@ def grid_ellipse(array, transform) -> Ellipse:
     """Standard deviational ellipse of a raster layer, its cells weighted by their values."""
     x, y, w = grid_points(array, transform)
     return standard_deviational_ellipse(x, y, w)
-

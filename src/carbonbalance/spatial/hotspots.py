@@ -34,7 +34,7 @@ def getis_ord(y, w) -> pd.DataFrame:
 def disc_kernel(cell_size: float, distance: float) -> np.ndarray:
     """Binary window of the cells whose centres lie within ``distance`` of the centre cell."""
     r = int(np.floor(distance / cell_size + 1e-9))
-    yy, xx = np.mgrid[-r:r + 1, -r:r + 1] * float(cell_size)
+    yy, xx = np.mgrid[-r : r + 1, -r : r + 1] * float(cell_size)
     return (np.hypot(xx, yy) <= distance * (1 + 1e-12)).astype("float64")
 
 
@@ -56,11 +56,10 @@ def getis_ord_grid(array, cell_size: float, distance: float) -> np.ndarray:
         raise InputError("getis_ord_grid: fewer than 3 valid cells")
     xv = np.where(valid, x, 0.0)
     mean = xv.sum() / n
-    s = np.sqrt((xv ** 2).sum() / n - mean ** 2)
+    s = np.sqrt((xv**2).sum() / n - mean**2)
     kern = disc_kernel(cell_size, distance)
     sums = oaconvolve(xv, kern, mode="same")
     counts = np.rint(oaconvolve(valid.astype("float64"), kern, mode="same"))
     with np.errstate(invalid="ignore", divide="ignore"):
-        z = (sums - mean * counts) / (s * np.sqrt((n * counts - counts ** 2) / (n - 1)))
+        z = (sums - mean * counts) / (s * np.sqrt((n * counts - counts**2) / (n - 1)))
     return np.where(valid, z, np.nan)
-

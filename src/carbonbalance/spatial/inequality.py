@@ -43,12 +43,12 @@ def _positive_diff_sum(a: np.ndarray, b: np.ndarray) -> float:
 class DagumResult:
     total: float
     within: float
-    between: float          # net between-group G_nb
-    transvariation: float   # G_t
-    contributions: dict     # percent of the total for within, between, transvariation
-    group_gini: pd.Series   # G_jj
+    between: float  # net between-group G_nb
+    transvariation: float  # G_t
+    contributions: dict  # percent of the total for within, between, transvariation
+    group_gini: pd.Series  # G_jj
     pair_gini: pd.DataFrame  # G_jh (symmetric; diagonal = G_jj)
-    pair_D: pd.DataFrame    # D_jh (symmetric, >= 0; diagonal NaN)
+    pair_D: pd.DataFrame  # D_jh (symmetric, >= 0; diagonal NaN)
 
 
 def dagum_gini(values, groups) -> DagumResult:
@@ -73,7 +73,7 @@ def dagum_gini(values, groups) -> DagumResult:
     within = between = trans = 0.0
     for a, j in enumerate(names):
         yj = parts[j]
-        G.loc[j, j] = _abs_diff_sum(yj, yj) / (2 * yj.size ** 2 * m[j]) if m[j] > 0 else np.nan
+        G.loc[j, j] = _abs_diff_sum(yj, yj) / (2 * yj.size**2 * m[j]) if m[j] > 0 else np.nan
         within += G.loc[j, j] * p[j] * s[j]
         for h in names[:a]:
             yh = parts[h]
@@ -86,11 +86,20 @@ def dagum_gini(values, groups) -> DagumResult:
             weight = p[j] * s[h] + p[h] * s[j]
             between += gjh * weight * djh
             trans += gjh * weight * (1 - djh)
-    contributions = {k: 100 * v / total if total > 0 else np.nan
-                     for k, v in (("within", within), ("between", between), ("transvariation", trans))}
-    return DagumResult(total=total, within=within, between=between, transvariation=trans,
-                       contributions=contributions, group_gini=pd.Series(np.diag(G.to_numpy()), index=names),
-                       pair_gini=G, pair_D=D)
+    contributions = {
+        k: 100 * v / total if total > 0 else np.nan
+        for k, v in (("within", within), ("between", between), ("transvariation", trans))
+    }
+    return DagumResult(
+        total=total,
+        within=within,
+        between=between,
+        transvariation=trans,
+        contributions=contributions,
+        group_gini=pd.Series(np.diag(G.to_numpy()), index=names),
+        pair_gini=G,
+        pair_D=D,
+    )
 
 
 def silverman_bandwidth(values) -> float:
@@ -121,8 +130,15 @@ def _kernel(u: np.ndarray, kernel: str, scale: str) -> np.ndarray:
     return np.where(np.abs(u) <= 1, 0.75 * (1 - u * u), 0.0)
 
 
-def kernel_density(values, kernel: str = "epanechnikov", bandwidth="silverman", grid=None, n_points: int = 256,
-                   scale: str = "unit_variance", lower: float | None = None) -> pd.DataFrame:
+def kernel_density(
+    values,
+    kernel: str = "epanechnikov",
+    bandwidth="silverman",
+    grid=None,
+    n_points: int = 256,
+    scale: str = "unit_variance",
+    lower: float | None = None,
+) -> pd.DataFrame:
     """Kernel density estimate: DataFrame ``x``, ``density`` (attrs: kernel, scale, bandwidth, lower, n).
 
     kernel : ``epanechnikov`` or ``gaussian``
@@ -146,8 +162,10 @@ def kernel_density(values, kernel: str = "epanechnikov", bandwidth="silverman", 
     if not h > 0:
         raise InputError(f"kernel density: bandwidth must be positive, got {bandwidth!r}")
     if lower is not None and y.size and y.min() < lower:
-        raise InputError(f"kernel density: {int((y < lower).sum())} value(s) below the declared lower bound "
-                         f"{lower:g} (min {y.min():g}); fix the data or the bound (analysis.kde.lower_bounds)")
+        raise InputError(
+            f"kernel density: {int((y < lower).sum())} value(s) below the declared lower bound "
+            f"{lower:g} (min {y.min():g}); fix the data or the bound (analysis.kde.lower_bounds)"
+        )
     reach = 3.0 if kernel == "gaussian" else (np.sqrt(5.0) if scale == "unit_variance" else 1.0)
     if grid is None:
         start = y.min() - reach * h if lower is None else max(float(lower), y.min() - reach * h)

@@ -9,8 +9,15 @@ import numpy as np
 from carbonbalance.errors import InputError
 
 
-def weights(gdf, kind: str = "queen", islands: str = "nearest", k: int | None = None,
-            power: float | None = None, points=None, transform: str = "r"):
+def weights(
+    gdf,
+    kind: str = "queen",
+    islands: str = "nearest",
+    k: int | None = None,
+    power: float | None = None,
+    points=None,
+    transform: str = "r",
+):
     """A ``libpysal.weights.W`` over the rows of ``gdf`` (ids = positions 0..n-1).
 
     kind : ``queen``, ``rook``, ``knn`` (``k`` neighbours of the centroids) or
@@ -25,8 +32,11 @@ def weights(gdf, kind: str = "queen", islands: str = "nearest", k: int | None = 
         cls = lw.Queen if kind == "queen" else lw.Rook
         w = cls.from_dataframe(gdf, use_index=False, silence_warnings=True)
     elif kind in ("knn", "inverse_distance"):
-        xy = np.asarray(points) if points is not None else np.column_stack(
-            [gdf.geometry.centroid.x, gdf.geometry.centroid.y])
+        xy = (
+            np.asarray(points)
+            if points is not None
+            else np.column_stack([gdf.geometry.centroid.x, gdf.geometry.centroid.y])
+        )
         if kind == "knn":
             if not k:
                 raise InputError("weights: kind 'knn' needs k")
@@ -56,4 +66,3 @@ def weights(gdf, kind: str = "queen", islands: str = "nearest", k: int | None = 
     if transform:
         w.transform = transform
     return w
-

@@ -35,8 +35,9 @@ class KdeParams(Section):
     kernel: str = "epanechnikov"
     scale: str = "unit_variance"
     bandwidth: str | float = "silverman"
-    lower_bounds: dict = field(default_factory=lambda: {"ce_tco2": 0, "ce_tc": 0, "cii_tco2": 0, "cii_tc": 0,
-                                                        "cbi": 0, "ecc": 0})
+    lower_bounds: dict = field(
+        default_factory=lambda: {"ce_tco2": 0, "ce_tc": 0, "cii_tco2": 0, "cii_tc": 0, "cbi": 0, "ecc": 0}
+    )
 
 
 @dataclass

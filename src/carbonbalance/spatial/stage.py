@@ -13,13 +13,13 @@ import logging
 import numpy as np
 import pandas as pd
 
+from carbonbalance.errors import InputError
 from carbonbalance.spatial.autocorrelation import global_moran, local_moran
 from carbonbalance.spatial.centrography import centre_shift, grid_ellipse
 from carbonbalance.spatial.hotspots import getis_ord
 from carbonbalance.spatial.inequality import dagum_gini, kernel_density
 from carbonbalance.spatial.neighbours import weights
 from carbonbalance.spatial.params import SpatialParams, WeightsParams
-from carbonbalance.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,7 @@ def unit_weights(gdf, params: WeightsParams):
     return row, binary
 
 
-def unit_tables(gdf, budget: pd.DataFrame, params: SpatialParams, group_column: str | None,
-                w=None) -> dict:
+def unit_tables(gdf, budget: pd.DataFrame, params: SpatialParams, group_column: str | None, w=None) -> dict:
     """Moran, LISA, Gi*, KDE and Dagum tables for ``params.variables`` over the years of ``budget``.
 
     gdf : the level's units with geometry and ``unit_id`` (row order = weights order)
@@ -50,41 +49,83 @@ def unit_tables(gdf, budget: pd.DataFrame, params: SpatialParams, group_column: 
     moran, lisa, gi, kde, dagum = [], [], [], [], []
     for var in variables:
         if var not in budget.columns:
-            raise InputError(f"analysis: variable {var!r} is not a column of the budget table "
-                             f"({[c for c in budget.columns if budget[c].dtype.kind == 'f']})")
+            raise InputError(
+                f"analysis: variable {var!r} is not a column of the budget table "
+                f"({[c for c in budget.columns if budget[c].dtype.kind == 'f']})"
+            )
         for year, rows in budget.groupby("year"):
             y = rows.set_index("unit_id")[var].reindex(ids)
             if y.isna().any():
                 log.warning("analysis: %s %s missing for %s: skipped", var, year, list(y.index[y.isna()])[:10])
                 continue
             m = global_moran(y.to_numpy(), w, permutations=perms, seed=seed)
-            moran.append({"variable": var, "year": int(year), **{k: getattr(m, k) for k in
-                          ("I", "expected", "sd_norm", "z_norm", "p_norm", "sd_rand", "z_rand", "p_rand", "p_sim")}})
+            moran.append(
+                {
+                    "variable": var,
+                    "year": int(year),
+                    **{
+                        k: getattr(m, k)
+                        for k in (
+                            "I",
+                            "expected",
+                            "sd_norm",
+                            "z_norm",
+                            "p_norm",
+                            "sd_rand",
+                            "z_rand",
+                            "p_rand",
+                            "p_sim",
+                        )
+                    },
+                }
+            )
             lm = local_moran(y, w, alpha=alpha, permutations=perms, seed=seed)
             lm["p_sim"] = local_moran(y, w, inference="permutation", permutations=perms, seed=seed)["p"]
             lisa.append(lm.reset_index().rename(columns={"index": "unit_id"}).assign(variable=var, year=int(year)))
             g = getis_ord(y.to_numpy(), wb)
             gi.append(g.assign(unit_id=ids, variable=var, year=int(year)))
-            k = kernel_density(y.to_numpy(), kernel=kcfg.kernel, bandwidth=kcfg.bandwidth, scale=kcfg.scale,
-                               lower=bounds.get(var))
-            kde.append(k.assign(variable=var, year=int(year), bandwidth=k.attrs["bandwidth"], kernel=k.attrs["kernel"],
-                                scale=k.attrs["scale"], lower_bound=np.nan if k.attrs["lower"] is None
-                                else k.attrs["lower"]))
+            k = kernel_density(
+                y.to_numpy(), kernel=kcfg.kernel, bandwidth=kcfg.bandwidth, scale=kcfg.scale, lower=bounds.get(var)
+            )
+            kde.append(
+                k.assign(
+                    variable=var,
+                    year=int(year),
+                    bandwidth=k.attrs["bandwidth"],
+                    kernel=k.attrs["kernel"],
+                    scale=k.attrs["scale"],
+                    lower_bound=np.nan if k.attrs["lower"] is None else k.attrs["lower"],
+                )
+            )
             if group_column and (y > 0).all():
                 groups = gdf.set_index("unit_id")[group_column].reindex(ids).astype(str).to_numpy()
                 d = dagum_gini(y.to_numpy(), groups)
-                dagum.append({"variable": var, "year": int(year), "total": d.total, "within": d.within,
-                              "between": d.between, "transvariation": d.transvariation,
-                              **{f"{k}_pct": v for k, v in d.contributions.items()}})
+                dagum.append(
+                    {
+                        "variable": var,
+                        "year": int(year),
+                        "total": d.total,
+                        "within": d.within,
+                        "between": d.between,
+                        "transvariation": d.transvariation,
+                        **{f"{k}_pct": v for k, v in d.contributions.items()},
+                    }
+                )
             elif group_column:
                 log.warning("analysis: Dagum needs positive values; %s %s has some <= 0: skipped", var, year)
 
     def frame(parts):
-        return pd.concat(parts, ignore_index=True) if parts and isinstance(parts[0], pd.DataFrame) \
-            else pd.DataFrame(parts)
+        return (
+            pd.concat(parts, ignore_index=True) if parts and isinstance(parts[0], pd.DataFrame) else pd.DataFrame(parts)
+        )
 
-    return {"moran": frame(moran), "lisa": frame(lisa), "getis_ord": frame(gi), "kde": frame(kde),
-            "dagum": frame(dagum)}
+    return {
+        "moran": frame(moran),
+        "lisa": frame(lisa),
+        "getis_ord": frame(gi),
+        "kde": frame(kde),
+        "dagum": frame(dagum),
+    }
 
 
 def grid_centres(paths: dict, max_pixels: int = 4_000_000) -> pd.DataFrame:
@@ -96,17 +137,26 @@ def grid_centres(paths: dict, max_pixels: int = 4_000_000) -> pd.DataFrame:
     """
     from rasterio.transform import from_bounds
 
-    from carbonbalance.plots.maps import read_for_map
+    from carbonbalance.core.store import read_decimated
 
     rows = []
     for year in sorted(paths):
-        a, (left, right, bottom, top), _ = read_for_map(paths[year], max_pixels=max_pixels)
+        a, (left, right, bottom, top), _ = read_decimated(paths[year], max_pixels=max_pixels)
         e = grid_ellipse(a, from_bounds(left, bottom, right, top, a.shape[1], a.shape[0]))
-        rows.append({"year": int(year), "cx": e.cx, "cy": e.cy, "angle_rad": e.angle, "sigma_x_m": e.sigma_x,
-                     "sigma_y_m": e.sigma_y})
+        rows.append(
+            {
+                "year": int(year),
+                "cx": e.cx,
+                "cy": e.cy,
+                "angle_rad": e.angle,
+                "sigma_x_m": e.sigma_x,
+                "sigma_y_m": e.sigma_y,
+            }
+        )
     out = pd.DataFrame(rows)
-    shift = [(np.nan, np.nan)] + [centre_shift(a.cx, a.cy, b.cx, b.cy)
-                                  for a, b in zip(out.itertuples(), out.iloc[1:].itertuples())]
+    shift = [(np.nan, np.nan)] + [
+        centre_shift(a.cx, a.cy, b.cx, b.cy) for a, b in zip(out.itertuples(), out.iloc[1:].itertuples())
+    ]
     out["shift_m"] = [s[0] for s in shift]
     out["bearing_deg"] = [s[1] for s in shift]
     return out

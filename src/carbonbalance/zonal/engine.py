@@ -34,8 +34,9 @@ def _bands(cell: np.ndarray, shape, rows_per_band: int):
     return out
 
 
-def zonal_sums(cov: Coverage, values, mode: str = "exact", weight=None, rows_per_band: int = 256,
-               threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
+def zonal_sums(
+    cov: Coverage, values, mode: str = "exact", weight=None, rows_per_band: int = 256, threads: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
     """Per finest unit: (Σ f·v·w, Σ f) over the valid (finite) cells of ``values``.
 
     values : (ny, nx) array or a callable ``values(rows) -> band`` reading a row band
@@ -57,16 +58,18 @@ def zonal_sums(cov: Coverage, values, mode: str = "exact", weight=None, rows_per
         s, c = np.zeros(n), np.zeros(n)
         label_sums(labels[rows], v, w, use_w, rows.start, n, s, c)
         if hi > lo:
-            sparse_sums(cell[lo:hi], unit[lo:hi], fraction[lo:hi], v.ravel(), w.ravel(), use_w,
-                         rows.start * nx, n, s, c)
+            sparse_sums(
+                cell[lo:hi], unit[lo:hi], fraction[lo:hi], v.ravel(), w.ravel(), use_w, rows.start * nx, n, s, c
+            )
         return s, c
 
     parts = run_blocks(band, _bands(cell, cov.shape, rows_per_band), threads=threads)
     return np.sum([p[0] for p in parts], axis=0), np.sum([p[1] for p in parts], axis=0)
 
 
-def zonal_class_sums(cov: Coverage, classes, weight, n_classes: int, mode: str = "exact",
-                     rows_per_band: int = 256, threads: int = 1) -> np.ndarray:
+def zonal_class_sums(
+    cov: Coverage, classes, weight, n_classes: int, mode: str = "exact", rows_per_band: int = 256, threads: int = 1
+) -> np.ndarray:
     """(n_units, n_classes) Σ f·w per class, e.g. the area of each land-use class per unit.
 
     classes : (ny, nx) int class index (-1 = none) or callable(rows); weight likewise (float).
@@ -83,9 +86,7 @@ def zonal_class_sums(cov: Coverage, classes, weight, n_classes: int, mode: str =
         s = np.zeros((n, n_classes))
         label_class_sums(labels[rows], cl, w, n, n_classes, s)
         if hi > lo:
-            sparse_class_sums(cell[lo:hi], unit[lo:hi], fraction[lo:hi], cl.ravel(), w.ravel(),
-                               rows.start * nx, s)
+            sparse_class_sums(cell[lo:hi], unit[lo:hi], fraction[lo:hi], cl.ravel(), w.ravel(), rows.start * nx, s)
         return s
 
     return np.sum(run_blocks(band, _bands(cell, cov.shape, rows_per_band), threads=threads), axis=0)
-

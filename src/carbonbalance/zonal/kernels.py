@@ -72,4 +72,3 @@ def sparse_class_sums(cell, unit, fraction, classes_flat, weight_flat, offset, s
         cl = classes_flat[c]
         if cl >= 0:
             sums[unit[k], cl] += fraction[k] * weight_flat[c]
-

@@ -9,8 +9,14 @@ import pandas as pd
 from carbonbalance.errors import InputError
 
 
-def aggregate_levels(finest: pd.DataFrame, units: pd.DataFrame, levels: list, sum_columns: list[str],
-                     mean_columns: dict | None = None, region_name: str = "region") -> dict:
+def aggregate_levels(
+    finest: pd.DataFrame,
+    units: pd.DataFrame,
+    levels: list,
+    sum_columns: list[str],
+    mean_columns: dict | None = None,
+    region_name: str = "region",
+) -> dict:
     """Tables per level from the finest units' sums (so that levels nest exactly).
 
     finest : one row per finest unit (``unit_id``) and ``year`` with ``sum_columns``
@@ -40,4 +46,3 @@ def aggregate_levels(finest: pd.DataFrame, units: pd.DataFrame, levels: list, su
         g.insert(1, "level", name)
         out[name] = g
     return out
-

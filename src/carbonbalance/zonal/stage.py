@@ -18,8 +18,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from carbonbalance.core.classes import class_lookup, classify
 from carbonbalance.core.assignment import Coverage
+from carbonbalance.core.classes import class_lookup, classify
 from carbonbalance.zonal.engine import zonal_class_sums, zonal_sums
 
 log = logging.getLogger(__name__)
@@ -27,8 +27,11 @@ log = logging.getLogger(__name__)
 #: CASA densities: (file name, column stem)
 DENSITIES = ("npp", "rh", "nep")
 #: monthly stores averaged per cell over the year: (variable, column stem, how, unit suffix)
-CLIMATE = (("ndvi", "ndvi", "mean", ""), ("temperature", "temperature", "mean", "_degc"),
-           ("precipitation", "precipitation", "sum", "_mm_yr"))
+CLIMATE = (
+    ("ndvi", "ndvi", "mean", ""),
+    ("temperature", "temperature", "mean", "_degc"),
+    ("precipitation", "precipitation", "sum", "_mm_yr"),
+)
 
 
 def tif_reader(path):
@@ -55,8 +58,11 @@ def store_reader(path, var: str, how: str | None = None):
         if a.ndim == 3:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells stay NaN
-                a = np.nanmean(a, axis=0) if how == "mean" else np.where(np.isfinite(a).any(axis=0),
-                                                                          np.nansum(a, axis=0), np.nan)
+                a = (
+                    np.nanmean(a, axis=0)
+                    if how == "mean"
+                    else np.where(np.isfinite(a).any(axis=0), np.nansum(a, axis=0), np.nan)
+                )
         return a
 
     return read
@@ -89,8 +95,9 @@ def means_of(columns) -> dict:
     return mean_columns(stems)
 
 
-def zonal_year(cov: Coverage, paths: dict, year: int, mode: str = "exact", landuse_codes=None,
-               threads: int = 1) -> tuple[pd.DataFrame, dict]:
+def zonal_year(
+    cov: Coverage, paths: dict, year: int, mode: str = "exact", landuse_codes=None, threads: int = 1
+) -> tuple[pd.DataFrame, dict]:
     """One row per finest unit with every statistic of ``year``; returns (table, mean columns).
 
     paths : {"area": cell-area store, "emissions": the emissions rule's per-unit table,

@@ -1,16 +1,15 @@
 """The embedded demo region looks and behaves like real data."""
 
-
 import numpy as np
 import pandas as pd
 import pytest
 import rasterio
 import yaml
+from conftest import ROOT
 from rasterio.features import rasterize
 
 from carbonbalance import demo
 from carbonbalance.core.grid import CHINA_ALBERS
-from conftest import ROOT
 
 
 @pytest.fixture(scope="module")
@@ -20,6 +19,7 @@ def demo_run(tmp_path_factory):
     inputs = {k: {**v, "path": str(out / v["path"].replace("resources/demo/", ""))} for k, v in inputs.items()}
     summary = demo.generate(inputs, out / "b.gpkg", out / "s.csv", [2019, 2020, 2021], seed=42)
     import geopandas as gpd
+
     return summary, inputs, gpd.read_file(out / "b.gpkg"), pd.read_csv(out / "s.csv", dtype={"unit_id": str})
 
 
@@ -55,8 +55,10 @@ def test_demo_rasters_behave_physically(demo_run):
     with rasterio.open(inputs["temperature"]["path"].format(year=2020, month=7)) as src:
         jul = src.read(1) * 0.1
     assert north_south and jul.mean() - jan.mean() > 15
-    with rasterio.open(inputs["ndvi"]["path"].format(year=2020, month=7)) as s7, \
-            rasterio.open(inputs["ndvi"]["path"].format(year=2020, month=1)) as s1:
+    with (
+        rasterio.open(inputs["ndvi"]["path"].format(year=2020, month=7)) as s7,
+        rasterio.open(inputs["ndvi"]["path"].format(year=2020, month=1)) as s1,
+    ):
         n7, n1 = s7.read(1), s1.read(1)
         assert s7.dtypes[0] == "int16" and (n7 == -3000).any()
         valid = (n7 != -3000) & (n1 != -3000)
@@ -78,11 +80,3 @@ def test_demo_statistics_cover_all_units_and_nest(demo_run):
         summed = merged.groupby(["province_id", "year"])[col].sum()
         np.testing.assert_allclose(prov.sort_index().values, summed.sort_index().values, rtol=1e-6)
     assert stats[["engel_coefficient", "urbanisation_rate", "secondary_industry_share"]].stack().between(0, 1).all()
-
-
-def test_env_file_lists_the_same_packages_as_pyproject():
-    import tomllib
-    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    env = yaml.safe_load((ROOT / "envs/carbonbalance.yaml").read_text())["dependencies"]
-    name = lambda s: s.split(">")[0].split("=")[0].split("<")[0].strip().lower()  # noqa: E731
-    assert {name(d) for d in deps} == {name(d) for d in env if isinstance(d, str)} - {"python"}

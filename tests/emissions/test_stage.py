@@ -1,7 +1,5 @@
-"""Emissions stage (SPEC §4): allocation on stores in both assignment modes, Peng2023 county
-formula, multisource categories, bad totals and shares, and the Jiangxi2024 accounting."""
-
-import json
+"""The emissions stage on stores in both assignment modes: Peng2023 county shares, multisource
+categories, bad totals and shares."""
 
 import geopandas as gpd
 import numpy as np
@@ -10,18 +8,32 @@ import pytest
 import rasterio
 from shapely.geometry import box
 
-from carbonbalance.emissions.accounting import absorption, ABSORPTION_CLASSES, absorption_table, energy_accounting, energy_emissions, landuse_areas
+from carbonbalance.core.assignment import (
+    build_coverage,
+    level_lookup,
+    read_coverage,
+    relabel,
+    write_coverage,
+)
+from carbonbalance.core.store import create_store, write_block
 from carbonbalance.emissions.params import EmissionParams
 from carbonbalance.emissions.stage import run_emissions_year
-from carbonbalance.errors import ConfigError, InputError
+from carbonbalance.errors import InputError
 from carbonbalance.ingest.stage import write_cell_area
-from carbonbalance.core.assignment import build_coverage, level_lookup, read_coverage, relabel, write_coverage
-from carbonbalance.core.store import create_store, write_block
 from carbonbalance.zonal.engine import zonal_sums
 
 LEVELS = {"county": "county_id", "province": "province_id"}
-LANDUSE_CLASSES = {"11": "rural", "21": "rural", "41": "rural", "51": "urban", "52": "rural", "53": "industrial",
-                   "61": "none"}
+
+
+LANDUSE_CLASSES = {
+    "11": "rural",
+    "21": "rural",
+    "41": "rural",
+    "51": "urban",
+    "52": "rural",
+    "53": "industrial",
+    "61": "none",
+}
 
 
 @pytest.fixture
@@ -32,15 +44,18 @@ def world(tmp_path, small_grid):
     x0, y0, x1, y1 = g.bounds
     rows = []
     for k, (a, b) in enumerate([(0, 8), (8, 17), (17, 25)]):
-        rows.append(("W%d" % k, "W", box(x0 + a * 1000, y0, x0 + b * 1000, y1)))
+        rows.append((f"W{k}", "W", box(x0 + a * 1000, y0, x0 + b * 1000, y1)))
     rows.append(("E0", "E", box(x0 + 25_000, y0, x0 + 38_000, y1)))
     rows.append(("E1", "E", box(x0 + 38_000, y0, x1, y1)))
     # a tiny district between cell centres (centres are at .5 km), cut out of E0
     tiny = box(x0 + 30_000 + 50, y0 + 20_000 + 50, x0 + 30_000 + 350, y0 + 20_000 + 350)
     rows[3] = ("E0", "E", rows[3][2].difference(tiny))
     rows.append(("E2", "E", tiny))
-    gdf = gpd.GeoDataFrame({"county_id": [r[0] for r in rows], "province_id": [r[1] for r in rows]},
-                           geometry=[r[2] for r in rows], crs=g.crs)
+    gdf = gpd.GeoDataFrame(
+        {"county_id": [r[0] for r in rows], "province_id": [r[1] for r in rows]},
+        geometry=[r[2] for r in rows],
+        crs=g.crs,
+    )
     rng = np.random.default_rng(3)
     light = rng.gamma(0.6, 10, g.shape).astype("float32")
     col = np.arange(g.width)[None, :].repeat(g.height, 0)
@@ -51,8 +66,11 @@ def world(tmp_path, small_grid):
     landuse[:, 40:] = np.where(landuse[:, 40:] == 53, 11, landuse[:, 40:])  # no industrial land in E1 east of 40
     landuse[0, 0] = np.nan
     paths = {}
-    for var, data, units in (("nightlight", light, "nW cm-2 sr-1"), ("population", pop, "persons"),
-                             ("landuse", landuse, "class")):
+    for var, data, units in (
+        ("nightlight", light, "nW cm-2 sr-1"),
+        ("population", pop, "persons"),
+        ("landuse", landuse, "class"),
+    ):
         paths[var] = tmp_path / f"{var}.zarr"
         create_store(paths[var], g, {var: {"dtype": data.dtype.name, "attrs": {"units": units}}})
         write_block(paths[var], var, data, slice(None), slice(None))
@@ -61,11 +79,25 @@ def world(tmp_path, small_grid):
     paths["assignment"] = tmp_path / "unit_assignment.zarr"
     cov, rec = build_coverage(gdf, g, "county_id")
     write_coverage(cov, g, paths["assignment"], rec, levels=LEVELS)
-    stats = pd.DataFrame({"unit_id": ["W", "E", "W0", "W1", "W2", "E0", "E1", "E2"],
-                          "level": ["province"] * 2 + ["county"] * 6, "year": 2020,
-                          "co2_tco2": [3.0e6, 5.0e6, 1e6, 1e6, 1e6, 2e6, 2.5e6, 0.5e6]})
-    return {"grid": g, "gdf": gdf, "paths": paths, "stats": stats, "light": light, "pop": pop,
-            "landuse": landuse, "labels_record": rec, "tmp": tmp_path}
+    stats = pd.DataFrame(
+        {
+            "unit_id": ["W", "E", "W0", "W1", "W2", "E0", "E1", "E2"],
+            "level": ["province"] * 2 + ["county"] * 6,
+            "year": 2020,
+            "co2_tco2": [3.0e6, 5.0e6, 1e6, 1e6, 1e6, 2e6, 2.5e6, 0.5e6],
+        }
+    )
+    return {
+        "grid": g,
+        "gdf": gdf,
+        "paths": paths,
+        "stats": stats,
+        "light": light,
+        "pop": pop,
+        "landuse": landuse,
+        "labels_record": rec,
+        "tmp": tmp_path,
+    }
 
 
 def _run(world, cfg, stats=None, name="out", mode="centre"):
@@ -76,8 +108,19 @@ def _run(world, cfg, stats=None, name="out", mode="centre"):
     p = world["paths"]
     paths = {"light": p["nightlight"], "population": p["population"], "area": p["cell_area"], "landuse": p["landuse"]}
     units = pd.DataFrame(world["gdf"].drop(columns="geometry"))
-    rec = run_emissions_year(paths, world["grid"], params, world["stats"] if stats is None else stats, units,
-                             p["assignment"], 2020, outputs, mode=mode, landuse_classes=LANDUSE_CLASSES, threads=2)
+    rec = run_emissions_year(
+        paths,
+        world["grid"],
+        params,
+        world["stats"] if stats is None else stats,
+        units,
+        p["assignment"],
+        2020,
+        outputs,
+        mode=mode,
+        landuse_classes=LANDUSE_CLASSES,
+        threads=2,
+    )
     grids = {}
     for k, path in outputs.items():
         if k == "units":
@@ -124,14 +167,15 @@ def test_nightlight_stage_conserves_totals_and_gives_peng2023_county_shares(worl
     for pid, t in {"W": 3.0e6, "E": 5.0e6}.items():
         mine = province_of == pid
         # Peng2023: C_it = C_t · DN_it / Σ_j DN_jt, and the counties add up to the total
-        np.testing.assert_allclose(table.loc[ids[mine], "emissions_tco2"], t * light[mine] / light[mine].sum(),
-                                   rtol=1e-9)
+        np.testing.assert_allclose(
+            table.loc[ids[mine], "emissions_tco2"], t * light[mine] / light[mine].sum(), rtol=1e-9
+        )
         assert table.loc[ids[mine], "emissions_tco2"].sum() == pytest.approx(t, rel=1e-12)
     assert total.sum() == pytest.approx(8.0e6, rel=1e-12)
     assert rec["max_relative_error_of_unit_sums"] < 1e-12 and rec["n_fallback_units"] == 0
     assert np.all(total >= 0) and total[5, 5] == 0
     assert table.loc["E1", "emissions_tco2"] == 0  # dark county: nothing at province level
-    assert table.loc["E2", "emissions_tco2"] > 0   # the tiny district keeps its share in both modes
+    assert table.loc["E2", "emissions_tco2"] > 0  # the tiny district keeps its share in both modes
     county, cids = _labels(world, "county")
     if mode == "centre":  # the grid summed by the labels is the table
         for c, cid in enumerate(cids):
@@ -172,8 +216,9 @@ def test_multisource_categories_stay_on_their_land_and_sum_to_the_shares(world):
     assert np.all(grids["rural"][~rural] == 0)
     # the rural part follows population, not light
     r = (province == pids.index("W")) & rural
-    np.testing.assert_allclose(grids["rural"][r], 0.3e6 * world["pop"][r].astype("float64") / world["pop"][r].sum(dtype="float64"),
-                               rtol=1e-9)
+    np.testing.assert_allclose(
+        grids["rural"][r], 0.3e6 * world["pop"][r].astype("float64") / world["pop"][r].sum(dtype="float64"), rtol=1e-9
+    )
     assert rec["allocated_by_category_tco2"]["industrial"] == pytest.approx(0.6 * 8e6, rel=1e-12)
 
 
@@ -187,18 +232,27 @@ def test_multisource_shares_from_statistics_must_sum_to_one(world):
         _run(world, cfg, stats=stats, name="bad")
     assert not (world["tmp"] / "bad").exists() or not any((world["tmp"] / "bad").iterdir())
     with pytest.raises(InputError, match="do not sum to 1 for .*emissions.shares.values"):
-        EmissionParams.from_config({"method": "multisource",
-                                    "shares": {"values": {"urban": 0.5, "industrial": 0.6, "rural": 0.1}}})
+        EmissionParams.from_config(
+            {"method": "multisource", "shares": {"values": {"urban": 0.5, "industrial": 0.6, "rural": 0.1}}}
+        )
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda s: pd.concat([s, pd.DataFrame({"unit_id": ["N"], "level": ["province"], "year": [2020],
-                                           "co2_tco2": [1.0]})]),
-     r"given for province unit\(s\) \['N'\] that are not in the boundaries"),
-    (lambda s: s[s["unit_id"] != "E"], r"no co2_tco2 2020 for province unit\(s\) \['E'\]"),
-    (lambda s: s.assign(co2_tco2=np.where(s["unit_id"] == "W", -5.0, s["co2_tco2"])),
-     r"negative co2_tco2 2020 for province unit\(s\) W \(-5\)"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            lambda s: pd.concat(
+                [s, pd.DataFrame({"unit_id": ["N"], "level": ["province"], "year": [2020], "co2_tco2": [1.0]})]
+            ),
+            r"given for province unit\(s\) \['N'\] that are not in the boundaries",
+        ),
+        (lambda s: s[s["unit_id"] != "E"], r"no co2_tco2 2020 for province unit\(s\) \['E'\]"),
+        (
+            lambda s: s.assign(co2_tco2=np.where(s["unit_id"] == "W", -5.0, s["co2_tco2"])),
+            r"negative co2_tco2 2020 for province unit\(s\) W \(-5\)",
+        ),
+    ],
+)
 def test_bad_totals_name_the_unit_and_write_nothing(world, change, message):
     with pytest.raises(InputError, match=message):
         _run(world, {"method": "nightlight"}, stats=change(world["stats"]), name="bad")
@@ -211,77 +265,3 @@ def test_incomplete_totals_can_be_allowed(world):
     grids, rec, _ = _run(world, {"method": "nightlight", "totals_complete": False}, stats=stats)
     province, pids = _labels(world, "province")
     assert rec["units_without_total"] == ["E"] and grids["total"][province == pids.index("E")].sum() == 0
-
-
-def test_emission_config_errors():
-    with pytest.raises(ConfigError, match="emissions.method"):
-        EmissionParams.from_config({"method": "ntl"})
-    with pytest.raises(ConfigError, match="unknown key"):
-        EmissionParams.from_config({"totals_levle": "city"})
-    with pytest.raises(ConfigError, match="emissions.fallback"):
-        EmissionParams.from_config({"fallback": ["light", "gdp"]})
-
-
-# ------------------------------------------------------------------ Jiangxi2024 accounting
-
-def test_jiangxi2024_energy_accounting_arithmetic():
-    r = energy_emissions(98.085e6, 45.19e6)  # t standard coal, persons; sigma 1.87, theta 0.079 t C
-    assert r["energy_emission_tc"] / 1e6 == pytest.approx(183.42, abs=0.005)
-    assert r["respiration_emission_tc"] / 1e6 == pytest.approx(3.57, abs=0.005)
-    assert r["emission_tc"] / 1e6 == pytest.approx(186.99, abs=0.005)
-    assert r["emission_tco2"] == pytest.approx(r["emission_tc"] * 44 / 12, rel=1e-15)
-    co2 = energy_emissions(98.085e6, 0.0, sigma=1.87, sigma_unit="t CO2 per t standard coal")
-    assert co2["energy_emission_tco2"] / 1e6 == pytest.approx(183.42, abs=0.005)  # a CO2 factor stays CO2
-    with pytest.raises(ConfigError, match="sigma_unit"):
-        energy_emissions(1.0, 1.0, sigma_unit="kg CO2 per kWh")
-
-
-def test_energy_accounting_table_per_unit_and_year():
-    stats = pd.DataFrame({"unit_id": ["360000"], "level": ["province"], "year": [2020],
-                          "energy_tce": [98.085e6], "population_persons": [45.19e6]})
-    t = energy_accounting(stats, {"sigma": 1.87, "theta_tc_per_person": 0.079})
-    assert t.loc[0, "emission_tc"] / 1e6 == pytest.approx(186.99, abs=0.005)
-    with pytest.raises(InputError, match="energy_tce"):
-        energy_accounting(stats.drop(columns="energy_tce"))
-
-
-def test_jiangxi2024_land_use_change_absorption():
-    change = {"forest": -150_045.6, "cultivated": -91_118.6, "grassland": 32_303.8, "water": 26_895.0,
-              "unused": -16_343.0}  # hm²
-    assert absorption(change) / 1e6 == pytest.approx(-0.870, abs=0.0005)
-    assert absorption(change) == pytest.approx(-150_045.6 * 5.77 - 91_118.6 * 0.13 + 32_303.8 * 0.022
-                                               + 26_895 * 0.253 - 16_343 * 0.005, rel=1e-12)
-    with pytest.raises(ConfigError, match="unknown land-use class"):
-        absorption({"wetland": 1.0})
-
-
-@pytest.mark.parametrize("mode", ["centre", "exact"])
-def test_landuse_areas_use_the_assignment_of_area_km2_and_levels_nest(world, mode):
-    cov = read_coverage(world["paths"]["assignment"])
-    attrs = {"unit_ids": cov.unit_ids}
-    classes = {"11": "cultivated", "41": "water", "51": None, "53": None}
-    area = np.full(world["grid"].shape, 1e6)
-    lu = np.where(np.isnan(world["landuse"]), 51.0, world["landuse"])
-    areas = landuse_areas(cov, mode, lu, area, classes, threads=2)
-    if mode == "centre":
-        lab = cov.centre
-        for u in range(len(attrs["unit_ids"])):
-            assert areas[u, ABSORPTION_CLASSES.index("cultivated")] == ((lab == u) & (lu == 11)).sum() * 100.0
-            assert areas[u, ABSORPTION_CLASSES.index("water")] == ((lab == u) & (lu == 41)).sum() * 100.0
-    # with every code in a class, the class areas add up to the zonal area of the same assignment
-    every = {"11": "cultivated", "41": "water", "51": "unused", "53": "unused"}
-    by_class = landuse_areas(cov, mode, lu, area, every)
-    area_km2 = zonal_sums(cov, area, mode)[0] * 1e-6
-    np.testing.assert_allclose(by_class.sum(axis=1), area_km2 * 100.0, rtol=1e-12)
-    assert by_class[cov.unit_ids.index("E2")].sum() > 0  # the tiny district has land in both modes
-    finest = world["gdf"].set_index("county_id").loc[attrs["unit_ids"]].reset_index()
-    t = absorption_table(areas, finest, list(LEVELS.items()), year=2020)
-    by = t.set_index(["level", "unit_id"])
-    west = by.loc[[("county", c) for c in ("W0", "W1", "W2")], "absorption_tc"].sum()
-    assert by.loc[("province", "W"), "absorption_tc"] == pytest.approx(west, rel=1e-12)
-    cult = by.loc[("province", "W"), "area_cultivated_hm2"]
-    assert by.loc[("province", "W"), "absorption_tc"] == pytest.approx(
-        cult * 0.13 + by.loc[("province", "W"), "area_water_hm2"] * 0.253, rel=1e-12)
-    with pytest.raises(InputError, match=r"class code\(s\) \[21, 52\]|class code\(s\) \[21\]"):
-        landuse_areas(cov, mode, np.where(lu == 11, 21.0, lu), area, classes)
-    json.dumps(t.to_dict("records"))  # plain types, ready for the tables stage

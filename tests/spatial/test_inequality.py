@@ -1,4 +1,4 @@
-"""Dagum Gini decomposition and kernel density (SPEC §7)."""
+"""Dagum Gini decomposition and kernel densities (SPEC §7)."""
 
 import numpy as np
 import pytest
@@ -6,18 +6,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from carbonbalance.errors import InputError
-from carbonbalance.spatial.inequality import dagum_gini, kernel_density, silverman_bandwidth
+from carbonbalance.spatial.inequality import (
+    dagum_gini,
+    kernel_density,
+    silverman_bandwidth,
+)
 
 
 def test_dagum_two_groups_by_hand():
     # A = [1, 3], B = [2, 6]; n = 4, mean 3
     r = dagum_gini([1, 3, 2, 6], ["A", "A", "B", "B"])
-    assert r.total == pytest.approx(32 / 96, abs=1e-15)           # Σ|diffs| 32 / (2·16·3)
+    assert r.total == pytest.approx(32 / 96, abs=1e-15)  # Σ|diffs| 32 / (2·16·3)
     assert r.group_gini["A"] == pytest.approx(4 / 16) and r.group_gini["B"] == pytest.approx(8 / 32)
-    assert r.pair_gini.loc["A", "B"] == pytest.approx(10 / 24)    # 10 / (2·2·(2 + 4))
-    assert r.pair_D.loc["A", "B"] == pytest.approx(0.8)           # d = 9, p = 1
-    assert r.within == pytest.approx(0.125)                       # 0.25·½·⅓ + 0.25·½·⅔
-    assert r.between == pytest.approx(10 / 24 * 0.5 * 0.8)        # weight p_A s_B + p_B s_A = ½
+    assert r.pair_gini.loc["A", "B"] == pytest.approx(10 / 24)  # 10 / (2·2·(2 + 4))
+    assert r.pair_D.loc["A", "B"] == pytest.approx(0.8)  # d = 9, p = 1
+    assert r.within == pytest.approx(0.125)  # 0.25·½·⅓ + 0.25·½·⅔
+    assert r.between == pytest.approx(10 / 24 * 0.5 * 0.8)  # weight p_A s_B + p_B s_A = ½
     assert r.transvariation == pytest.approx(10 / 24 * 0.5 * 0.2)
     assert sum(r.contributions.values()) == pytest.approx(100.0)
     assert r.contributions["within"] == pytest.approx(37.5)
@@ -46,9 +50,10 @@ def test_kernel_density_epanechnikov_by_hand():
     # default: unit-variance kernel K(u) = 3/(4√5)(1 − u²/5) on |u| < √5 (Stata's kdensity)
     kd = kernel_density([0.0, 2.0], bandwidth=1.0, grid=[0.0, 1.0, 2.5, 4.3])
     c = 0.75 / np.sqrt(5)
-    k = lambda u: c * (1 - u * u / 5) if abs(u) < np.sqrt(5) else 0.0  # noqa: E731
-    np.testing.assert_allclose(kd["density"], [(k(0) + k(2)) / 2, (k(1) + k(1)) / 2, (k(2.5) + k(0.5)) / 2,
-                                               (k(4.3) + k(2.3)) / 2], rtol=1e-15)
+    k = lambda u: c * (1 - u * u / 5) if abs(u) < np.sqrt(5) else 0.0
+    np.testing.assert_allclose(
+        kd["density"], [(k(0) + k(2)) / 2, (k(1) + k(1)) / 2, (k(2.5) + k(0.5)) / 2, (k(4.3) + k(2.3)) / 2], rtol=1e-15
+    )
     assert kd.attrs["scale"] == "unit_variance" and kd.attrs["bandwidth"] == 1.0
     # the [-1, 1] kernel stays a switch: K(u) = 3/4 (1 - u²)
     kd = kernel_density([0.0, 2.0], bandwidth=1.0, grid=[0.0, 0.5, 1.0, 3.5], scale="unit_support")
@@ -60,7 +65,7 @@ def test_kernel_density_epanechnikov_by_hand():
         assert np.trapezoid(kd["density"], kd["x"]) == pytest.approx(1.0, abs=2e-3)
     assert kd.attrs["bandwidth"] == pytest.approx(silverman_bandwidth(y))
     # Stata's rule: 0.9 min(sd, IQR/1.349) n^(-1/5)
-    h = 0.9 * min(y.std(ddof=1), np.subtract(*np.percentile(y, [75, 25])) / 1.349) * 500 ** -0.2
+    h = 0.9 * min(y.std(ddof=1), np.subtract(*np.percentile(y, [75, 25])) / 1.349) * 500**-0.2
     assert silverman_bandwidth(y) == pytest.approx(h, rel=1e-12)
 
 
@@ -97,7 +102,7 @@ def test_reflection_at_a_lower_bound_keeps_the_mass_above_it():
     assert np.trapezoid(kd["density"], kd["x"]) == pytest.approx(1.0, abs=1e-4)
     one = kernel_density([0.5], bandwidth=1.0, lower=0.0, grid=[-0.1, 0.0, 0.3])
     c = 0.75 / np.sqrt(5)
-    k = lambda u: c * (1 - u * u / 5)  # noqa: E731
+    k = lambda u: c * (1 - u * u / 5)
     np.testing.assert_allclose(one["density"], [0.0, 2 * k(0.5), k(0.2) + k(0.8)], rtol=1e-15)
     with pytest.raises(InputError, match=r"1 value\(s\) below the declared lower bound 0"):
         kernel_density([-1.0, 2.0, 3.0], lower=0.0)

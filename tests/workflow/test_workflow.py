@@ -1,8 +1,4 @@
-"""The Snakemake workflow: dry runs, lint, config errors, an end-to-end run and a rerun.
-
-The end-to-end run uses config/test.yaml (layered on config/demo.yaml) in a fresh
-copy of the workflow in a temporary directory.
-"""
+"""The Snakemake workflow: dry runs, lint, config errors, an end-to-end run and reruns."""
 
 import json
 import re
@@ -12,13 +8,13 @@ import numpy as np
 import pytest
 import rasterio
 import yaml
-
-from carbonbalance.demo.manifest import sha256
-from carbonbalance.core.store import open_store
 from conftest import ROOT, copy_workflow, snakemake
 
-pytestmark = pytest.mark.workflow
+from carbonbalance.core.store import open_store
+
 TEST = ["config/demo.yaml", "config/test.yaml"]  # the test run: the demo region, coarse and short
+
+
 CONFIGS = [["config/demo.yaml"], TEST]
 
 
@@ -33,6 +29,300 @@ def planned_jobs(output: str) -> dict:
         if len(parts) == 2 and parts[0] != "total":
             jobs[parts[0]] = int(parts[1])
     return jobs
+
+
+def failing_dry_run(tmp_path, overrides: str) -> str:
+    """Dry run with ``overrides`` layered on the demo config; it must fail. Returns its output."""
+    wf = copy_workflow(tmp_path)
+    (wf / "override.yaml").write_text(overrides)
+    proc = snakemake(wf, "-n", "--configfile", "config/demo.yaml", "override.yaml", check=False)
+    assert proc.returncode != 0, proc.stdout
+    return proc.stdout + proc.stderr
+
+
+def check_analysis(wf):
+    """Moran of the pipeline equals esda on the demo's counties; Dagum identity; hot-spot
+    classes cover the grid; centre table and figures exist."""
+    import geopandas as gpd
+    import pandas as pd
+    from esda.moran import Moran
+    from libpysal.weights import Queen
+
+    moran = pd.read_csv(wf / "results/test/analysis/county/moran.csv")
+    budget = pd.read_parquet(wf / "results/test/tables/budget_county.parquet")
+    units = gpd.read_file(wf / "results/test/boundaries/units.gpkg").dissolve(by="county_id").reset_index()
+    w = Queen.from_dataframe(units, use_index=False, silence_warnings=True)
+    for i in w.islands:  # the island county, linked to its nearest county as the stage does
+        d = units.geometry.distance(units.geometry.iloc[i])
+        d.iloc[i] = np.inf
+        j = int(d.idxmin())
+        w.neighbors[i] = [j]
+        w.neighbors[j] = w.neighbors[j] + [i]
+    from libpysal.weights import W
+
+    w = W({k: list(v) for k, v in w.neighbors.items()}, silence_warnings=True)
+    w.transform = "r"
+    y = budget[budget["year"] == 2020].set_index("unit_id")["ce_tco2"].reindex(units["county_id"]).to_numpy()
+    row = moran[(moran["variable"] == "ce_tco2") & (moran["year"] == 2020)].iloc[0]
+    m = Moran(y, w, permutations=0)
+    assert row["I"] == pytest.approx(m.I, rel=1e-10) and row["z_rand"] == pytest.approx(m.z_rand, rel=1e-10)
+    dagum = pd.read_csv(wf / "results/test/analysis/county/dagum.csv")
+    np.testing.assert_allclose(dagum["within"] + dagum["between"] + dagum["transvariation"], dagum["total"], atol=1e-12)
+    kde = pd.read_csv(wf / "results/test/analysis/county/kde.csv")
+    ce = kde[kde["variable"] == "ce_tco2"]
+    assert (ce["x"] >= 0).all() and (ce["lower_bound"] == 0).all() and (ce["scale"] == "unit_variance").all()
+    assert kde.loc[kde["variable"] == "cs_tco2", "lower_bound"].isna().all()
+    lisa = pd.read_csv(wf / "results/test/analysis/county/lisa.csv")
+    assert set(lisa["cluster"]) <= {"HH", "HL", "LH", "LL", "ns"} and len(lisa) == 2 * 2 * len(units)
+    grid = json.loads((wf / "results/test/aligned/grid.json").read_text())
+    for year in (2019, 2020):
+        hs = pd.read_csv(wf / f"results/test/analysis/hotspots_{year}.csv")
+        assert hs["cells"].sum() == grid["height"] * grid["width"]
+        assert (wf / f"results/test/figures/hotspots_{year}.png").stat().st_size > 20_000
+    cg = pd.read_csv(wf / "results/test/analysis/centre_of_gravity.csv")
+    assert cg["year"].tolist() == [2019, 2020] and np.isnan(cg["shift_m"][0]) and cg["shift_m"][1] >= 0
+    for name in ("moran_lisa_county", "kde_dagum_county", "centre_of_gravity"):
+        assert (wf / f"results/test/figures/{name}.png").stat().st_size > 20_000
+
+
+def check_econometrics(wf):
+    """The stage's SDM equals the library on the same panel; effects add up; tests and the
+    robustness runs are there; MGWR tables and maps per year."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from carbonbalance import econometrics as em
+    from carbonbalance.econometrics.stage import model_frame, panel_frame, unit_weights
+    from carbonbalance.ingest.boundaries import level_units
+
+    cfg = json.loads((wf / "results/test/run_metadata.json").read_text())["config"]["econometrics"]
+    y, x = cfg["y"], cfg["x"]
+    coef = pd.read_csv(wf / "results/test/analysis/sdm_county.csv")
+    assert set(coef.loc[coef.run == "main", "model"]) == {"ols", "slm", "sem", "sdm"}
+    assert set(coef["run"]) == {"main", "winsorized_0.01_0.99", "w_inverse_distance^2"}
+    units = level_units(gpd.read_file(wf / "results/test/boundaries/units.gpkg"), "county_id")
+    frame = panel_frame(
+        pd.read_parquet(wf / "results/test/tables/budget_county.parquet"),
+        pd.read_parquet(wf / "results/test/tables/statistics.parquet"),
+        pd.read_parquet(wf / "results/test/zonal/county.parquet"),
+        "county",
+    )
+    data = model_frame(frame, y, x)
+    assert len(data) == 2 * len(units)
+    ref = em.spatial_panel(data, y, x, unit_weights(units, {"kind": "queen"}), "unit_id", "year", draws=100)
+    main = coef[(coef.run == "main") & (coef.model == "sdm")].set_index("term")
+    np.testing.assert_allclose(main.loc[ref.coefficients["term"], "estimate"], ref.coefficients["estimate"], rtol=1e-9)
+    np.testing.assert_allclose(
+        main.loc[ref.coefficients["term"], "std_error"], ref.coefficients["std_error"], rtol=1e-9
+    )
+    eff = pd.read_csv(wf / "results/test/analysis/sdm_effects_county.csv")
+    assert eff["covariate"].tolist() == x
+    np.testing.assert_allclose(eff["direct"] + eff["indirect"], eff["total"], rtol=1e-12)
+    assert (eff[["direct_se", "indirect_se", "total_se"]] > 0).all().all()
+    rob = pd.read_csv(wf / "results/test/analysis/sdm_robustness_effects_county.csv")
+    assert len(rob) == 2 * len(x)
+    tests = pd.read_csv(wf / "results/test/analysis/sdm_tests_county.csv")
+    assert {
+        "LM lag",
+        "LM error",
+        "robust LM lag",
+        "robust LM error",
+        "LR SDM -> SLM",
+        "Wald SDM -> SLM (theta = 0)",
+    } <= set(tests["test"])
+    assert tests["p_value"].between(0, 1).all()
+    fit = pd.read_csv(wf / "results/test/analysis/sdm_fit_county.csv")
+    assert (fit["n_obs"] == 2 * len(units)).all() and (fit["T"] == 2).all()
+    assert set(fit.loc[fit["model"] != "ols", "estimator"]) == {"Lee-Yu transformation approach"}
+    for year in (2019, 2020):
+        summary = pd.read_csv(wf / f"results/test/analysis/mgwr_county_{year}.csv")
+        assert summary["covariate"].tolist() == ["intercept", *x]
+        assert summary["bandwidth"].between(2, len(units)).all()
+        assert (summary["min"] <= summary["mean"]).all() and (summary["mean"] <= summary["max"]).all()
+        local = pd.read_csv(wf / f"results/test/analysis/mgwr_local_county_{year}.csv", dtype={"unit_id": str})
+        assert sorted(local["unit_id"]) == sorted(units["unit_id"])
+        np.testing.assert_allclose(local[x].mean().to_numpy(), summary["mean"].to_numpy()[1:], rtol=1e-9)
+        assert (wf / f"results/test/figures/mgwr_county_{year}.png").stat().st_size > 20_000
+    assert (wf / "results/test/figures/sdm_effects_county.png").stat().st_size > 20_000
+
+
+def check_budget_tables(wf):
+    """cb = ce - cs, cbi = ce/cs where cs > 0, ECC and ESC from the table's own columns (1e-9);
+    province = aggregation of counties; compensation and LMDI tables complete."""
+    import pandas as pd
+
+    tables = {
+        lvl: pd.read_csv(
+            wf / f"results/test/tables/budget_{lvl}.csv", dtype={"unit_id": str, "city_id": str, "province_id": str}
+        )
+        for lvl in ("county", "city", "province")
+    }
+    for lvl, t in tables.items():
+        np.testing.assert_allclose(t["cb_tco2"], t["ce_tco2"] - t["cs_tco2"], rtol=1e-12)
+        pos = t["cs_tco2"] > 0
+        np.testing.assert_allclose(t.loc[pos, "cbi"], t.loc[pos, "ce_tco2"] / t.loc[pos, "cs_tco2"], rtol=1e-12)
+        assert t.loc[~pos, "cbi"].isna().all()
+        g = t.groupby("year")
+        share_e = t["ce_tco2"] / g["ce_tco2"].transform("sum")
+        np.testing.assert_allclose(
+            t["ecc"], (t["gdp_1e4yuan"] / g["gdp_1e4yuan"].transform("sum")) / share_e, rtol=1e-9
+        )
+        np.testing.assert_allclose(t["esc"], (t["cs_tco2"] / g["cs_tco2"].transform("sum")) / share_e, rtol=1e-9)
+        for scheme in ("fan2024", "peng2023", "jiangxi2024"):
+            assert t[f"zone_{scheme}"].notna().all()
+        comp = pd.read_csv(wf / f"results/test/tables/compensation_{lvl}.csv")
+        assert set(comp["year"]) == {2020} and len(comp) == len(t) // 2
+        assert set(comp["class"]) <= {"high payer", "low payer", "receiver"}
+        lmdi = pd.read_csv(wf / f"results/test/tables/lmdi_{lvl}.csv", keep_default_na=False, na_values=[""])
+        ok = lmdi["reason"].isna()
+        effects = lmdi.loc[ok, [c for c in lmdi.columns if c.endswith("_effect")]].sum(axis=1)
+        np.testing.assert_allclose(effects, lmdi.loc[ok, "dq"], rtol=1e-10, atol=1e-12)
+        assert "region" in set(lmdi["unit_id"])
+    county, province = tables["county"], tables["province"]
+    by = county.groupby(["province_id", "year"])[["ce_tco2", "cs_tco2", "gdp_1e4yuan"]].sum()
+    got = province.set_index(["unit_id", "year"]).loc[by.index, ["ce_tco2", "cs_tco2", "gdp_1e4yuan"]]
+    np.testing.assert_allclose(got.to_numpy(), by.to_numpy(), rtol=1e-9)
+    for year in (2019, 2020):
+        assert (wf / f"results/test/figures/budget_{year}.png").stat().st_size > 20_000
+
+
+def check_zonal_outputs(wf):
+    """Levels nest exactly; the county table agrees with exactextract (exact mode, the default)
+    and the centre labels with rasterstats on the demo but for the tiny district's borrowed cell."""
+    import geopandas as gpd
+    import pandas as pd
+    from exactextract import exact_extract
+    from rasterstats import zonal_stats
+
+    from carbonbalance.core.assignment import read_coverage
+    from carbonbalance.zonal.engine import zonal_sums
+
+    tables = {
+        lvl: pd.read_parquet(wf / f"results/test/zonal/{lvl}.parquet")
+        for lvl in ("county", "city", "province", "region")
+    }
+    county = tables["county"]
+    for col in ("emissions_tco2", "npp_tc", "population_persons", "area_km2", "landuse_21_km2"):
+        for lvl, parent in (("city", "city_id"), ("province", "province_id")):
+            by = county.groupby([parent, "year"])[col].sum()
+            got = tables[lvl].set_index(["unit_id", "year"])[col]
+            np.testing.assert_allclose(got.loc[by.index], by, rtol=1e-12)
+        np.testing.assert_allclose(
+            tables["region"].set_index("year")[col], county.groupby("year")[col].sum(), rtol=1e-12
+        )
+    units = gpd.read_file(wf / "results/test/boundaries/units.gpkg")
+    npp = wf / "results/test/grid/2020/npp.tif"
+    ref = exact_extract(
+        str(npp), units[["county_id", "geometry"]], ["sum", "mean"], include_cols=["county_id"], output="pandas"
+    ).set_index("county_id")
+    c20 = county[county["year"] == 2020].set_index("unit_id")
+    np.testing.assert_allclose(c20.loc[ref.index, "npp_cellsum_gc_m2"], ref["sum"], rtol=1e-6)
+    np.testing.assert_allclose(c20.loc[ref.index, "npp_mean_gc_m2"], ref["mean"], rtol=1e-6)
+    cov = read_coverage(wf / "results/test/aligned/unit_assignment.zarr")
+    with rasterio.open(npp) as src:
+        values = src.read(1)
+    s, c = zonal_sums(cov, values, "centre")
+    zs = zonal_stats(units.set_index("county_id").loc[cov.unit_ids].geometry, str(npp), stats=["sum", "mean", "count"])
+    borrowed = cov.attrs["units_at_borrowed_cell"]
+    assert len(borrowed) == 1
+    ((t, b),) = borrowed.items()
+    same = ~np.isin(cov.unit_ids, [t, b["taken_from"]])  # rasterstats' labels but for the borrowed cell
+    np.testing.assert_allclose(s[same], np.array([z["sum"] or 0.0 for z in zs])[same], rtol=1e-6)
+    np.testing.assert_allclose(c[same], np.array([z["count"] for z in zs])[same])
+    has = same & (c > 0)
+    np.testing.assert_allclose((s[has] / c[has]), np.array([z["mean"] for z in zs], dtype=float)[has], rtol=1e-6)
+    assert c[cov.unit_ids.index(t)] == 1 and c20.loc[t, "n_cells"] > 0 and c20.loc[t, "emissions_tco2"] > 0
+
+
+def check_emission_outputs(wf, meta):
+    """Totals conserved on the grid, categories add up, accounting tables nest."""
+    import pandas as pd
+
+    stats = pd.read_parquet(wf / "results/test/tables/statistics.parquet")
+    for year in (2019, 2020):
+        grids = {}
+        for k in ("", "_urban", "_industrial", "_rural"):
+            with rasterio.open(wf / f"results/test/grid/{year}/emissions{k}.tif") as src:
+                assert src.tags(1)["units"] == "t CO2 per cell" and src.dtypes[0] == "float64"
+                grids[k] = src.read(1)
+        np.testing.assert_allclose(grids[""], grids["_urban"] + grids["_industrial"] + grids["_rural"], rtol=1e-12)
+        prov = stats[(stats["level"] == "province") & (stats["year"] == year)]
+        assert grids[""].sum() == pytest.approx(prov["co2_tco2"].sum(), rel=1e-9)
+        rec = meta["stages"]["emissions"][str(year)]
+        assert rec["method"] == "multisource" and rec["max_relative_error_of_unit_sums"] < 1e-9
+        assert rec["assignment"] == "exact"
+        assert (wf / f"results/test/figures/emissions_{year}.png").stat().st_size > 20_000
+        ab = pd.read_parquet(wf / f"results/test/tables/landuse_absorption_{year}.parquet")
+        assert set(ab["level"]) == {"county", "city", "province"}
+        assert ab.loc[ab["level"] == "county", "absorption_tc"].sum() == pytest.approx(
+            ab.loc[ab["level"] == "province", "absorption_tc"].sum(), rel=1e-12
+        )
+    energy = pd.read_parquet(wf / "results/test/tables/energy_accounting.parquet")
+    assert len(energy) == len(stats)
+    np.testing.assert_allclose(
+        energy["emission_tc"], energy["energy_tce"] * 1.87 + energy["population_persons"] * 0.079, rtol=1e-12
+    )
+
+
+def check_numbers_add_up(wf, mode):
+    """Issue 14: emissions of every unit of the totals level equal the statistics total (1e-9);
+    every extensive column nests (counties = city = province = region); the land-use areas of
+    the absorption use the assignment of area_km2; the tiny county keeps its allocated share."""
+    import pandas as pd
+
+    stats = pd.read_parquet(wf / "results/test/tables/statistics.parquet")
+    zonal = {
+        lvl: pd.read_parquet(wf / f"results/test/zonal/{lvl}.parquet")
+        for lvl in ("county", "city", "province", "region")
+    }
+    prov = stats[stats["level"] == "province"].set_index(["unit_id", "year"])["co2_tco2"]
+    got = zonal["province"].set_index(["unit_id", "year"]).loc[prov.index, "emissions_tco2"]
+    np.testing.assert_allclose(got, prov, rtol=1e-9)
+    county = zonal["county"]
+    extensive = [
+        c
+        for c in county.columns
+        if c.endswith(("_tco2", "_tc", "_km2", "_persons", "_nw_cm2_sr"))
+        or "_cellsum" in c
+        or c.endswith("_n_cells")
+        or c == "n_cells"
+    ]
+    assert {"emissions_tco2", "emissions_rural_tco2", "sequestration_tco2", "npp_tc", "area_km2"} <= set(extensive)
+    for lvl, parent in (("city", "city_id"), ("province", "province_id")):
+        by = county.groupby([parent, "year"])[extensive].sum()
+        np.testing.assert_allclose(
+            zonal[lvl].set_index(["unit_id", "year"]).loc[by.index, extensive], by, rtol=1e-12, atol=1e-9
+        )
+    np.testing.assert_allclose(
+        zonal["region"].set_index("year")[extensive], county.groupby("year")[extensive].sum(), rtol=1e-12
+    )
+    for year in (2019, 2020):
+        ab = pd.read_parquet(wf / f"results/test/tables/landuse_absorption_{year}.parquet")
+        ab = ab[ab["level"] == "county"].set_index("unit_id")
+        c = county[county["year"] == year].set_index("unit_id")
+        hm2 = ab[[col for col in ab.columns if col.startswith("area_")]].sum(axis=1)
+        # every demo land-use code but built-up land (51-53) has an absorption class
+        other = c[[f"landuse_{k}_km2" for k in (11, 12, 21, 31, 41, 61)]].sum(axis=1)
+        np.testing.assert_allclose(hm2.loc[c.index], other * 100.0, rtol=1e-9)
+
+    def meta(name):
+        return json.loads((wf / f"results/test/meta/{name}.json").read_text())
+
+    assignment = meta("unit_assignment")["unit_assignment"]
+    tiny = assignment["units_without_cell_centre"]
+    assert len(tiny) == 1 and list(assignment["units_at_borrowed_cell"]) == tiny
+    t = county[county["unit_id"] == tiny[0]]
+    assert (t["emissions_tco2"] > 0).all() and (t["n_cells"] > 0).all()
+    budget = pd.read_csv(wf / "results/test/tables/budget_county.csv", dtype={"unit_id": str})
+    np.testing.assert_allclose(
+        budget.set_index(["unit_id", "year"]).loc[t.set_index(["unit_id", "year"]).index, "ce_tco2"],
+        t["emissions_tco2"],
+        rtol=1e-12,
+    )
+    for year in (2019, 2020):
+        assert meta(f"emissions_{year}")["emissions"][str(year)]["assignment"] == mode
+        assert meta(f"zonal_{year}")["zonal"][str(year)]["mode"] == mode
+        assert meta(f"landuse_absorption_{year}")["landuse_absorption"][str(year)]["assignment"] == mode
 
 
 @pytest.mark.parametrize("configfile", CONFIGS)
@@ -61,15 +351,6 @@ def test_lint_is_clean(tmp_path, configfile):
     assert "Lints for" not in text
 
 
-def failing_dry_run(tmp_path, overrides: str) -> str:
-    """Dry run with ``overrides`` layered on the demo config; it must fail. Returns its output."""
-    wf = copy_workflow(tmp_path)
-    (wf / "override.yaml").write_text(overrides)
-    proc = snakemake(wf, "-n", "--configfile", "config/demo.yaml", "override.yaml", check=False)
-    assert proc.returncode != 0, proc.stdout
-    return proc.stdout + proc.stderr
-
-
 def test_config_value_of_wrong_type_names_the_key(tmp_path):
     text = failing_dry_run(tmp_path, "grid:\n  resolution: fast\n")
     assert "'fast' is not of type 'number'" in text and "resolution" in text
@@ -88,11 +369,14 @@ def test_unknown_top_level_key_is_named_in_one_line(tmp_path):
     assert "$schema" not in text and "additionalProperties" not in text and len(text) < 3000
 
 
-@pytest.mark.parametrize("override, message", [
-    ("grid:\n  crs: 'EPSG:99999'\n", "grid.crs: 'EPSG:99999' is not a CRS that PROJ knows"),
-    ("grid:\n  bounds: [10, 10, 0, 20]\n", "grid.bounds: [10, 10, 0, 20] is empty or inverted"),
-    ("run_name: 'my run/2'\n", "run_name: 'my run/2' does not match"),
-])
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("grid:\n  crs: 'EPSG:99999'\n", "grid.crs: 'EPSG:99999' is not a CRS that PROJ knows"),
+        ("grid:\n  bounds: [10, 10, 0, 20]\n", "grid.bounds: [10, 10, 0, 20] is empty or inverted"),
+        ("run_name: 'my run/2'\n", "run_name: 'my run/2' does not match"),
+    ],
+)
 def test_bad_grid_and_run_name_stop_at_load_time(tmp_path, override, message):
     assert message in failing_dry_run(tmp_path, override)
 
@@ -105,11 +389,19 @@ def test_yaml_syntax_error_is_named_with_file_and_line(tmp_path):
 
     bad = tmp_path / "my.yaml"
     bad.write_text("years: [2019, 2020\ngrid:\n  resolution: 1000\n")
-    proc = subprocess.run([sys.executable, "-m", "carbonbalance.cli", "check-config", "config/demo.yaml", str(bad)],
-                          cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "carbonbalance.cli", "check-config", "config/demo.yaml", str(bad)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 1 and f"{bad}:2:5: expected ',' or ']', but got ':'" in proc.stderr, proc.stderr
-    proc = subprocess.run([sys.executable, "-m", "carbonbalance.cli", "check-config", "config/demo.yaml",
-                           "config/test.yaml"], cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "carbonbalance.cli", "check-config", "config/demo.yaml", "config/test.yaml"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
 
 
@@ -149,8 +441,20 @@ def test_end_to_end_outputs(test_run):
     assert changed["analysis.kde.scale"] == "unit_variance" and changed["zonal.mode"] == "exact"
     assert "precedence over P = 0" in meta["stages"]["casa"]["2020"]["w_eps_edge_cases"]
     align = meta["stages"]["align"]
-    assert set(align) == {f"{v}/{y}" for v in ("ndvi", "temperature", "precipitation", "radiation", "landcover",
-                                                "landuse", "nightlight", "population") for y in (2019, 2020)}
+    assert set(align) == {
+        f"{v}/{y}"
+        for v in (
+            "ndvi",
+            "temperature",
+            "precipitation",
+            "radiation",
+            "landcover",
+            "landuse",
+            "nightlight",
+            "population",
+        )
+        for y in (2019, 2020)
+    }
     assert align["radiation/2020"]["declared_units"] == "W m-2"
     assert align["radiation/2020"]["units"] == "MJ m-2 month-1"
     assert meta["stages"]["grid"]["cell_area_method"].startswith("resolution²")
@@ -166,7 +470,7 @@ def test_end_to_end_outputs(test_run):
         p = src.read(1, masked=True)
     pop = open_store(wf / "results/test/aligned/2020/population.zarr")["population"].values
     assert np.nansum(pop) == pytest.approx(float(p.sum()), rel=1e-6)
-    stats = (wf / "results/test/tables/statistics.parquet")
+    stats = wf / "results/test/tables/statistics.parquet"
     assert stats.exists()
     for year in (2019, 2020):
         for name in ("npp.tif", "rh.tif", "nep.tif", "sequestration_tco2.tif", "casa_monthly.zarr"):
@@ -185,258 +489,6 @@ def test_end_to_end_outputs(test_run):
     # nothing left to do
     out = snakemake(wf, "-n", "--cores", "2", "--configfile", *TEST).stdout
     assert "Nothing to be done" in out
-
-
-def check_analysis(wf):
-    """Moran of the pipeline equals esda on the demo's counties; Dagum identity; hot-spot
-    classes cover the grid; centre table and figures exist."""
-    import geopandas as gpd
-    import pandas as pd
-    from esda.moran import Moran
-    from libpysal.weights import Queen
-
-    moran = pd.read_csv(wf / "results/test/analysis/county/moran.csv")
-    budget = pd.read_parquet(wf / "results/test/tables/budget_county.parquet")
-    units = gpd.read_file(wf / "results/test/boundaries/units.gpkg").dissolve(by="county_id").reset_index()
-    w = Queen.from_dataframe(units, use_index=False, silence_warnings=True)
-    for i in w.islands:  # the island county, linked to its nearest county as the stage does
-        d = units.geometry.distance(units.geometry.iloc[i])
-        d.iloc[i] = np.inf
-        j = int(d.idxmin())
-        w.neighbors[i] = [j]
-        w.neighbors[j] = w.neighbors[j] + [i]
-    from libpysal.weights import W
-    w = W({k: list(v) for k, v in w.neighbors.items()}, silence_warnings=True)
-    w.transform = "r"
-    y = budget[budget["year"] == 2020].set_index("unit_id")["ce_tco2"].reindex(units["county_id"]).to_numpy()
-    row = moran[(moran["variable"] == "ce_tco2") & (moran["year"] == 2020)].iloc[0]
-    m = Moran(y, w, permutations=0)
-    assert row["I"] == pytest.approx(m.I, rel=1e-10) and row["z_rand"] == pytest.approx(m.z_rand, rel=1e-10)
-    dagum = pd.read_csv(wf / "results/test/analysis/county/dagum.csv")
-    np.testing.assert_allclose(dagum["within"] + dagum["between"] + dagum["transvariation"], dagum["total"],
-                               atol=1e-12)
-    kde = pd.read_csv(wf / "results/test/analysis/county/kde.csv")
-    ce = kde[kde["variable"] == "ce_tco2"]
-    assert (ce["x"] >= 0).all() and (ce["lower_bound"] == 0).all() and (ce["scale"] == "unit_variance").all()
-    assert kde.loc[kde["variable"] == "cs_tco2", "lower_bound"].isna().all()
-    lisa = pd.read_csv(wf / "results/test/analysis/county/lisa.csv")
-    assert set(lisa["cluster"]) <= {"HH", "HL", "LH", "LL", "ns"} and len(lisa) == 2 * 2 * len(units)
-    grid = json.loads((wf / "results/test/aligned/grid.json").read_text())
-    for year in (2019, 2020):
-        hs = pd.read_csv(wf / f"results/test/analysis/hotspots_{year}.csv")
-        assert hs["cells"].sum() == grid["height"] * grid["width"]
-        assert (wf / f"results/test/figures/hotspots_{year}.png").stat().st_size > 20_000
-    cg = pd.read_csv(wf / "results/test/analysis/centre_of_gravity.csv")
-    assert cg["year"].tolist() == [2019, 2020] and np.isnan(cg["shift_m"][0]) and cg["shift_m"][1] >= 0
-    for name in ("moran_lisa_county", "kde_dagum_county", "centre_of_gravity"):
-        assert (wf / f"results/test/figures/{name}.png").stat().st_size > 20_000
-
-
-def check_econometrics(wf):
-    """The stage's SDM equals the library on the same panel; effects add up; tests and the
-    robustness runs are there; MGWR tables and maps per year."""
-    import geopandas as gpd
-    import pandas as pd
-
-    from carbonbalance import econometrics as em
-    from carbonbalance.ingest.boundaries import level_units
-    from carbonbalance.econometrics.stage import model_frame, panel_frame, unit_weights
-
-    cfg = json.loads((wf / "results/test/run_metadata.json").read_text())["config"]["econometrics"]
-    y, x = cfg["y"], cfg["x"]
-    coef = pd.read_csv(wf / "results/test/analysis/sdm_county.csv")
-    assert set(coef.loc[coef.run == "main", "model"]) == {"ols", "slm", "sem", "sdm"}
-    assert set(coef["run"]) == {"main", "winsorized_0.01_0.99", "w_inverse_distance^2"}
-    units = level_units(gpd.read_file(wf / "results/test/boundaries/units.gpkg"), "county_id")
-    frame = panel_frame(pd.read_parquet(wf / "results/test/tables/budget_county.parquet"),
-                        pd.read_parquet(wf / "results/test/tables/statistics.parquet"),
-                        pd.read_parquet(wf / "results/test/zonal/county.parquet"), "county")
-    data = model_frame(frame, y, x)
-    assert len(data) == 2 * len(units)
-    ref = em.spatial_panel(data, y, x, unit_weights(units, {"kind": "queen"}), "unit_id", "year", draws=100)
-    main = coef[(coef.run == "main") & (coef.model == "sdm")].set_index("term")
-    np.testing.assert_allclose(main.loc[ref.coefficients["term"], "estimate"], ref.coefficients["estimate"],
-                               rtol=1e-9)
-    np.testing.assert_allclose(main.loc[ref.coefficients["term"], "std_error"], ref.coefficients["std_error"],
-                               rtol=1e-9)
-    eff = pd.read_csv(wf / "results/test/analysis/sdm_effects_county.csv")
-    assert eff["covariate"].tolist() == x
-    np.testing.assert_allclose(eff["direct"] + eff["indirect"], eff["total"], rtol=1e-12)
-    assert (eff[["direct_se", "indirect_se", "total_se"]] > 0).all().all()
-    rob = pd.read_csv(wf / "results/test/analysis/sdm_robustness_effects_county.csv")
-    assert len(rob) == 2 * len(x)
-    tests = pd.read_csv(wf / "results/test/analysis/sdm_tests_county.csv")
-    assert {"LM lag", "LM error", "robust LM lag", "robust LM error", "LR SDM -> SLM",
-            "Wald SDM -> SLM (theta = 0)"} <= set(tests["test"])
-    assert tests["p_value"].between(0, 1).all()
-    fit = pd.read_csv(wf / "results/test/analysis/sdm_fit_county.csv")
-    assert (fit["n_obs"] == 2 * len(units)).all() and (fit["T"] == 2).all()
-    assert set(fit.loc[fit["model"] != "ols", "estimator"]) == {"Lee-Yu transformation approach"}
-    for year in (2019, 2020):
-        summary = pd.read_csv(wf / f"results/test/analysis/mgwr_county_{year}.csv")
-        assert summary["covariate"].tolist() == ["intercept", *x]
-        assert summary["bandwidth"].between(2, len(units)).all()
-        assert (summary["min"] <= summary["mean"]).all() and (summary["mean"] <= summary["max"]).all()
-        local = pd.read_csv(wf / f"results/test/analysis/mgwr_local_county_{year}.csv", dtype={"unit_id": str})
-        assert sorted(local["unit_id"]) == sorted(units["unit_id"])
-        np.testing.assert_allclose(local[x].mean().to_numpy(), summary["mean"].to_numpy()[1:], rtol=1e-9)
-        assert (wf / f"results/test/figures/mgwr_county_{year}.png").stat().st_size > 20_000
-    assert (wf / "results/test/figures/sdm_effects_county.png").stat().st_size > 20_000
-
-
-def check_budget_tables(wf):
-    """cb = ce - cs, cbi = ce/cs where cs > 0, ECC and ESC from the table's own columns (1e-9);
-    province = aggregation of counties; compensation and LMDI tables complete."""
-    import pandas as pd
-
-    tables = {lvl: pd.read_csv(wf / f"results/test/tables/budget_{lvl}.csv", dtype={"unit_id": str, "city_id": str,
-                                                                              "province_id": str})
-              for lvl in ("county", "city", "province")}
-    for lvl, t in tables.items():
-        np.testing.assert_allclose(t["cb_tco2"], t["ce_tco2"] - t["cs_tco2"], rtol=1e-12)
-        pos = t["cs_tco2"] > 0
-        np.testing.assert_allclose(t.loc[pos, "cbi"], t.loc[pos, "ce_tco2"] / t.loc[pos, "cs_tco2"], rtol=1e-12)
-        assert t.loc[~pos, "cbi"].isna().all()
-        g = t.groupby("year")
-        share_e = t["ce_tco2"] / g["ce_tco2"].transform("sum")
-        np.testing.assert_allclose(t["ecc"], (t["gdp_1e4yuan"] / g["gdp_1e4yuan"].transform("sum")) / share_e,
-                                   rtol=1e-9)
-        np.testing.assert_allclose(t["esc"], (t["cs_tco2"] / g["cs_tco2"].transform("sum")) / share_e, rtol=1e-9)
-        for scheme in ("fan2024", "peng2023", "jiangxi2024"):
-            assert t[f"zone_{scheme}"].notna().all()
-        comp = pd.read_csv(wf / f"results/test/tables/compensation_{lvl}.csv")
-        assert set(comp["year"]) == {2020} and len(comp) == len(t) // 2
-        assert set(comp["class"]) <= {"high payer", "low payer", "receiver"}
-        lmdi = pd.read_csv(wf / f"results/test/tables/lmdi_{lvl}.csv", keep_default_na=False, na_values=[""])
-        ok = lmdi["reason"].isna()
-        effects = lmdi.loc[ok, [c for c in lmdi.columns if c.endswith("_effect")]].sum(axis=1)
-        np.testing.assert_allclose(effects, lmdi.loc[ok, "dq"], rtol=1e-10, atol=1e-12)
-        assert "region" in set(lmdi["unit_id"])
-    county, province = tables["county"], tables["province"]
-    by = county.groupby(["province_id", "year"])[["ce_tco2", "cs_tco2", "gdp_1e4yuan"]].sum()
-    got = province.set_index(["unit_id", "year"]).loc[by.index, ["ce_tco2", "cs_tco2", "gdp_1e4yuan"]]
-    np.testing.assert_allclose(got.to_numpy(), by.to_numpy(), rtol=1e-9)
-    for year in (2019, 2020):
-        assert (wf / f"results/test/figures/budget_{year}.png").stat().st_size > 20_000
-
-
-def check_zonal_outputs(wf):
-    """Levels nest exactly; the county table agrees with exactextract (exact mode, the default)
-    and the centre labels with rasterstats on the demo but for the tiny district's borrowed cell."""
-    import geopandas as gpd
-    import pandas as pd
-    from exactextract import exact_extract
-    from rasterstats import zonal_stats
-
-    from carbonbalance.core.assignment import read_coverage
-    from carbonbalance.zonal.engine import zonal_sums
-
-    tables = {lvl: pd.read_parquet(wf / f"results/test/zonal/{lvl}.parquet") for lvl in ("county", "city", "province",
-                                                                                      "region")}
-    county = tables["county"]
-    for col in ("emissions_tco2", "npp_tc", "population_persons", "area_km2", "landuse_21_km2"):
-        for lvl, parent in (("city", "city_id"), ("province", "province_id")):
-            by = county.groupby([parent, "year"])[col].sum()
-            got = tables[lvl].set_index(["unit_id", "year"])[col]
-            np.testing.assert_allclose(got.loc[by.index], by, rtol=1e-12)
-        np.testing.assert_allclose(tables["region"].set_index("year")[col],
-                                   county.groupby("year")[col].sum(), rtol=1e-12)
-    units = gpd.read_file(wf / "results/test/boundaries/units.gpkg")
-    npp = wf / "results/test/grid/2020/npp.tif"
-    ref = exact_extract(str(npp), units[["county_id", "geometry"]], ["sum", "mean"], include_cols=["county_id"],
-                        output="pandas").set_index("county_id")
-    c20 = county[county["year"] == 2020].set_index("unit_id")
-    np.testing.assert_allclose(c20.loc[ref.index, "npp_cellsum_gc_m2"], ref["sum"], rtol=1e-6)
-    np.testing.assert_allclose(c20.loc[ref.index, "npp_mean_gc_m2"], ref["mean"], rtol=1e-6)
-    cov = read_coverage(wf / "results/test/aligned/unit_assignment.zarr")
-    with rasterio.open(npp) as src:
-        values = src.read(1)
-    s, c = zonal_sums(cov, values, "centre")
-    zs = zonal_stats(units.set_index("county_id").loc[cov.unit_ids].geometry, str(npp), stats=["sum", "mean", "count"])
-    borrowed = cov.attrs["units_at_borrowed_cell"]
-    assert len(borrowed) == 1
-    (t, b), = borrowed.items()
-    same = ~np.isin(cov.unit_ids, [t, b["taken_from"]])  # rasterstats' labels but for the borrowed cell
-    np.testing.assert_allclose(s[same], np.array([z["sum"] or 0.0 for z in zs])[same], rtol=1e-6)
-    np.testing.assert_allclose(c[same], np.array([z["count"] for z in zs])[same])
-    has = same & (c > 0)
-    np.testing.assert_allclose((s[has] / c[has]), np.array([z["mean"] for z in zs], dtype=float)[has], rtol=1e-6)
-    assert c[cov.unit_ids.index(t)] == 1 and c20.loc[t, "n_cells"] > 0 and c20.loc[t, "emissions_tco2"] > 0
-
-
-def check_emission_outputs(wf, meta):
-    """Totals conserved on the grid, categories add up, accounting tables nest."""
-    import pandas as pd
-
-    stats = pd.read_parquet(wf / "results/test/tables/statistics.parquet")
-    for year in (2019, 2020):
-        grids = {}
-        for k in ("", "_urban", "_industrial", "_rural"):
-            with rasterio.open(wf / f"results/test/grid/{year}/emissions{k}.tif") as src:
-                assert src.tags(1)["units"] == "t CO2 per cell" and src.dtypes[0] == "float64"
-                grids[k] = src.read(1)
-        np.testing.assert_allclose(grids[""], grids["_urban"] + grids["_industrial"] + grids["_rural"], rtol=1e-12)
-        prov = stats[(stats["level"] == "province") & (stats["year"] == year)]
-        assert grids[""].sum() == pytest.approx(prov["co2_tco2"].sum(), rel=1e-9)
-        rec = meta["stages"]["emissions"][str(year)]
-        assert rec["method"] == "multisource" and rec["max_relative_error_of_unit_sums"] < 1e-9
-        assert rec["assignment"] == "exact"
-        assert (wf / f"results/test/figures/emissions_{year}.png").stat().st_size > 20_000
-        ab = pd.read_parquet(wf / f"results/test/tables/landuse_absorption_{year}.parquet")
-        assert set(ab["level"]) == {"county", "city", "province"}
-        assert ab.loc[ab["level"] == "county", "absorption_tc"].sum() == pytest.approx(
-            ab.loc[ab["level"] == "province", "absorption_tc"].sum(), rel=1e-12)
-    energy = pd.read_parquet(wf / "results/test/tables/energy_accounting.parquet")
-    assert len(energy) == len(stats)
-    np.testing.assert_allclose(energy["emission_tc"], energy["energy_tce"] * 1.87
-                               + energy["population_persons"] * 0.079, rtol=1e-12)
-
-
-def check_numbers_add_up(wf, mode):
-    """Issue 14: emissions of every unit of the totals level equal the statistics total (1e-9);
-    every extensive column nests (counties = city = province = region); the land-use areas of
-    the absorption use the assignment of area_km2; the tiny county keeps its allocated share."""
-    import pandas as pd
-
-    stats = pd.read_parquet(wf / "results/test/tables/statistics.parquet")
-    zonal = {lvl: pd.read_parquet(wf / f"results/test/zonal/{lvl}.parquet") for lvl in ("county", "city", "province",
-                                                                                    "region")}
-    prov = stats[stats["level"] == "province"].set_index(["unit_id", "year"])["co2_tco2"]
-    got = zonal["province"].set_index(["unit_id", "year"]).loc[prov.index, "emissions_tco2"]
-    np.testing.assert_allclose(got, prov, rtol=1e-9)
-    county = zonal["county"]
-    extensive = [c for c in county.columns if c.endswith(("_tco2", "_tc", "_km2", "_persons", "_nw_cm2_sr"))
-                 or "_cellsum" in c or c.endswith("_n_cells") or c == "n_cells"]
-    assert {"emissions_tco2", "emissions_rural_tco2", "sequestration_tco2", "npp_tc", "area_km2"} <= set(extensive)
-    for lvl, parent in (("city", "city_id"), ("province", "province_id")):
-        by = county.groupby([parent, "year"])[extensive].sum()
-        np.testing.assert_allclose(zonal[lvl].set_index(["unit_id", "year"]).loc[by.index, extensive], by,
-                                   rtol=1e-12, atol=1e-9)
-    np.testing.assert_allclose(zonal["region"].set_index("year")[extensive], county.groupby("year")[extensive].sum(),
-                               rtol=1e-12)
-    for year in (2019, 2020):
-        ab = pd.read_parquet(wf / f"results/test/tables/landuse_absorption_{year}.parquet")
-        ab = ab[ab["level"] == "county"].set_index("unit_id")
-        c = county[county["year"] == year].set_index("unit_id")
-        hm2 = ab[[col for col in ab.columns if col.startswith("area_")]].sum(axis=1)
-        # every demo land-use code but built-up land (51-53) has an absorption class
-        other = c[[f"landuse_{k}_km2" for k in (11, 12, 21, 31, 41, 61)]].sum(axis=1)
-        np.testing.assert_allclose(hm2.loc[c.index], other * 100.0, rtol=1e-9)
-    def meta(name):
-        return json.loads((wf / f"results/test/meta/{name}.json").read_text())
-
-    assignment = meta("unit_assignment")["unit_assignment"]
-    tiny = assignment["units_without_cell_centre"]
-    assert len(tiny) == 1 and list(assignment["units_at_borrowed_cell"]) == tiny
-    t = county[county["unit_id"] == tiny[0]]
-    assert (t["emissions_tco2"] > 0).all() and (t["n_cells"] > 0).all()
-    budget = pd.read_csv(wf / "results/test/tables/budget_county.csv", dtype={"unit_id": str})
-    np.testing.assert_allclose(budget.set_index(["unit_id", "year"]).loc[t.set_index(["unit_id", "year"]).index,
-                                                                         "ce_tco2"], t["emissions_tco2"], rtol=1e-12)
-    for year in (2019, 2020):
-        assert meta(f"emissions_{year}")["emissions"][str(year)]["assignment"] == mode
-        assert meta(f"zonal_{year}")["zonal"][str(year)]["mode"] == mode
-        assert meta(f"landuse_absorption_{year}")["landuse_absorption"][str(year)]["assignment"] == mode
 
 
 def test_centre_mode_numbers_add_up(test_run, tmp_path):
@@ -489,9 +541,20 @@ def test_changed_ndvi_month_reruns_only_that_year(test_run):
         dst.write(data, 1)
     out = snakemake(wf, "-n", "--cores", "2", "--configfile", *TEST).stdout
     jobs = planned_jobs(out)
-    assert jobs == {"align_monthly": 1, "casa": 1, "casa_map": 1, "zonal": 1, "zonal_levels": 1, "budget": 3,
-                    "budget_map": 2, "spatial": 1, "econometrics": 1, "mgwr": 2, "run_metadata": 1,
-                    "all": 1}, out[-3000:]
+    assert jobs == {
+        "align_monthly": 1,
+        "casa": 1,
+        "casa_map": 1,
+        "zonal": 1,
+        "zonal_levels": 1,
+        "budget": 3,
+        "budget_map": 2,
+        "spatial": 1,
+        "econometrics": 1,
+        "mgwr": 2,
+        "run_metadata": 1,
+        "all": 1,
+    }, out[-3000:]
     assert "results/test/aligned/2020/ndvi.zarr" in out
     assert "results/test/aligned/2019/ndvi.zarr" not in re.sub(r"input: .*", "", out)
     # mark the run up to date again (the dry run above is what this test checks)
@@ -506,9 +569,22 @@ def test_changed_night_light_reruns_only_that_years_emissions(test_run):
         dst.write(data * 1.5, 1)
     out = snakemake(wf, "-n", "--cores", "2", "--configfile", *TEST).stdout
     jobs = planned_jobs(out)
-    assert jobs == {"align_annual": 1, "emissions": 1, "emissions_map": 1, "zonal": 1, "zonal_levels": 1,
-                    "budget": 3, "budget_map": 2, "spatial": 1, "hotspots": 1, "centre_of_gravity": 1,
-                    "econometrics": 1, "mgwr": 2, "run_metadata": 1, "all": 1}, out[-3000:]
+    assert jobs == {
+        "align_annual": 1,
+        "emissions": 1,
+        "emissions_map": 1,
+        "zonal": 1,
+        "zonal_levels": 1,
+        "budget": 3,
+        "budget_map": 2,
+        "spatial": 1,
+        "hotspots": 1,
+        "centre_of_gravity": 1,
+        "econometrics": 1,
+        "mgwr": 2,
+        "run_metadata": 1,
+        "all": 1,
+    }, out[-3000:]
     assert "results/test/grid/2019/emissions.tif" in out
     assert "results/test/grid/2020/emissions" not in re.sub(r"input: .*", "", out)
     snakemake(wf, "--touch", "--cores", "2", "--configfile", *TEST)
@@ -520,110 +596,27 @@ def test_changed_absorption_coefficient_reruns_only_the_absorption_tables(test_r
     out = snakemake(wf, "-n", "--cores", "2", "--configfile", *TEST, "override.yaml").stdout
     jobs = planned_jobs(out)
     # the absorption tables feed the compensation (and the landuse sequestration source) of every level
-    assert jobs == {"landuse_absorption": 2, "budget": 3, "budget_map": 2, "spatial": 1, "econometrics": 1,
-                    "mgwr": 2, "run_metadata": 1, "all": 1}, out[-3000:]
+    assert jobs == {
+        "landuse_absorption": 2,
+        "budget": 3,
+        "budget_map": 2,
+        "spatial": 1,
+        "econometrics": 1,
+        "mgwr": 2,
+        "run_metadata": 1,
+        "all": 1,
+    }, out[-3000:]
 
 
-@pytest.mark.parametrize("override, expected", [
-    ("econometrics:\n  draws: 500\n", {"econometrics": 1}),
-    ("econometrics:\n  mgwr:\n    kernel: gaussian\n", {"mgwr": 2}),
-])
+@pytest.mark.parametrize(
+    "override, expected",
+    [
+        ("econometrics:\n  draws: 500\n", {"econometrics": 1}),
+        ("econometrics:\n  mgwr:\n    kernel: gaussian\n", {"mgwr": 2}),
+    ],
+)
 def test_changed_econometrics_setting_reruns_only_its_rule(test_run, override, expected):
     wf, _ = test_run
     (wf / "override.yaml").write_text(override)
     out = snakemake(wf, "-n", "--cores", "2", "--configfile", *TEST, "override.yaml").stdout
     assert planned_jobs(out) == {**expected, "run_metadata": 1, "all": 1}, out[-3000:]
-
-
-# ------------------------------------------------------------------ a user's own data (issue 15)
-
-def readme_config() -> tuple[str, dict]:
-    """The minimal config of the README's "Using your own data", as written."""
-    block = re.search(r"```yaml\n(# my\.yaml\n.*?)```", (ROOT / "README.md").read_text(), re.S).group(1)
-    return block, yaml.safe_load(block)
-
-
-def checksums(folder) -> dict:
-    return {str(p.relative_to(folder)): sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def user_workspace(test_run, dest):
-    """A fresh workflow with the test run's generated inputs copied under the README's names."""
-    import shutil
-
-    text, cfg = readme_config()
-    demo_cfg = yaml.safe_load((ROOT / "config/demo.yaml").read_text())
-    dest.mkdir(parents=True)
-    wf = copy_workflow(dest)
-    pairs = [(demo_cfg["boundaries"]["path"], cfg["boundaries"]["path"]),
-             (demo_cfg["statistics"]["path"], cfg["statistics"]["path"])]
-    for var, spec in cfg["inputs"].items():
-        months = [{"month": m} for m in range(1, 13)] if var in ("ndvi", "temperature", "precipitation",
-                                                                  "radiation") else [{}]
-        pairs += [(demo_cfg["inputs"][var]["path"].format(year=y, **m), spec["path"].format(year=y, **m))
-                  for y in cfg["years"] for m in months]
-    for a, b in pairs:
-        (wf / b).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(test_run[0] / a, wf / b)
-    (wf / "my.yaml").write_text(text)
-    return wf, cfg
-
-
-def test_readme_user_config_runs_from_schema_defaults_and_leaves_every_input_byte_identical(test_run, tmp_path):
-    """The README's minimal config, as written, on the demo's files under other names: no demo
-    value leaks in (the allocation is the schema's nightlight, not the demo's multisource), the
-    outputs go below results/mystudy/, and with and without --forceall every input file stays
-    byte-identical; a user config that switches the demo on is stopped before any job."""
-    wf, cfg = user_workspace(test_run, tmp_path / "user")
-    before = checksums(wf / "data")
-    assert len(before) == 2 + 2 * (4 * 12 + 4)
-    base = ["--cores", "2", "--configfile", "my.yaml"]
-    for extra in ([], ["--forceall"]):
-        jobs = planned_jobs(snakemake(wf, "-n", *base, *extra).stdout)
-        assert "demo_inputs" not in jobs and jobs["emissions"] == 2 and jobs["budget"] == 3, jobs
-    targets = [f"results/mystudy/tables/budget_{lvl}.csv" for lvl in ("county", "city", "province")]
-    snakemake(wf, *targets, *base)
-    assert checksums(wf / "data") == before
-    snakemake(wf, "results/mystudy/tables/statistics.parquet", "results/mystudy/aligned/grid.json", *base,
-              "--forceall")
-    assert checksums(wf / "data") == before
-    rec = json.loads((wf / "results/mystudy/meta/emissions_2020.json").read_text())["emissions"]["2020"]
-    assert rec["method"] == "nightlight" and rec["max_relative_error_of_unit_sums"] < 1e-9  # the schema default
-    assert sorted(p.name for p in (wf / "results").iterdir()) == ["mystudy"]
-    assert sorted(p.name for p in (wf / "logs").iterdir()) == ["mystudy"]
-    assert len(open(wf / "results/mystudy/tables/budget_county.csv").readlines()) == 2 * 38 + 1
-    # switching the demo on in a user config: stopped while the workflow loads, nothing written
-    (wf / "on.yaml").write_text("demo:\n  enabled: true\n")
-    proc = snakemake(wf, "--cores", "2", "--configfile", "my.yaml", "on.yaml", "--forceall", check=False)
-    text = proc.stdout + proc.stderr
-    assert proc.returncode != 0 and "demo.enabled is true, but these inputs lie outside demo.root" in text
-    assert f"boundaries.path: {cfg['boundaries']['path']}" in text
-    assert checksums(wf / "data") == before
-    # grid bounds that miss the region, an empty boundaries layer: named while the workflow loads
-    (wf / "far.yaml").write_text("grid:\n  bounds: [0, 0, 10000, 10000]\n")
-    proc = snakemake(wf, "-n", *base, "far.yaml", check=False)
-    assert proc.returncode != 0 and "grid.bounds: [0, 0, 10000, 10000] do not overlap the boundaries " \
-        "data/counties.gpkg, whose extent in the grid CRS is" in proc.stdout + proc.stderr
-    import geopandas as gpd
-
-    gpd.read_file(wf / cfg["boundaries"]["path"]).iloc[:0].to_file(wf / "empty.gpkg", layer="counties")
-    (wf / "empty.yaml").write_text("boundaries:\n  path: empty.gpkg\n")
-    proc = snakemake(wf, "-n", *base, "empty.yaml", check=False)
-    assert proc.returncode != 0 and "boundaries.path: empty.gpkg (layer counties) has no features" in \
-        proc.stdout + proc.stderr
-
-
-def test_demo_generator_is_stopped_at_load_time_by_a_file_it_did_not_create(tmp_path):
-    """Snakemake deletes a job's outputs before running it, so the check runs while the
-    workflow loads: a foreign file at a demo output path stops the run and stays as it was."""
-    wf = copy_workflow(tmp_path)
-    foreign = wf / "resources/demo/statistics.csv"
-    foreign.parent.mkdir(parents=True)
-    foreign.write_text("my own statistics\n")
-    for extra in (["-n"], ["--forceall"]):
-        proc = snakemake(wf, *extra, "--cores", "2", "--configfile", *TEST, check=False)
-        text = proc.stdout + proc.stderr
-        assert proc.returncode != 0, text
-        assert "refusing to overwrite 1 file(s) the demo generator did not create: ['resources/demo/statistics.csv']" \
-            in text and ".carbonbalance-demo.json" in text
-    assert foreign.read_text() == "my own statistics\n"

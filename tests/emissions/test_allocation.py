@@ -1,4 +1,5 @@
-"""Mass-conserving allocation (SPEC §4): invariants, Peng2023 county formula, fallbacks, errors."""
+"""Mass-conserving allocation (SPEC §4): invariants, Peng2023 county formula, fallbacks, pieces
+of shared cells, errors."""
 
 import numpy as np
 import pytest
@@ -10,8 +11,14 @@ from carbonbalance.errors import InputError
 
 
 @settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 2**31), ny=st.integers(1, 40), nx=st.integers(1, 40), n=st.integers(1, 8),
-       chunk=st.sampled_from([16, 7, 64]), zero_share=st.floats(0, 0.9))
+@given(
+    seed=st.integers(0, 2**31),
+    ny=st.integers(1, 40),
+    nx=st.integers(1, 40),
+    n=st.integers(1, 8),
+    chunk=st.sampled_from([16, 7, 64]),
+    zero_share=st.floats(0, 0.9),
+)
 def test_allocation_conserves_totals_and_stays_inside_units(seed, ny, nx, n, chunk, zero_share):
     rng = np.random.default_rng(seed)
     labels = rng.integers(-1, n, (ny, nx)).astype("int32")
@@ -34,8 +41,13 @@ def test_allocation_conserves_totals_and_stays_inside_units(seed, ny, nx, n, chu
 
 
 @settings(max_examples=30, deadline=None)
-@given(seed=st.integers(0, 2**31), ny=st.integers(1, 30), nx=st.integers(1, 30), n=st.integers(1, 6),
-       chunk=st.sampled_from([4, 16, 64]))
+@given(
+    seed=st.integers(0, 2**31),
+    ny=st.integers(1, 30),
+    nx=st.integers(1, 30),
+    n=st.integers(1, 6),
+    chunk=st.sampled_from([4, 16, 64]),
+)
 def test_multisource_conserves_every_category_of_every_unit(seed, ny, nx, n, chunk):
     rng = np.random.default_rng(seed)
     labels = rng.integers(-1, n, (ny, nx)).astype("int16")
@@ -46,15 +58,23 @@ def test_multisource_conserves_every_category_of_every_unit(seed, ny, nx, n, chu
     present = np.isin(np.arange(n), labels)
     totals = np.where(present[:, None], rng.uniform(0, 1e7, (n, 3)), np.nan)
     chains = [["light", "population", "area"]] * 2 + [["population", "area"]]
-    grid, rec = allocate(labels, {"light": light, "population": pop, "area": area}, totals, chains=chains,
-                         categories=cats, category_names=["urban", "industrial", "rural"], chunk=chunk)
+    grid, rec = allocate(
+        labels,
+        {"light": light, "population": pop, "area": area},
+        totals,
+        chains=chains,
+        categories=cats,
+        category_names=["urban", "industrial", "rural"],
+        chunk=chunk,
+    )
     assert grid.shape == (3, ny, nx)
     assert np.all(grid >= 0) and np.all(grid[:, labels < 0] == 0)
     for u in np.flatnonzero(present):
         for k in range(3):
             assert grid[k][labels == u].sum() == pytest.approx(totals[u, k], rel=1e-9)
             spread = "over all cells" in rec["fallback_units"].get(str(u), {}).get(
-                ["urban", "industrial", "rural"][k], "")
+                ["urban", "industrial", "rural"][k], ""
+            )
             if not spread:  # a category's emissions stay on its own land-use cells
                 assert np.all(grid[k][(labels == u) & (cats != k)] == 0)
 
@@ -94,16 +114,34 @@ def test_categories_go_to_their_land_use_cells_and_empty_ones_spread_over_the_un
     chains = [["light", "population"], ["light", "population"], ["population"]]
     totals = np.array([[6.0, 4.0, 3.0], [9.0, 5.0, 8.0]])
     names = ["urban", "industrial", "rural"]
-    grid, rec = allocate(labels, {"light": light, "population": pop}, totals, chains=chains, categories=cats,
-                         category_names=names, unit_names=["Beihe", "Nanhua"])
+    grid, rec = allocate(
+        labels,
+        {"light": light, "population": pop},
+        totals,
+        chains=chains,
+        categories=cats,
+        category_names=names,
+        unit_names=["Beihe", "Nanhua"],
+    )
     np.testing.assert_allclose(grid[0], [[6, 0, 0, 9, 0, 0]])
     np.testing.assert_allclose(grid[1], [[0, 4, 0, 3.75, 1.25, 0]])  # Nanhua: no industrial land
     np.testing.assert_allclose(grid[2], [[0, 0, 3, 0, 2, 6]])
     assert rec["fallback_units"] == {"Nanhua": {"industrial": "light over all cells of the unit"}}
-    with pytest.raises(InputError, match=r"Nanhua \(0 industrial cells\) have a industrial total but no cell "
-                                         r"of its category"):
-        allocate(labels, {"light": light, "population": pop}, totals, chains=chains, categories=cats,
-                 category_names=names, unit_names=["Beihe", "Nanhua"], empty_category="error")
+    with pytest.raises(
+        InputError,
+        match=r"Nanhua \(0 industrial cells\) have a industrial total but no cell "
+        r"of its category",
+    ):
+        allocate(
+            labels,
+            {"light": light, "population": pop},
+            totals,
+            chains=chains,
+            categories=cats,
+            category_names=names,
+            unit_names=["Beihe", "Nanhua"],
+            empty_category="error",
+        )
 
 
 def test_bad_totals_and_weights_name_the_unit():
@@ -111,13 +149,17 @@ def test_bad_totals_and_weights_name_the_unit():
     w = {"light": np.array([[1.0, 0.0]])}
     with pytest.raises(InputError, match=r"negative total\(s\): unit Nanhua = -5"):
         allocate(labels, w, [1.0, -5.0], unit_names=["Beihe", "Nanhua"])
-    with pytest.raises(InputError, match=r"unit\(s\) Nanhua \(1 cells\) have a total but "
-                                         r"no cell of the unit with a positive weight \(light\)"):
+    with pytest.raises(
+        InputError,
+        match=r"unit\(s\) Nanhua \(1 cells\) have a total but "
+        r"no cell of the unit with a positive weight \(light\)",
+    ):
         allocate(labels, w, [1.0, 5.0], unit_names=["Beihe", "Nanhua"])
     with pytest.raises(InputError, match="weight layer 'light': 1 negative"):
         allocate(labels, {"light": np.array([[1.0, -2.0]])}, [1.0, 1.0])
-    grid, rec = allocate(labels, {"light": np.array([[1.0, -2.0]]), "area": np.ones((1, 2))}, [1.0, 1.0],
-                         negative_weights="zero")
+    grid, rec = allocate(
+        labels, {"light": np.array([[1.0, -2.0]]), "area": np.ones((1, 2))}, [1.0, 1.0], negative_weights="zero"
+    )
     assert rec["negative_weights_zeroed"] == {"light": 1} and grid.tolist() == [[1.0, 1.0]]
     with pytest.raises(InputError, match=r"1 cell\(s\) have a unit label outside 0..1"):
         allocate(np.array([[0, 2]]), w, [1.0, 1.0])
@@ -130,9 +172,26 @@ def test_benchmark_script_runs_small():
     import sys
     from pathlib import Path
 
-    script = Path(__file__).resolve().parents[1] / "benchmarks" / "emissions.py"
-    proc = subprocess.run([sys.executable, str(script), "--rows", "120", "--cols", "90", "--units", "6",
-                           "--chunk", "32", "--repeat", "1"], capture_output=True, text=True, timeout=300)
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "emissions.py"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(script),
+            "--rows",
+            "120",
+            "--cols",
+            "90",
+            "--units",
+            "6",
+            "--chunk",
+            "32",
+            "--repeat",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert re.fullmatch(r"emissions_speedup_vs_naive=\d+\.\d\d", proc.stdout.strip().splitlines()[-1])
     err = float(re.search(r"worst unit total error (\S+) ", proc.stdout).group(1))
@@ -152,8 +211,14 @@ def test_border_cell_is_split_between_the_units_covering_it_by_hand():
 
 
 @settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 2**31), ny=st.integers(1, 30), nx=st.integers(1, 30), n=st.integers(1, 8),
-       chunk=st.sampled_from([4, 16, 64]), lazy=st.booleans())
+@given(
+    seed=st.integers(0, 2**31),
+    ny=st.integers(1, 30),
+    nx=st.integers(1, 30),
+    n=st.integers(1, 8),
+    chunk=st.sampled_from([4, 16, 64]),
+    lazy=st.booleans(),
+)
 def test_pieces_and_lookup_conserve_totals_at_every_level(seed, ny, nx, n, chunk, lazy):
     """Finest units (labels and pieces of shared or partly outside cells) mapped to coarser
     units: every coarse total comes back from the grid and from the per-unit sums (1e-9),
@@ -172,8 +237,7 @@ def test_pieces_and_lookup_conserve_totals_at_every_level(seed, ny, nx, n, chunk
         units += list(rng.choice(n, size=k, replace=False) if k <= n else rng.integers(0, n, k))
         fracs += list(f)
     order = np.argsort(cells, kind="stable")
-    pieces = (np.array(cells, dtype="int64")[order], np.array(units, dtype="int32")[order],
-              np.array(fracs)[order])
+    pieces = (np.array(cells, dtype="int64")[order], np.array(units, dtype="int32")[order], np.array(fracs)[order])
     n_coarse = max(1, n // 2)
     lookup = rng.integers(0, n_coarse, n)
     light = rng.gamma(0.5, 10, (ny, nx)) * (rng.random((ny, nx)) > 0.4)

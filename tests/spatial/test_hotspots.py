@@ -1,0 +1,74 @@
+"""Gi* on units and on grids against esda; the hot-spot benchmark script."""
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from shapely.geometry import box
+
+from carbonbalance.spatial.hotspots import confidence_class, getis_ord, getis_ord_grid
+from carbonbalance.spatial.neighbours import weights
+
+
+@pytest.fixture
+def lattice():
+    """A 6 x 5 lattice of 10 km squares plus an island 25 km east of the last column."""
+    cells = [box(c * 1e4, r * 1e4, (c + 1) * 1e4, (r + 1) * 1e4) for r in range(5) for c in range(6)]
+    cells.append(box(8.5e4, 2e4, 9e4, 2.5e4))
+    gdf = gpd.GeoDataFrame({"unit": range(31)}, geometry=cells, crs="EPSG:3857")
+    rng = np.random.default_rng(4)
+    y = rng.gamma(2.0, 3.0, 31) + np.r_[np.linspace(0, 8, 30), 0]  # a trend: positive autocorrelation
+    return gdf, y
+
+
+def test_getis_ord_units_equals_esda(lattice):
+    from esda.getisord import G_Local
+
+    gdf, y = lattice
+    w = weights(gdf, transform=None)
+    g = getis_ord(y, w)
+    np.testing.assert_allclose(g["z"], G_Local(y, w, transform="B", star=True, permutations=0).Zs, rtol=1e-12)
+    assert set(g["class"]) <= {"ns", "hot 90%", "hot 95%", "hot 99%", "cold 90%", "cold 95%", "cold 99%"}
+    assert confidence_class([2.6, -2.0, 1.7, 0.3, np.nan]).tolist() == [
+        "hot 99%",
+        "cold 95%",
+        "hot 90%",
+        "ns",
+        "nodata",
+    ]
+
+
+@pytest.mark.parametrize("distance", [1000.0, 2500.0])
+def test_grid_getis_ord_equals_esda_distance_band(distance):
+    from esda.getisord import G_Local
+    from libpysal.weights import DistanceBand
+
+    rng = np.random.default_rng(int(distance))
+    a = rng.gamma(1.5, 2.0, (14, 17))
+    a[3:6, 4:9] += 6.0
+    a[rng.random(a.shape) < 0.1] = np.nan
+    z = getis_ord_grid(a, 1000.0, distance)
+    rows, cols = np.nonzero(np.isfinite(a))
+    pts = np.column_stack([cols * 1000.0, rows * 1000.0])
+    w = DistanceBand(pts, threshold=distance * (1 + 1e-9), binary=True, silence_warnings=True)
+    ref = G_Local(a[rows, cols], w, transform="B", star=True, permutations=0).Zs
+    np.testing.assert_allclose(z[rows, cols], ref, rtol=1e-8, atol=1e-10)
+    assert np.isnan(z[~np.isfinite(a)]).all()
+
+
+def test_hotspot_benchmark_runs_small():
+    """benchmarks/hotspots.py end to end on a small grid (a smoke test; no timing is asserted)."""
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "hotspots.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), "--rows", "160", "--cols", "140", "--distance", "3000"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert re.fullmatch(r"gi_grid_seconds=\d+\.\d\d", proc.stdout.strip().splitlines()[-1])
+    assert float(re.search(r"max \|z - esda\| = (\S+)", proc.stdout).group(1)) < 1e-8
