@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 CORES  ?= 2
 
-.PHONY: demo test run check-config install install-test lint dry-run clean
+.PHONY: demo test run check-config install install-test lint docs dry-run clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,23 @@ install-test: $(VENV)/.installed-test
 demo: install
 	$(BIN)/snakemake --cores $(CORES) --configfile config/demo.yaml
 
-test: install-test
+# Static checks first (seconds), then the suite.
+test: lint
 	$(BIN)/python -m pytest -q
+
+# Lint and format (ruff, snakefmt), the import layers of pyproject.toml (import-linter)
+# and Snakemake's own lint of the rules.
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/snakefmt --check Snakefile workflow
+	$(BIN)/lint-imports
+	$(BIN)/snakemake --lint
+
+# docs/config.md is generated from the schema (a test checks that it is current).
+docs: install
+	$(BIN)/carbonbalance config-reference > docs/.config.md.tmp
+	mv docs/.config.md.tmp docs/config.md
 
 # Your own data: make run CONFIG=my.yaml [CORES=8]. The config is checked first (YAML
 # syntax with file and line, then every key against the schema).
@@ -40,9 +55,6 @@ check-config: install
 
 dry-run: install
 	$(BIN)/snakemake -n --cores $(CORES)
-
-lint: install
-	$(BIN)/snakemake --lint
 
 clean:
 	rm -rf results logs .snakemake resources/demo

@@ -108,7 +108,7 @@ def in_memory_inputs(rows: int, cols: int, chunk: int):
 def warm_up():
     """Compile (or load from cache) the kernels outside the timed region."""
     from carbonbalance.casa.cell import run_block
-    from carbonbalance.casa.kernels import ndvi_histogram
+    from carbonbalance.casa.histogram import ndvi_histogram
     from carbonbalance.casa.params import CasaParams
 
     ndvi, t, p, s, vt = synthetic_block(0, 8, 0, 8, 8, 8)

@@ -13,7 +13,7 @@ for both methods of the emissions stage:
 
 and for each:
 
-- ``kernel``: :class:`carbonbalance.allocation.Allocation` — numba kernels over row
+- ``kernel``: :class:`carbonbalance.emissions.allocation.Allocation` — numba kernels over row
   bands on ``--threads`` threads (weight sums per unit and category, the fallback pass
   restricted to the units that need it, then the allocation);
 - ``naive``: the straightforward loop, for each unit (and category): a boolean mask of

@@ -9,11 +9,11 @@ Measured in the same run:
 
 - one ``exactextract`` call (ops sum, mean) on the in-memory layer and the GeoDataFrame,
   as it is usually called, and the same call fed WKB features
-  (:func:`carbonbalance.zonal.wkb_features`; geopandas' source goes through GeoJSON text);
+  (:func:`carbonbalance.core.assignment.wkb_features`; geopandas' source goes through GeoJSON text);
 - one ``rasterstats.zonal_stats`` call (sum, mean; cell centres) on the same layer;
-- the one-time build of :func:`carbonbalance.zonal.build_coverage` (centre labels and
+- the one-time build of :func:`carbonbalance.core.assignment.build_coverage` (centre labels and
   exact coverage fractions, itself one exactextract pass);
-- the per-layer time of :func:`carbonbalance.zonal.zonal_sums` in exact and centre mode;
+- the per-layer time of :func:`carbonbalance.zonal.engine.zonal_sums` in exact and centre mode;
 
 and the agreement of the exact sums and means with exactextract per county, and of the
 centre sums with rasterstats.  The last line is

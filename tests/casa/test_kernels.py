@@ -98,16 +98,6 @@ def test_cell_invariants_and_reference(t, p, ndvi, s, k):
         np.testing.assert_allclose(r[name], ref[name][:, 0], rtol=1e-9, atol=1e-9, err_msg=name)
 
 
-@settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 10_000), n=st.integers(1, 3000), q=st.floats(0, 100))
-def test_histogram_percentile_within_one_bin_of_numpy(seed, n, q):
-    v = np.random.default_rng(seed).beta(2, 3, n)
-    v = v[v > 0]
-    width = 1e-4
-    counts = np.bincount(np.minimum((v / width).astype(int), 9999), minlength=10000)
-    assert abs(kernels.histogram_percentile(counts, q, width) - np.percentile(v, q)) < width
-
-
 def test_vectorised_exp_matches_numpy():
     x = np.concatenate(
         [

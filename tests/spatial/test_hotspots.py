@@ -56,13 +56,13 @@ def test_grid_getis_ord_equals_esda_distance_band(distance):
 
 
 def test_hotspot_benchmark_runs_small():
-    """benchmarks/hotspots.py end to end on a small grid (a smoke test; no timing is asserted)."""
+    """benchmarks/spatial.py end to end on a small grid (a smoke test; no timing is asserted)."""
     import re
     import subprocess
     import sys
     from pathlib import Path
 
-    script = Path(__file__).resolve().parents[2] / "benchmarks" / "hotspots.py"
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "spatial.py"
     proc = subprocess.run(
         [sys.executable, str(script), "--rows", "160", "--cols", "140", "--distance", "3000"],
         capture_output=True,

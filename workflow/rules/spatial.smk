@@ -81,7 +81,7 @@ rule hotspots:
         ENV
     threads: 1
     resources:
-        # benchmarks/hotspots.py: China at 1 km, 10 km band, 5.4 s and 1.8 GB
+        # benchmarks/spatial.py: China at 1 km, 10 km band, 5.4 s and 1.8 GB
         mem_mb=4000,
         runtime=10,
     params:

@@ -2,7 +2,8 @@
 
 Modules, top-down: :mod:`~carbonbalance.casa.stage` (one year from the aligned stores to
 the outputs) → :mod:`~carbonbalance.casa.engine` (dask driver, NDVI limits, summaries) →
-:mod:`~carbonbalance.casa.kernels` (numba) → :mod:`~carbonbalance.casa.params` (the
+:mod:`~carbonbalance.casa.kernels` and :mod:`~carbonbalance.casa.histogram` (numba) →
+:mod:`~carbonbalance.casa.params` (the
 ``casa`` section and the tables); :mod:`~carbonbalance.casa.cell` runs the kernel on one
 cell (:func:`run_cell`), :mod:`~carbonbalance.casa.reference` is an independent numpy
 implementation used by the tests.

@@ -16,7 +16,7 @@ import dask.array as da
 import numpy as np
 import xarray as xr
 
-from carbonbalance.casa import kernels
+from carbonbalance.casa import histogram, kernels
 from carbonbalance.casa.params import (
     ANNUAL_TERMS,
     ANNUAL_UNITS,
@@ -91,7 +91,7 @@ def ndvi_limits(ndvi, vtype, params: CasaParams, mask=None, threads: int = 1) ->
     mk = da.ones(vt.shape, dtype=bool, chunks=vt.chunks) if mask is None else _data(mask, vt.chunks)
 
     def block(n, v, m):
-        return kernels.ndvi_histogram(n, v[0], m[0], nbins, width)[None, None, None]
+        return histogram.ndvi_histogram(n, v[0], m[0], nbins, width)[None, None, None]
 
     hist = da.map_blocks(
         block,
@@ -123,8 +123,8 @@ def ndvi_limits(ndvi, vtype, params: CasaParams, mask=None, threads: int = 1) ->
                 "NDVI limits of %s: only %d cell-months, using the fixed table %.3f .. %.3f", t, n, tmin[k], tmax[k]
             )
         else:
-            lo = kernels.histogram_percentile(counts[k], lo_q, width)
-            hi = kernels.histogram_percentile(counts[k], hi_q, width)
+            lo = histogram.histogram_percentile(counts[k], lo_q, width)
+            hi = histogram.histogram_percentile(counts[k], hi_q, width)
             if not (hi - lo > 2 * width and hi < 1.0):
                 rec["source"] = f"table (degenerate percentiles {lo:.4f}, {hi:.4f})"
                 log.warning("NDVI limits of %s: degenerate percentiles %.4f, %.4f; using the table", t, lo, hi)

@@ -29,7 +29,7 @@ NDVI limits
 ``percentile`` (default): per vegetation type, the 5th/95th percentiles of NDVI over all
 valid cell-months of that type in the study area and year with NDVI > 0, from integer
 histograms of bin width ``percentile_bin_width`` summed over chunks
-(:func:`carbonbalance.casa.engine.ndvi_limits`).
+(:mod:`carbonbalance.casa.histogram`, :func:`carbonbalance.casa.engine.ndvi_limits`).
 The result is independent of chunking, and the error against the exact percentile
 (numpy ``linear``) is at most one bin width (1e-4 NDVI by default).  Types with fewer
 than ``min_percentile_samples`` samples fall back to the fixed table (logged).
@@ -379,54 +379,3 @@ def casa_block(ndvi, temp, prec, sol, vtype, lat, days, doy, k, slots, out):
                 out[a0 + q, i, col[n]] = ann[q, n]
         for n in range(nv):
             out[a0 + 8, i, col[n]] = nmiss[col[n]]
-
-
-@numba.njit(nogil=True, cache=True)
-def ndvi_histogram(ndvi, vtype, mask, nbins, width):
-    """Counts of NDVI > 0 per CASA type in bins of ``width`` over (0, nbins*width].
-
-    ndvi (12, ny, nx) float; vtype (ny, nx) int8; mask (ny, nx) bool (study area).
-    Returns int64 (NTYPES, nbins).
-    """
-    counts = np.zeros((9, nbins), dtype=np.int64)
-    inv_width = 1.0 / width
-    ny = vtype.shape[0]
-    nx = vtype.shape[1]
-    for i in range(ny):
-        for j in range(nx):
-            k = vtype[i, j]
-            if k < 0 or not mask[i, j]:
-                continue
-            for m in range(12):
-                v = ndvi[m, i, j]
-                if v > 0.0:  # False for NaN
-                    b = int(v * inv_width)
-                    if b >= nbins:
-                        b = nbins - 1
-                    counts[k, b] += 1
-    return counts
-
-
-def histogram_percentile(counts: np.ndarray, q: float, width: float) -> float:
-    """Percentile ``q`` (0–100) of the values behind a histogram of bins ``[b*w, (b+1)*w)``.
-
-    Follows numpy's default ('linear') definition, rank h = (n − 1)·q/100 between the
-    sorted values; the value of rank r inside a bin with c values is placed at
-    ``lo + (r − start + 0.5)/c · width``.  Every estimate lies in the same bin as the
-    exact order statistic, so the error is below ``width``.
-    """
-    n = int(counts.sum())
-    if n == 0:
-        return math.nan
-    cum = np.cumsum(counts)
-    h = (n - 1) * q / 100.0
-
-    def at_rank(r: int) -> float:
-        b = int(np.searchsorted(cum, r, side="right"))
-        start = cum[b - 1] if b > 0 else 0
-        return (b + (r - start + 0.5) / counts[b]) * width
-
-    lo_r = int(math.floor(h))
-    hi_r = min(lo_r + 1, n - 1)
-    frac = h - lo_r
-    return at_rank(lo_r) + frac * (at_rank(hi_r) - at_rank(lo_r))

@@ -124,3 +124,83 @@ def schema_defaults(schema: dict, node: dict) -> dict:
                     value = [{**schema_defaults(schema, items), **v} if isinstance(v, dict) else v for v in value]
             out[key] = value
     return out
+
+
+def _type(node: dict) -> str:
+    if "enum" in node:
+        return " \\| ".join(f"`{v}`" for v in node["enum"])
+    if "oneOf" in node:
+        return " or ".join(_type(o) for o in node["oneOf"])
+    t = node.get("type", "")
+    if isinstance(t, list):
+        return " or ".join(t)
+    if t == "array" and isinstance(node.get("items"), dict):
+        return f"array of {_type(node['items']) or 'values'}"
+    return t
+
+
+def _default(value) -> str:
+    import json
+
+    if value is None:
+        return "null"
+    if isinstance(value, (dict, list)):
+        text = json.dumps(value, ensure_ascii=False)
+        return f"`{text}`" if len(text) <= 60 else f"`{text[:57]}...`"
+    return f"`{value}`"
+
+
+def _rows(schema: dict, node: dict, prefix: str, parent_default=None, parent_desc: str = ""):
+    """(key, type, default, description) of every key below ``node``, nested objects after
+    their parent; a key without its own default shows its entry in the parent's default.
+    Raster inputs (``$defs/raster``) are not expanded: they have their own table."""
+    node = deref(schema, node)
+    required = node.get("required", [])
+    for key, raw in (node.get("properties") or {}).items():
+        sub = deref(schema, raw)
+        name = f"{prefix}{key}"
+        if "default" in sub:
+            default = _default(sub["default"])
+        elif isinstance(parent_default, dict) and key in parent_default:
+            default = _default(parent_default[key])
+        else:
+            default = "required" if key in required else "none"
+        desc = " ".join(str(sub.get("description", raw.get("description", ""))).split()).replace("|", "\\|")
+        desc = desc or (f"{key} entry of: {parent_desc}" if parent_desc else "")
+        is_raster = raw.get("$ref") == "#/$defs/raster"
+        expand = sub.get("type") == "object" and sub.get("properties") and not is_raster
+        if expand and isinstance(sub.get("default"), dict) and sub["default"]:
+            default = ""  # each key below shows its own default
+        yield name, ("object" if expand or is_raster else _type(sub)), default, desc
+        if expand:
+            yield from _rows(schema, sub, f"{name}.", sub.get("default"), desc)
+
+
+def config_reference(schema: dict) -> str:
+    """Markdown reference of every config key: type, default and description (from the schema)."""
+    header = "| key | type | default | description |\n|---|---|---|---|"
+    lines = [
+        "# Config reference",
+        "",
+        "Generated from `workflow/schemas/config.schema.yaml` by `carbonbalance config-reference` "
+        "(`make docs`); a test checks that it is current. Units are in the key names or the "
+        "descriptions. A user's config starts from these defaults only, never from the demo's.",
+        "",
+    ]
+    for section, node in (schema.get("properties") or {}).items():
+        node = deref(schema, node)
+        lines += [f"## `{section}`", ""]
+        if node.get("description"):
+            lines += [" ".join(str(node["description"]).split()), ""]
+        if node.get("properties"):
+            rows = _rows(schema, node, f"{section}.", node.get("default"))
+            lines += [header] + [f"| `{k}` | {t} | {d} | {desc} |" for k, t, d, desc in rows] + [""]
+        else:
+            default = _default(node["default"]) if "default" in node else "none (required)"
+            lines += [f"Type: {_type(node)}; default {default}.", ""]
+    raster = schema.get("$defs", {}).get("raster")
+    if raster:
+        lines += ["## `inputs.<variable>` (every raster input)", "", header]
+        lines += [f"| `{k}` | {t} | {d} | {desc} |" for k, t, d, desc in _rows(schema, raster, "inputs.<variable>.")]
+        lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"

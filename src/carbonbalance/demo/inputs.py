@@ -134,7 +134,7 @@ def generate(
     years : the years to generate.
     root : the demo's own folder (``demo.root``): every output must lie below it, no file
         there that the generator did not create is overwritten, and every file written is
-        listed in its manifest (:mod:`carbonbalance.manifest`).  Default: the common
+        listed in its manifest (:mod:`carbonbalance.demo.manifest`).  Default: the common
         parent folder of the outputs.
     """
     years = [int(y) for y in years]

@@ -132,7 +132,7 @@ def absorption(areas_hm2: dict, lam: dict | None = None) -> float:
 def landuse_areas(cov, mode: str, landuse, cell_area_m2, classes: dict, threads: int = 1) -> np.ndarray:
     """(n_units, n_classes) area in hm² of every absorption class inside every finest unit.
 
-    cov, mode : the run's unit assignment (:mod:`carbonbalance.assignment`) and its mode, the
+    cov, mode : the run's unit assignment (:mod:`carbonbalance.core.assignment`) and its mode, the
     same as the zonal ``area_km2``; landuse codes and cell areas (m²) as numpy or dask
     arrays; ``classes`` maps land-use codes to absorption classes (null = none).
     """

@@ -4,7 +4,7 @@
 weight layer of the fallback chain (e.g. night light → population → cell area) whose
 sum over the unit's cells is positive.
 
-Cells belong to units by the run's one assignment (:mod:`carbonbalance.assignment`):
+Cells belong to units by the run's one assignment (:mod:`carbonbalance.core.assignment`):
 a label raster of the finest units (cell → unit index, -1 none) mapped to the units
 that carry the totals by a lookup (e.g. county → province), and, in exact mode, the
 pieces (cell, finest unit, covered fraction f) of the cells that several units share or
@@ -34,88 +34,18 @@ and taken as 0 (``negative_weights="zero"``, e.g. for VIIRS background noise).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 
-import dask.array as da
 import numpy as np
 
 from carbonbalance.core.blocks import block_slices, read_block, run_blocks
 from carbonbalance.emissions.kernels import MAX_LAYERS, allocate_block, group_sums
+from carbonbalance.emissions.plan import Chains, Plan, block_shape, group_pieces, resolve
 from carbonbalance.errors import ConfigError, InputError
 
 log = logging.getLogger(__name__)
 
-
-def _block_shape(arrays, chunk: int, shape) -> tuple:
-    """Square blocks when an input is lazy (stores: aligned with their chunks); full-width row
-    bands of about chunk² cells when all are in memory, whose views are then C-contiguous
-    (the kernels vectorise along rows)."""
-    if any(isinstance(getattr(a, "data", a), da.Array) for a in arrays):
-        return (chunk, chunk)
-    ny, nx = shape
-    return (max(1, min(ny, chunk * chunk // max(nx, 1))), nx)
-
-
 _DUMMY_CATS = np.zeros((1, 1), dtype="int8")
 _NO_NEED = np.zeros(1, dtype=bool)
-
-
-@dataclass
-class Plan:
-    """Result of the planning passes: which layers each group uses, with which factor."""
-
-    layers: list[str]  # distinct layer names of all chains, in first-use order
-    coef: np.ndarray  # (n_categories, n_layers, n_groups) t per weight unit
-    n_slots: int
-    record: dict = field(default_factory=dict)
-
-    @property
-    def used(self) -> list[int]:
-        """Indices of the layers that any group allocates by."""
-        return [q for q in range(len(self.layers)) if np.any(self.coef[:, q])]
-
-
-@dataclass
-class _Pieces:
-    """The pieces of partly covered cells, grouped by block: local row and column, finest
-    unit, allocation unit, fraction, and per block the range of its pieces."""
-
-    row: np.ndarray
-    col: np.ndarray
-    finest: np.ndarray
-    unit: np.ndarray
-    fraction: np.ndarray
-    bounds: np.ndarray
-    n_cells: int  # distinct cells with pieces
-
-    def block(self, idx: int) -> tuple:
-        a, b = self.bounds[idx], self.bounds[idx + 1]
-        return self.row[a:b], self.col[a:b], self.unit[a:b], self.finest[a:b], self.fraction[a:b]
-
-
-def _group_pieces(pieces, shape, block, blocks) -> _Pieces:
-    """Sort the pieces (cell, finest unit, fraction) by block and cell (see :class:`_Pieces`)."""
-    cell, unit, frac = (np.zeros(0, "int64"), np.zeros(0, "int32"), np.zeros(0)) if pieces is None else pieces
-    cell = np.asarray(cell, dtype="int64")
-    ny, nx = shape
-    if cell.size and (cell.min() < 0 or cell.max() >= ny * nx):
-        raise InputError(f"unit assignment: piece cells outside the {ny} x {nx} grid")
-    r, c = cell // nx, cell % nx
-    bh, bw = block
-    nbx = -(-nx // bw)
-    b = (r // bh) * nbx + (c // bw)
-    order = np.lexsort((cell, b))
-    bounds = np.searchsorted(b[order], np.arange(len(blocks) + 1))
-    r, c = r[order], c[order]
-    return _Pieces(
-        row=(r % bh).astype("int32"),
-        col=(c % bw).astype("int32"),
-        finest=np.asarray(unit, dtype="int32")[order],
-        unit=np.asarray(unit, dtype="int32")[order],
-        fraction=np.asarray(frac, dtype="float64")[order],
-        bounds=bounds,
-        n_cells=int(np.unique(cell).size),
-    )
 
 
 class Allocation:
@@ -178,10 +108,10 @@ class Allocation:
             if a is not None and tuple(np.shape(a)) != self.shape:
                 raise InputError(f"{name}: shape {tuple(np.shape(a))} differs from the labels' {self.shape}")
         arrays = [labels, categories] + list(self.layers.values())
-        self.block = _block_shape([a for a in arrays if a is not None], chunk, self.shape)
+        self.block = block_shape([a for a in arrays if a is not None], chunk, self.shape)
         self.blocks = block_slices(self.shape, self.block)
         self.lookup = None if lookup is None else np.asarray(lookup, dtype="int64")
-        self.pieces = _group_pieces(pieces, self.shape, self.block, self.blocks)
+        self.pieces = group_pieces(pieces, self.shape, self.block, self.blocks)
         self.unit_names = None if unit_names is None else [str(u) for u in unit_names]
         if category_names is None:
             category_names = ["all cells"] if self.n_cat == 1 else [f"category {k}" for k in range(self.n_cat)]
@@ -295,7 +225,8 @@ class Allocation:
             sums[need, : len(names)] = s2[need, : len(names)]
             negs.update({names[q]: negs.get(names[q], 0) + int(negative2[q]) for q in rest})
         self._check_negative(negs)
-        return self._resolve(T, has, sums[:, : len(names)], cells, group)
+        spec = Chains(names, self.chains, self.category_names, self.unit_names, self.empty_category, S)
+        return resolve(T, has, sums[:, : len(names)], cells, group, spec, self.negative_counts, self.pieces.n_cells)
 
     def _check_negative(self, negs: dict) -> None:
         for name, count in negs.items():
@@ -307,79 +238,6 @@ class Allocation:
             if count:
                 log.warning("weight layer %r: %d negative value(s) inside units taken as 0", name, count)
         self.negative_counts = negs
-
-    def _resolve(self, T, has, sums, cells, group) -> Plan:
-        n, C = T.shape
-        S, names = self.n_slots, self.names
-        coef = np.zeros((C, MAX_LAYERS, (n + 1) * S))
-        chosen = np.full((n, C), -1)
-        spread = np.zeros((n, C), dtype=bool)
-        unit_sums = sums.reshape(n + 1, S, -1)[1:].sum(axis=1)  # (n, layers): all cells of the unit
-        for k, chain in enumerate(self.chains):
-            g = group[:, k]
-            for q in chain:
-                free = has[:, k] & (chosen[:, k] < 0) & (sums[g, q] > 0)
-                coef[k, q, g[free]] = T[free, k] / sums[g[free], q]
-                chosen[free, k] = q
-            left = has[:, k] & (chosen[:, k] < 0)
-            if left.any() and self.empty_category == "error":
-                raise InputError(
-                    self._stranded(left, k, cells, group, "of its category")
-                    + " (set empty_category: unit to spread it over the unit's cells)"
-                )
-            for q in chain:
-                free = left & (chosen[:, k] < 0) & (unit_sums[:, q] > 0)
-                for u in np.flatnonzero(free):
-                    coef[k, q, (u + 1) * S : (u + 2) * S] += T[u, k] / unit_sums[u, q]
-                chosen[free, k] = q
-                spread[free, k] = True
-            stranded = has[:, k] & (chosen[:, k] < 0)
-            if stranded.any():
-                raise InputError(
-                    self._stranded(stranded, k, cells, group, "of the unit")
-                    + "; use a finer grid or totals at a coarser level"
-                )
-        return Plan(layers=list(names), coef=coef, n_slots=S, record=self._record(T, has, chosen, spread, cells, group))
-
-    def _stranded(self, mask, k, cells, group, where) -> str:
-        units = np.flatnonzero(mask)[:10]
-        cat = "" if self.n_cat == 1 else f"{self.category_names[k]} "
-        desc = ", ".join(f"{self._unit(u)} ({cells[group[u, k]]:.6g} {cat}cells)" for u in units)
-        chain = " -> ".join(self.names[q] for q in self.chains[k])
-        return f"unit(s) {desc} have a {cat}total but no cell {where} with a positive weight ({chain})"
-
-    def _record(self, T, has, chosen, spread, cells, group) -> dict:
-        n, C = T.shape
-        fallbacks: dict = {}
-        for u, k in zip(*np.nonzero(has & ((chosen != np.array([c[0] for c in self.chains])) | spread))):
-            how = self.names[chosen[u, k]] + (" over all cells of the unit" if spread[u, k] else "")
-            fallbacks.setdefault(self._unit(u), {})[self.category_names[k]] = how
-            log.warning(
-                "unit %s, %s: %s weights sum to zero over its %.6g cell(s); allocated by %s",
-                self._unit(u),
-                self.category_names[k],
-                self.names[self.chains[k][0]],
-                cells[group[u, k]],
-                how,
-            )
-        weight_used = {
-            self.category_names[k]: {
-                self.names[q]: int(((chosen[:, k] == q) & has[:, k]).sum()) for q in self.chains[k]
-            }
-            for k in range(C)
-        }
-        unit_cells = cells.reshape(n + 1, self.n_slots)[1:].sum(axis=1)
-        return {
-            "layers": list(self.names),
-            "chains": {self.category_names[k]: [self.names[q] for q in ch] for k, ch in enumerate(self.chains)},
-            "n_units_with_total": int(has.any(axis=1).sum()),
-            "weight_used": weight_used,
-            "fallback_units": fallbacks,
-            "n_fallback_units": len(fallbacks),
-            "negative_weights_zeroed": {k: v for k, v in self.negative_counts.items() if v},
-            "cells_per_unit": {self._unit(u): round(float(unit_cells[u]), 6) for u in range(n)},
-            "cells_outside_units": int(round(cells[: self.n_slots].sum())) - self.pieces.n_cells,
-        }
 
     def fill_blocks(self, plan: Plan, sink=None, out: np.ndarray | None = None, label: str | None = None) -> np.ndarray:
         """Compute the allocation block by block: into ``out`` (n_categories, ny, nx) float64

@@ -136,18 +136,19 @@ class RasterInput:
                 f"{variable}; use one of {list(allowed)}"
             )
         vr = cfg.get("valid_range")
+        d = {f.name: f.default for f in dataclasses.fields(cls)}  # the defaults live in the fields
         return cls(
             variable=variable,
             path=str(cfg["path"]),
             units=str(cfg.get("units", "")),
             resampling=resampling,
-            scale=float(cfg.get("scale", 1.0)),
-            offset=float(cfg.get("offset", 0.0)),
+            scale=float(cfg.get("scale", d["scale"])),
+            offset=float(cfg.get("offset", d["offset"])),
             fill=tuple(float(f) for f in (cfg.get("fill") or ())),
             valid_range=tuple(float(v) for v in vr) if vr else None,
             crs=cfg.get("crs"),
-            max_invalid_share=float(cfg.get("max_invalid_share", 0.01)),
-            max_nodata_share=float(cfg.get("max_nodata_share", 0.1)),
+            max_invalid_share=float(cfg.get("max_invalid_share", d["max_invalid_share"])),
+            max_nodata_share=float(cfg.get("max_nodata_share", d["max_nodata_share"])),
             plausible_range=tuple(float(v) for v in cfg["plausible_range"]) if cfg.get("plausible_range") else None,
         )
 

@@ -87,7 +87,7 @@ def read_statistics(cfg: dict | StatisticsParams, units: pd.DataFrame) -> pd.Dat
     Parameters
     ----------
     cfg : the ``statistics`` config section.
-    units : :func:`carbonbalance.boundaries.unit_table` of the boundaries; every unit id
+    units : :func:`carbonbalance.ingest.boundaries.unit_table` of the boundaries; every unit id
         in the table must be one of them (at any level).
 
     Returns

@@ -1,7 +1,7 @@
 """Zonal statistics of grid layers per unit (SPEC §5), built once and reused per layer.
 
 Cells are assigned to the finest units by the run's one assignment
-(:mod:`carbonbalance.assignment`), in one of two modes:
+(:mod:`carbonbalance.core.assignment`), in one of two modes:
 
 - ``centre``: a cell belongs to the unit containing its centre (as ``rasterstats``
   with ``all_touched=False``), and a unit without any cell centre has the cell holding

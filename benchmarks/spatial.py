@@ -7,8 +7,8 @@ A weights-object approach (libpysal DistanceBand + esda.G_Local) would need abou
 billion neighbour entries here and cannot be built; its time on a 200 x 200 excerpt is
 printed for scale (100 x 100 cells from the middle), with the agreement there.
 
-    python benchmarks/hotspots.py                        # 4800 x 4300, 10 km
-    python benchmarks/hotspots.py --rows 300 --cols 200  # quick smoke run
+    python benchmarks/spatial.py                        # 4800 x 4300, 10 km
+    python benchmarks/spatial.py --rows 300 --cols 200  # quick smoke run
 
 The last line is ``gi_grid_seconds=<s>``.
 """
