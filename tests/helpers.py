@@ -43,3 +43,19 @@ def assert_agrees_with_reference(ours, reference, rtol: float, atol: float = 0.0
         atol=atol,
         err_msg=f"disagrees with the reference library {what}",
     )
+
+
+TEST = ["config/demo.yaml", "config/test.yaml"]  # the test run: the demo region, coarse and short
+
+
+def planned_jobs(output: str) -> dict:
+    """{rule: count} from the 'Job stats' table of a Snakemake dry run."""
+    m = re.search(r"Job stats:\n(.*?)\n\n", output + "\n\n", re.S)
+    if not m:
+        return {}
+    jobs = {}
+    for line in m.group(1).splitlines()[2:]:
+        parts = line.split()
+        if len(parts) == 2 and parts[0] != "total":
+            jobs[parts[0]] = int(parts[1])
+    return jobs

@@ -5,23 +5,9 @@ import re
 
 import yaml
 from conftest import ROOT, copy_workflow, snakemake
+from helpers import TEST, planned_jobs
 
 from carbonbalance.demo.manifest import sha256
-
-TEST = ["config/demo.yaml", "config/test.yaml"]  # the test run: the demo region, coarse and short
-
-
-def planned_jobs(output: str) -> dict:
-    """{rule: count} from the 'Job stats' table of a dry run."""
-    m = re.search(r"Job stats:\n(.*?)\n\n", output + "\n\n", re.S)
-    if not m:
-        return {}
-    jobs = {}
-    for line in m.group(1).splitlines()[2:]:
-        parts = line.split()
-        if len(parts) == 2 and parts[0] != "total":
-            jobs[parts[0]] = int(parts[1])
-    return jobs
 
 
 def readme_config() -> tuple[str, dict]:

@@ -2,33 +2,17 @@
 
 import json
 import re
-import time
 
 import numpy as np
 import pytest
 import rasterio
 import yaml
 from conftest import ROOT, copy_workflow, snakemake
+from helpers import TEST, planned_jobs
 
 from carbonbalance.core.store import open_store
 
-TEST = ["config/demo.yaml", "config/test.yaml"]  # the test run: the demo region, coarse and short
-
-
 CONFIGS = [["config/demo.yaml"], TEST]
-
-
-def planned_jobs(output: str) -> dict:
-    """{rule: count} from the 'Job stats' table of a dry run."""
-    m = re.search(r"Job stats:\n(.*?)\n\n", output + "\n\n", re.S)
-    if not m:
-        return {}
-    jobs = {}
-    for line in m.group(1).splitlines()[2:]:
-        parts = line.split()
-        if len(parts) == 2 and parts[0] != "total":
-            jobs[parts[0]] = int(parts[1])
-    return jobs
 
 
 def failing_dry_run(tmp_path, overrides: str) -> str:
@@ -421,14 +405,6 @@ def test_missing_user_input_is_named_before_running(tmp_path):
     assert "missing input files" in text
     assert "inputs.ndvi.path, 2020 (12 of 12 months): resources/demo/ndvi/ndvi_2020_01.tif" in text
     assert "boundaries.path: resources/demo/boundaries.gpkg" in text
-
-
-@pytest.fixture(scope="module")
-def test_run(tmp_path_factory):
-    wf = copy_workflow(tmp_path_factory.mktemp("wf"))
-    t0 = time.time()
-    snakemake(wf, "--cores", "2", "--configfile", *TEST)
-    return wf, time.time() - t0
 
 
 def test_end_to_end_outputs(test_run):
