@@ -6,11 +6,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pytest
 import rasterio
 from rasterio.transform import from_origin
+from shapely.geometry import Point, Polygon, box
 
+from carbonbalance.casa.params import TYPES
 from carbonbalance.core.grid import CHINA_ALBERS, GridSpec
+from carbonbalance.ingest.boundaries import Level, read_boundaries, unit_table
+from carbonbalance.ingest.params import RasterInput
 
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
@@ -66,3 +73,109 @@ def snakemake(cwd, *args, check=True, timeout=900):
     if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
     return proc
+
+
+def ndvi_spec(pattern, **kw):
+    """The MOD13A3-like NDVI input of ``pattern`` (overrides in ``kw``)."""
+    cfg = {
+        "path": pattern,
+        "units": "1",
+        "scale": 0.0001,
+        "fill": [-3000],
+        "valid_range": [-2000, 10000],
+        "resampling": "bilinear",
+    }
+    cfg.update(kw)
+    return RasterInput.from_config("ndvi", cfg)
+
+
+def write_ndvi_year(tmp_path, year=2020, value=5000, **kw):
+    """Twelve int16 NDVI GeoTIFFs (MOD13A3 coding) with a 3 x 3 fill patch; returns the pattern."""
+    for m in range(1, 13):
+        data = np.full((60, 90), value, dtype="int16")
+        data[30:33, 40:43] = -3000  # inside the grid footprint
+        write_tif(tmp_path / f"ndvi_{year}_{m:02d}.tif", data, nodata=None, **kw)
+    return str(tmp_path / "ndvi_{year}_{month:02d}.tif")
+
+
+BOUNDARY_LEVELS = [
+    Level("county", "county_id", "county_name"),
+    Level("city", "city_id"),
+    Level("province", "province_id"),
+]
+
+
+def boundary_units(path):
+    """The unit table of the boundaries at ``path`` (BOUNDARY_LEVELS)."""
+    return unit_table(read_boundaries(path, BOUNDARY_LEVELS), BOUNDARY_LEVELS)
+
+
+def statistics_config(tmp_path, rows, **cfg):
+    """A statistics CSV of ``rows`` (co2 in Mt CO2, gdp in 10^8 yuan, pop in 10^4 persons) and its config."""
+    csv = tmp_path / "s.csv"
+    pd.DataFrame(rows).to_csv(csv, index=False)
+    base = {
+        "path": str(csv),
+        "columns": {
+            "co2_tco2": {"column": "co2", "units": "Mt CO2"},
+            "gdp_1e4yuan": {"column": "gdp", "units": "10^8 yuan"},
+            "population_persons": {"column": "pop", "units": "10^4 persons"},
+        },
+    }
+    return base | cfg
+
+
+@pytest.fixture
+def boundaries(tmp_path):
+    """Four 1° counties in two cities of one province (GeoPackage, EPSG:4326)."""
+    rows = [
+        dict(
+            county_id=f"91010{i}",
+            county_name=f"C{i}",
+            city_id="910100" if i < 3 else "910200",
+            province_id="910000",
+            geometry=box(i, 0, i + 1, 1),
+        )
+        for i in range(1, 5)
+    ]
+    path = tmp_path / "b.gpkg"
+    gpd.GeoDataFrame(rows, crs="EPSG:4326").to_file(path)
+    return path
+
+
+def random_casa_inputs(rng, ny=30, nx=40):
+    """Random monthly CASA inputs (NDVI, T, P, SOL) and types: dry columns, a frozen band, nodata types."""
+    nd = rng.uniform(-0.2, 0.95, (12, ny, nx))
+    T = rng.uniform(-25, 35, (12, ny, nx))
+    P = rng.uniform(0, 300, (12, ny, nx))
+    P[:, :2] = 0.0
+    T[:, 2:4] = rng.uniform(-30, -0.5, (12, 2, nx))  # whole year at or below zero
+    S = rng.uniform(50, 700, (12, ny, nx))
+    vt = rng.integers(-2, len(TYPES), (ny, nx)).astype("int8")
+    return nd, T, P, S, vt
+
+
+@pytest.fixture
+def irregular(small_grid):
+    """Five irregular units over the 40 x 50 km grid (vertices off the cell edges), one of
+    them a 400 m wide district between cell centres, given in lon/lat (reprojected)."""
+    g = small_grid
+    x0, y0, x1, y1 = g.bounds
+    xm, ym = x0 + 23_370.0, y0 + 17_810.0
+    quads = [
+        Polygon([(x0 - 500, y0 - 500), (xm, y0 - 500), (xm + 3_100, ym), (x0 - 500, ym + 1_700)]),
+        Polygon([(xm, y0 - 500), (x1 + 500, y0 - 500), (x1 + 500, ym - 900), (xm + 3_100, ym)]),
+        Polygon([(x0 - 500, ym + 1_700), (xm + 3_100, ym), (xm - 2_300, y1 + 500), (x0 - 500, y1 + 500)]),
+        Polygon([(xm + 3_100, ym), (x1 + 500, ym - 900), (x1 + 500, y1 + 500), (xm - 2_300, y1 + 500)]),
+    ]
+    tiny = Point(x0 + 12_000, y0 + 5_000).buffer(200)  # between the centres (x.5 km)
+    quads[0] = quads[0].difference(tiny)
+    gdf = gpd.GeoDataFrame(
+        {"county_id": ["A", "B", "C", "D", "T"], "province_id": ["P", "P", "Q", "Q", "P"]},
+        geometry=quads + [tiny],
+        crs=g.crs,
+    ).to_crs("EPSG:4326")
+    rng = np.random.default_rng(5)
+    values = rng.gamma(1.0, 10.0, g.shape)
+    values[rng.random(g.shape) < 0.05] = np.nan
+    return g, gdf, values

@@ -2,6 +2,7 @@
 
 import dask.array as da
 import numpy as np
+from conftest import random_casa_inputs
 
 from carbonbalance.casa import params
 from carbonbalance.casa.engine import casa_stacked, ndvi_limits
@@ -9,20 +10,9 @@ from carbonbalance.casa.params import TYPES, CasaParams
 from carbonbalance.casa.reference import ndvi_percentile_limits
 
 
-def random_inputs(rng, ny=30, nx=40):
-    nd = rng.uniform(-0.2, 0.95, (12, ny, nx))
-    T = rng.uniform(-25, 35, (12, ny, nx))
-    P = rng.uniform(0, 300, (12, ny, nx))
-    P[:, :2] = 0.0
-    T[:, 2:4] = rng.uniform(-30, -0.5, (12, 2, nx))  # whole year at or below zero
-    S = rng.uniform(50, 700, (12, ny, nx))
-    vt = rng.integers(-2, len(TYPES), (ny, nx)).astype("int8")
-    return nd, T, P, S, vt
-
-
 def test_ndvi_limits_match_exact_percentiles_and_fall_back_for_rare_types():
     rng = np.random.default_rng(5)
-    nd, T, P, S, vt = random_inputs(rng, 40, 50)
+    nd, T, P, S, vt = random_casa_inputs(rng, 40, 50)
     vt[vt == TYPES.index("DNF")] = TYPES.index("DBF")
     vt[0, 0] = TYPES.index("DNF")  # one cell, at most 12 cell-months < min_percentile_samples
     p = CasaParams()
@@ -43,7 +33,7 @@ def test_ndvi_limits_match_exact_percentiles_and_fall_back_for_rare_types():
 
 def test_grid_output_identical_for_three_chunk_shapes():
     rng = np.random.default_rng(3)
-    nd, T, P, S, vt = random_inputs(rng, 45, 61)
+    nd, T, P, S, vt = random_casa_inputs(rng, 45, 61)
     nd[:, 5:9, 7:20] = np.nan
     p = CasaParams()
     results = []

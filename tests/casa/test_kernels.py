@@ -3,6 +3,7 @@
 import dask.array as da
 import numpy as np
 import pytest
+from conftest import random_casa_inputs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,23 +14,12 @@ from carbonbalance.casa.params import MONTHLY_TERMS, TYPES, CasaParams
 from carbonbalance.casa.reference import casa_numpy
 
 
-def random_inputs(rng, ny=30, nx=40):
-    nd = rng.uniform(-0.2, 0.95, (12, ny, nx))
-    T = rng.uniform(-25, 35, (12, ny, nx))
-    P = rng.uniform(0, 300, (12, ny, nx))
-    P[:, :2] = 0.0
-    T[:, 2:4] = rng.uniform(-30, -0.5, (12, 2, nx))  # whole year at or below zero
-    S = rng.uniform(50, 700, (12, ny, nx))
-    vt = rng.integers(-2, len(TYPES), (ny, nx)).astype("int8")
-    return nd, T, P, S, vt
-
-
 @pytest.mark.parametrize(
     "variant", [{}, {"half_rule": False, "clamp_w_eps": False, "alpha": 0.3}, {"thornthwaite_correction": "daylength"}]
 )
 def test_every_term_matches_independent_numpy_reference(variant):
     rng = np.random.default_rng(11)
-    nd, T, P, S, vt = random_inputs(rng)
+    nd, T, P, S, vt = random_casa_inputs(rng)
     p = CasaParams.from_config(variant)
     mins, maxs = p.table_limits()
     lat = rng.uniform(18, 53, vt.shape)

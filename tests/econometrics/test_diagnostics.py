@@ -2,71 +2,19 @@
 
 import libpysal
 import numpy as np
-import pandas as pd
 import pytest
+from panels import simulate, spreg_arrays
 
 from carbonbalance import econometrics as em
 
 spreg = pytest.importorskip("spreg")
 
 
-def lattice(nrows=7, ncols=8):
-    """A rook lattice with string ids '0'..'n-1' (row-standardised) and its spreg twin."""
-    w = libpysal.weights.lat2W(nrows, ncols)
-    w.transform = "r"
-    ws = libpysal.weights.W(
-        {str(k): [str(j) for j in v] for k, v in w.neighbors.items()},
-        {str(k): list(v) for k, v in w.weights.items()},
-        silence_warnings=True,
-    )
-    ws.transform = "r"
-    return w, ws
-
-
-def simulate(W, T, beta, theta, rho, seed, unit_fx=True, time_fx=True, lam=0.0):
-    """A long panel from y_t = (I − ρW)⁻¹ (X_t β + W X_t θ + μ + λ_t + u_t), u_t = (I − λW)⁻¹ ε_t."""
-    rng = np.random.default_rng(seed)
-    N, k = W.shape[0], len(beta)
-    mu = rng.normal(scale=2.0, size=N) if unit_fx else np.zeros(N)
-    tau = rng.normal(scale=2.0, size=T) if time_fx else np.zeros(T)
-    A = np.linalg.inv(np.eye(N) - rho * W)
-    B = np.linalg.inv(np.eye(N) - lam * W)
-    xs, ys = [], []
-    for t in range(T):
-        # covariates correlated with the unit effects, as in real panels
-        X = rng.normal(size=(N, k)) + 0.5 * mu[:, None]
-        xs.append(X)
-        ys.append(A @ (X @ beta + W @ X @ theta + mu + tau[t] + B @ rng.normal(size=N)))
-    X = np.vstack(xs)
-    df = pd.DataFrame(
-        {
-            "unit": np.tile([str(i) for i in range(N)], T),
-            "year": np.repeat(2000 + np.arange(T), N),
-            "y": np.concatenate(ys),
-        }
-    )
-    for j in range(k):
-        df[f"x{j + 1}"] = X[:, j]
-    return df
-
-
-@pytest.fixture(scope="module")
-def lattice_panel():
-    w, ws = lattice()
-    df = simulate(w.full()[0], 6, np.array([1.0, -0.5]), np.array([0.3, 0.2]), 0.4, seed=1, time_fx=False)
-    return w, ws, df
-
-
-def _spreg_arrays(df):
-    df = df.assign(u=df["unit"].astype(int)).sort_values(["year", "u"])
-    return df[["y"]].to_numpy(), df[["x1", "x2"]].to_numpy()
-
-
 def test_lm_tests_equal_spreg_on_the_pooled_panel(lattice_panel):
     """Without effects, the panel LM tests are the cross-section ones with W_NT = I_T ⊗ W."""
     w, ws, df = lattice_panel
     r = em.spatial_panel(df, "y", ["x1", "x2"], ws, "unit", "year", model="ols", effects="none")
-    y, X = _spreg_arrays(df)
+    y, X = spreg_arrays(df)
     T = len(df["year"].unique())
     # I_T ⊗ W as a libpysal W
     neighbors, weights = {}, {}

@@ -6,6 +6,7 @@ import libpysal
 import numpy as np
 import pandas as pd
 import pytest
+from panels import assert_effects_at_estimates, simulate, spreg_arrays, string_ids, true_effects
 
 from carbonbalance import econometrics as em
 from carbonbalance import spatial
@@ -15,100 +16,14 @@ from carbonbalance.errors import ConfigError, InputError
 spreg = pytest.importorskip("spreg")
 
 
-def lattice(nrows=7, ncols=8):
-    """A rook lattice with string ids '0'..'n-1' (row-standardised) and its spreg twin."""
-    w = libpysal.weights.lat2W(nrows, ncols)
-    w.transform = "r"
-    ws = libpysal.weights.W(
-        {str(k): [str(j) for j in v] for k, v in w.neighbors.items()},
-        {str(k): list(v) for k, v in w.weights.items()},
-        silence_warnings=True,
-    )
-    ws.transform = "r"
-    return w, ws
-
-
-def simulate(W, T, beta, theta, rho, seed, unit_fx=True, time_fx=True, lam=0.0):
-    """A long panel from y_t = (I − ρW)⁻¹ (X_t β + W X_t θ + μ + λ_t + u_t), u_t = (I − λW)⁻¹ ε_t."""
-    rng = np.random.default_rng(seed)
-    N, k = W.shape[0], len(beta)
-    mu = rng.normal(scale=2.0, size=N) if unit_fx else np.zeros(N)
-    tau = rng.normal(scale=2.0, size=T) if time_fx else np.zeros(T)
-    A = np.linalg.inv(np.eye(N) - rho * W)
-    B = np.linalg.inv(np.eye(N) - lam * W)
-    xs, ys = [], []
-    for t in range(T):
-        # covariates correlated with the unit effects, as in real panels
-        X = rng.normal(size=(N, k)) + 0.5 * mu[:, None]
-        xs.append(X)
-        ys.append(A @ (X @ beta + W @ X @ theta + mu + tau[t] + B @ rng.normal(size=N)))
-    X = np.vstack(xs)
-    df = pd.DataFrame(
-        {
-            "unit": np.tile([str(i) for i in range(N)], T),
-            "year": np.repeat(2000 + np.arange(T), N),
-            "y": np.concatenate(ys),
-        }
-    )
-    for j in range(k):
-        df[f"x{j + 1}"] = X[:, j]
-    return df
-
-
-@pytest.fixture(scope="module")
-def lattice_panel():
-    w, ws = lattice()
-    df = simulate(w.full()[0], 6, np.array([1.0, -0.5]), np.array([0.3, 0.2]), 0.4, seed=1, time_fx=False)
-    return w, ws, df
-
-
-def _spreg_arrays(df):
-    df = df.assign(u=df["unit"].astype(int)).sort_values(["year", "u"])
-    return df[["y"]].to_numpy(), df[["x1", "x2"]].to_numpy()
-
-
 def spreg_fit(cls, df, w, **kw):
-    y, X = _spreg_arrays(df)
+    y, X = spreg_arrays(df)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return getattr(spreg, cls)(y, X, w, **kw)
 
 
-@pytest.fixture(scope="module")
-def demo_counties():
-    """62 demo counties (3 provinces × 4 cities × 5 counties, plus the island and the tiny district)."""
-    gdf = make_boundaries(np.random.default_rng(5), n_provinces=3, cities_per_province=4, counties_per_city=5)
-    gdf = gdf.to_crs("+proj=aea +lat_1=25 +lat_2=47 +lat_0=0 +lon_0=105 +ellps=WGS84 +units=m +no_defs")
-    w = spatial.weights(gdf, kind="queen", islands="nearest")
-    W = w.full()[0]
-    ids = [str(i) for i in range(len(gdf))]
-    wdf = pd.DataFrame(W, index=ids, columns=ids)
-    return gdf, W, wdf
-
-
 TRUE = {"x1": 1.0, "x2": -0.5, "W*x1": 0.4, "W*x2": 0.3, "rho": 0.3}
-
-
-def true_effects(W, beta, theta, rho):
-    n = W.shape[0]
-    inv = np.linalg.inv(np.eye(n) - rho * W)
-    out = {}
-    for j, (b, t) in enumerate(zip(beta, theta)):
-        S = inv @ (np.eye(n) * b + W * t)
-        direct = np.trace(S) / n
-        total = S.sum() / n
-        out[f"x{j + 1}"] = (direct, total - direct, total)
-    return out
-
-
-def assert_effects_at_estimates(r, W):
-    """The reported effects equal S_k = (I − ρW)⁻¹(Iβ_k + Wθ_k) by explicit inversion."""
-    p = r.params
-    truth = true_effects(W, p[["x1", "x2"]].to_numpy(), p[["W*x1", "W*x2"]].to_numpy(), p["rho"])
-    eff = r.effects.set_index("covariate")
-    for name, values in truth.items():
-        for label, value in zip(("direct", "indirect", "total"), values):
-            assert eff.loc[name, label] == pytest.approx(value, rel=1e-8), (name, label)
 
 
 @pytest.mark.parametrize(
@@ -259,12 +174,7 @@ def test_sdm_with_asymmetric_knn_weights_equals_spreg():
     pts = np.random.default_rng(2).uniform(0, 100, size=(60, 2))
     w = libpysal.weights.KNN.from_array(pts, k=4)
     w.transform = "r"
-    ws = libpysal.weights.W(
-        {str(k): [str(j) for j in v] for k, v in w.neighbors.items()},
-        {str(k): list(v) for k, v in w.weights.items()},
-        silence_warnings=True,
-    )
-    ws.transform = "r"
+    ws = string_ids(w)
     W = w.full()[0]
     assert np.iscomplexobj(np.linalg.eigvals(W)) and np.abs(np.linalg.eigvals(W).imag).max() > 1e-3
     df = simulate(W, 8, np.array([1.0, -0.5]), np.array([0.3, 0.2]), 0.4, seed=3, time_fx=False)

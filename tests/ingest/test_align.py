@@ -3,26 +3,13 @@
 import numpy as np
 import pytest
 import rasterio
-from conftest import write_tif
+from conftest import ndvi_spec, write_tif
 from rasterio.warp import transform_bounds
 
 from carbonbalance.core.store import open_store
 from carbonbalance.ingest.align import decode
 from carbonbalance.ingest.params import RasterInput
 from carbonbalance.ingest.stage import align_variable
-
-
-def ndvi_spec(pattern, **kw):
-    cfg = {
-        "path": pattern,
-        "units": "1",
-        "scale": 0.0001,
-        "fill": [-3000],
-        "valid_range": [-2000, 10000],
-        "resampling": "bilinear",
-    }
-    cfg.update(kw)
-    return RasterInput.from_config("ndvi", cfg)
 
 
 # --------------------------------------------------------------------------- decoding

@@ -1,45 +1,22 @@
 """Boundaries: the unit table, nesting, duplicate and shared ids, empty layers, overlaps, repair."""
 
 import geopandas as gpd
-import pandas as pd
 import pytest
+from conftest import BOUNDARY_LEVELS as LEVELS
+from conftest import boundary_units, statistics_config
 from shapely.geometry import Polygon, box
 
 from carbonbalance.errors import InputError
 from carbonbalance.ingest.boundaries import (
-    Level,
     check_overlaps,
     read_boundaries,
     unit_table,
 )
 from carbonbalance.ingest.statistics import read_statistics
 
-LEVELS = [Level("county", "county_id", "county_name"), Level("city", "city_id"), Level("province", "province_id")]
-
-
-@pytest.fixture
-def boundaries(tmp_path):
-    rows = [
-        dict(
-            county_id=f"91010{i}",
-            county_name=f"C{i}",
-            city_id="910100" if i < 3 else "910200",
-            province_id="910000",
-            geometry=box(i, 0, i + 1, 1),
-        )
-        for i in range(1, 5)
-    ]
-    path = tmp_path / "b.gpkg"
-    gpd.GeoDataFrame(rows, crs="EPSG:4326").to_file(path)
-    return path
-
-
-def units(boundaries):
-    return unit_table(read_boundaries(boundaries, LEVELS), LEVELS)
-
 
 def test_unit_table_lists_every_level(boundaries):
-    t = units(boundaries)
+    t = boundary_units(boundaries)
     assert t.groupby("level").size().to_dict() == {"county": 4, "city": 2, "province": 1}
     assert set(t.loc[t.level == "city", "province_id"]) == {"910000"}
 
@@ -73,20 +50,6 @@ def test_boundaries_duplicate_ids_missing_columns_and_repair(tmp_path):
         read_boundaries(path, LEVELS)
 
 
-def _stats(tmp_path, rows, **cfg):
-    csv = tmp_path / "s.csv"
-    pd.DataFrame(rows).to_csv(csv, index=False)
-    base = {
-        "path": str(csv),
-        "columns": {
-            "co2_tco2": {"column": "co2", "units": "Mt CO2"},
-            "gdp_1e4yuan": {"column": "gdp", "units": "10^8 yuan"},
-            "population_persons": {"column": "pop", "units": "10^4 persons"},
-        },
-    }
-    return base | cfg
-
-
 def test_an_id_used_at_two_levels_is_caught_with_the_boundaries(tmp_path):
     """Dongguan: a city with a single county, 441900 as both city and county id."""
     rows = [
@@ -113,14 +76,14 @@ def test_an_id_used_at_two_levels_is_caught_with_the_boundaries(tmp_path):
         "gdp": [9000.0, 9000.0, 110000.0],
         "pop": [1000.0, 1000.0, 12000.0],
     }
-    t = read_statistics(_stats(tmp_path, csv_rows, level_column="level"), units)
+    t = read_statistics(statistics_config(tmp_path, csv_rows, level_column="level"), units)
     assert t["level"].tolist() == ["county", "city", "province"]
     with pytest.raises(
         InputError,
         match=r"unit id '441900' is used at several boundaries levels .*"
         r"statistics\.level_column",
     ):
-        read_statistics(_stats(tmp_path, csv_rows), units)
+        read_statistics(statistics_config(tmp_path, csv_rows), units)
 
 
 def test_empty_boundaries_layer_is_named(tmp_path):

@@ -2,33 +2,12 @@
 
 import numpy as np
 import pytest
-from conftest import write_tif
+from conftest import ndvi_spec, write_ndvi_year, write_tif
 
 from carbonbalance.core.store import open_store
 from carbonbalance.errors import InputError
 from carbonbalance.ingest.params import RasterInput
 from carbonbalance.ingest.stage import align_variable
-
-
-def ndvi_spec(pattern, **kw):
-    cfg = {
-        "path": pattern,
-        "units": "1",
-        "scale": 0.0001,
-        "fill": [-3000],
-        "valid_range": [-2000, 10000],
-        "resampling": "bilinear",
-    }
-    cfg.update(kw)
-    return RasterInput.from_config("ndvi", cfg)
-
-
-def write_ndvi_year(tmp_path, year=2020, value=5000, **kw):
-    for m in range(1, 13):
-        data = np.full((60, 90), value, dtype="int16")
-        data[30:33, 40:43] = -3000  # inside the grid footprint
-        write_tif(tmp_path / f"ndvi_{year}_{m:02d}.tif", data, nodata=None, **kw)
-    return str(tmp_path / "ndvi_{year}_{month:02d}.tif")
 
 
 def test_align_ndvi_scale_fill_and_units(tmp_path, small_grid):

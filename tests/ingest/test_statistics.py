@@ -1,37 +1,17 @@
 """The statistics table: units, validation, plausible ratios, cells read as missing."""
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from shapely.geometry import box
+from conftest import BOUNDARY_LEVELS as LEVELS
+from conftest import boundary_units, statistics_config
 
 from carbonbalance.errors import ConfigError, InputError
 from carbonbalance.ingest.boundaries import (
-    Level,
     read_boundaries,
     unit_table,
 )
 from carbonbalance.ingest.statistics import read_statistics
-
-LEVELS = [Level("county", "county_id", "county_name"), Level("city", "city_id"), Level("province", "province_id")]
-
-
-@pytest.fixture
-def boundaries(tmp_path):
-    rows = [
-        dict(
-            county_id=f"91010{i}",
-            county_name=f"C{i}",
-            city_id="910100" if i < 3 else "910200",
-            province_id="910000",
-            geometry=box(i, 0, i + 1, 1),
-        )
-        for i in range(1, 5)
-    ]
-    path = tmp_path / "b.gpkg"
-    gpd.GeoDataFrame(rows, crs="EPSG:4326").to_file(path)
-    return path
 
 
 def stats_cfg(path, **extra):
@@ -49,10 +29,6 @@ def stats_cfg(path, **extra):
     return cfg
 
 
-def units(boundaries):
-    return unit_table(read_boundaries(boundaries, LEVELS), LEVELS)
-
-
 def test_statistics_converted_to_canonical_units(tmp_path, boundaries):
     csv = tmp_path / "s.csv"
     pd.DataFrame(
@@ -64,7 +40,7 @@ def test_statistics_converted_to_canonical_units(tmp_path, boundaries):
             "engel": [30.0, 28.0],
         }
     ).to_csv(csv, index=False)
-    t = read_statistics(stats_cfg(csv), units(boundaries))
+    t = read_statistics(stats_cfg(csv), boundary_units(boundaries))
     assert t["co2_tco2"].tolist() == [1.5e6, 0.2e6]
     assert t["gdp_1e4yuan"].tolist() == [1e5, 2e4]
     assert t["engel_coefficient"].tolist() == pytest.approx([0.30, 0.28])
@@ -75,7 +51,7 @@ def test_statistics_missing_required_column(tmp_path, boundaries):
     csv = tmp_path / "s.csv"
     pd.DataFrame({"unit_id": ["910000"], "year": [2020], "co2": [1.0], "engel": [30]}).to_csv(csv, index=False)
     with pytest.raises(InputError, match=r"statistics: .*s\.csv lacks required column\(s\) \['gdp'\]"):
-        read_statistics(stats_cfg(csv), units(boundaries))
+        read_statistics(stats_cfg(csv), boundary_units(boundaries))
 
 
 def test_statistics_unknown_unit_id(tmp_path, boundaries):
@@ -88,7 +64,7 @@ def test_statistics_unknown_unit_id(tmp_path, boundaries):
         match=r"unit id\(s\) \['999999'\] in column 'unit_id' \(CSV row\(s\) \[3\]\) "
         r"are not in the boundaries",
     ):
-        read_statistics(stats_cfg(csv), units(boundaries))
+        read_statistics(stats_cfg(csv), boundary_units(boundaries))
 
 
 def test_statistics_negative_and_non_numeric(tmp_path, boundaries):
@@ -97,12 +73,12 @@ def test_statistics_negative_and_non_numeric(tmp_path, boundaries):
         csv, index=False
     )
     with pytest.raises(InputError, match=r"column 'co2' \(co2_tco2\) is negative at CSV row\(s\) \[2\]"):
-        read_statistics(stats_cfg(csv), units(boundaries))
+        read_statistics(stats_cfg(csv), boundary_units(boundaries))
     pd.DataFrame({"unit_id": ["910000"], "year": [2020], "co2": ["12,5"], "gdp": [1], "engel": [30]}).to_csv(
         csv, index=False
     )
     with pytest.raises(InputError, match=r"column 'co2' \(co2_tco2\) has non-numeric"):
-        read_statistics(stats_cfg(csv), units(boundaries))
+        read_statistics(stats_cfg(csv), boundary_units(boundaries))
 
 
 def test_statistics_long_format_and_unknown_unit(tmp_path, boundaries):
@@ -110,12 +86,12 @@ def test_statistics_long_format_and_unknown_unit(tmp_path, boundaries):
     pd.DataFrame(
         {"unit_id": ["910000"] * 3, "year": [2020] * 3, "variable": ["co2", "gdp", "engel"], "value": [1.0, 2.0, 30.0]}
     ).to_csv(csv, index=False)
-    t = read_statistics(stats_cfg(csv, format="long"), units(boundaries))
+    t = read_statistics(stats_cfg(csv, format="long"), boundary_units(boundaries))
     assert t["co2_tco2"].iloc[0] == 1e6
     bad = stats_cfg(csv, format="long")
     bad["columns"]["co2_tco2"]["units"] = "kg"
     with pytest.raises(ConfigError, match=r"statistics\.columns\.co2_tco2\.units: unknown unit 'kg'"):
-        read_statistics(bad, units(boundaries))
+        read_statistics(bad, boundary_units(boundaries))
 
 
 def test_carbon_is_converted_to_co2_explicitly(tmp_path, boundaries):
@@ -125,21 +101,7 @@ def test_carbon_is_converted_to_co2_explicitly(tmp_path, boundaries):
     )
     cfg = stats_cfg(csv)
     cfg["columns"]["co2_tco2"]["units"] = "t C"
-    assert read_statistics(cfg, units(boundaries))["co2_tco2"].iloc[0] == pytest.approx(44.0)
-
-
-def _stats(tmp_path, rows, **cfg):
-    csv = tmp_path / "s.csv"
-    pd.DataFrame(rows).to_csv(csv, index=False)
-    base = {
-        "path": str(csv),
-        "columns": {
-            "co2_tco2": {"column": "co2", "units": "Mt CO2"},
-            "gdp_1e4yuan": {"column": "gdp", "units": "10^8 yuan"},
-            "population_persons": {"column": "pop", "units": "10^4 persons"},
-        },
-    }
-    return base | cfg
+    assert read_statistics(cfg, boundary_units(boundaries))["co2_tco2"].iloc[0] == pytest.approx(44.0)
 
 
 def test_co2_in_t_declared_as_mt_stops_the_run_naming_the_unit(tmp_path, boundaries):
@@ -158,9 +120,9 @@ def test_co2_in_t_declared_as_mt_stops_the_run_naming_the_unit(tmp_path, boundar
         r"\[\('910000', 'province', 2020, 8000000\.0\).*statistics\.columns\.co2_tco2\."
         r"units.*statistics\.plausibility\.co2_t_per_person",
     ):
-        read_statistics(_stats(tmp_path, rows), units)
+        read_statistics(statistics_config(tmp_path, rows), units)
     rows["co2"] = [40.0, 3.0]
-    t = read_statistics(_stats(tmp_path, rows), units)
+    t = read_statistics(statistics_config(tmp_path, rows), units)
     assert t["co2_tco2"].tolist() == [40e6, 3e6]
 
 
@@ -173,7 +135,7 @@ def test_cells_read_as_missing_are_named_with_what_they_leave_undefined(tmp_path
         "gdp": ["5000", "n/a", "300"],
         "pop": [500.0, 40.0, 30.0],
     }
-    t = read_statistics(_stats(tmp_path, rows), units)
+    t = read_statistics(statistics_config(tmp_path, rows), units)
     assert np.isnan(t.loc[1, "gdp_1e4yuan"])
     assert t.attrs["missing_cells"] == [
         {"column": "gdp", "variable": "gdp_1e4yuan", "csv_row": 3, "unit_id": "910101", "year": 2020, "read": "n/a"}
@@ -185,4 +147,4 @@ def test_cells_read_as_missing_are_named_with_what_they_leave_undefined(tmp_path
         match=r"column 'gdp' \(gdp_1e4yuan\) has non-numeric value\(s\) \['unknown'\] at "
         r"CSV row\(s\) \[3\].*statistics\.missing_values",
     ):
-        read_statistics(_stats(tmp_path, rows), units)
+        read_statistics(statistics_config(tmp_path, rows), units)

@@ -1,38 +1,10 @@
 """Zonal sums on the assignment: exact mode vs exactextract, weights, class areas, the benchmark script."""
 
-import geopandas as gpd
 import numpy as np
 import pytest
-from shapely.geometry import Point, Polygon
 
 from carbonbalance.core.assignment import build_coverage, read_coverage, write_coverage
 from carbonbalance.zonal.engine import zonal_class_sums, zonal_sums
-
-
-@pytest.fixture
-def irregular(small_grid):
-    """Five irregular units over the 40 x 50 km grid (vertices off the cell edges), one of
-    them a 400 m wide district between cell centres, given in lon/lat (reprojected)."""
-    g = small_grid
-    x0, y0, x1, y1 = g.bounds
-    xm, ym = x0 + 23_370.0, y0 + 17_810.0
-    quads = [
-        Polygon([(x0 - 500, y0 - 500), (xm, y0 - 500), (xm + 3_100, ym), (x0 - 500, ym + 1_700)]),
-        Polygon([(xm, y0 - 500), (x1 + 500, y0 - 500), (x1 + 500, ym - 900), (xm + 3_100, ym)]),
-        Polygon([(x0 - 500, ym + 1_700), (xm + 3_100, ym), (xm - 2_300, y1 + 500), (x0 - 500, y1 + 500)]),
-        Polygon([(xm + 3_100, ym), (x1 + 500, ym - 900), (x1 + 500, y1 + 500), (xm - 2_300, y1 + 500)]),
-    ]
-    tiny = Point(x0 + 12_000, y0 + 5_000).buffer(200)  # between the centres (x.5 km)
-    quads[0] = quads[0].difference(tiny)
-    gdf = gpd.GeoDataFrame(
-        {"county_id": ["A", "B", "C", "D", "T"], "province_id": ["P", "P", "Q", "Q", "P"]},
-        geometry=quads + [tiny],
-        crs=g.crs,
-    ).to_crs("EPSG:4326")
-    rng = np.random.default_rng(5)
-    values = rng.gamma(1.0, 10.0, g.shape)
-    values[rng.random(g.shape) < 0.05] = np.nan
-    return g, gdf, values
 
 
 def _exactextract(grid, gdf, values, ops):
