@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import rasterio
-from conftest import ndvi_spec, write_tif
+from conftest import write_tif
 from rasterio.warp import transform_bounds
 
 from carbonbalance.core.store import open_store
@@ -14,19 +14,17 @@ from carbonbalance.ingest.stage import align_variable
 
 # --------------------------------------------------------------------------- decoding
 def test_decode_applies_fill_valid_range_scale_offset():
-    spec = ndvi_spec("x", offset=0.0)
+    source = {"fill": [-3000.0], "valid_range": [-2000, 10000], "scale": 0.0001, "offset": 0.0}
     raw = np.array([[-3000, 5000, 10001, -2000]], dtype="int16")
-    vals, n_fill, n_oor = decode(raw, spec)
+    vals, n_fill, n_oor = decode(raw, source)
     assert np.isnan(vals[0, 0]) and np.isnan(vals[0, 2])
     assert vals[0, 1] == pytest.approx(0.5) and vals[0, 3] == pytest.approx(-0.2)
     assert (n_fill, n_oor) == (1, 1)
 
 
 def test_decode_uses_file_nodata_and_offset():
-    spec = RasterInput.from_config(
-        "temperature", {"path": "x", "units": "K", "scale": 0.02, "offset": 200.0, "resampling": "bilinear"}
-    )
-    vals, n_fill, _ = decode(np.array([0, 4000, 65535], dtype="uint16"), spec, nodata=0)
+    source = {"fill": [0.0], "valid_range": None, "scale": 0.02, "offset": 200.0}  # the file's nodata 0
+    vals, n_fill, _ = decode(np.array([0, 4000, 65535], dtype="uint16"), source)
     assert np.isnan(vals[0]) and vals[1] == pytest.approx(280.0) and n_fill == 1
     assert vals[2] == pytest.approx(65535 * 0.02 + 200)  # no valid range given: kept
 

@@ -8,8 +8,8 @@ from rasterio.warp import transform_bounds
 
 from carbonbalance.core.store import open_store
 from carbonbalance.errors import InputError
-from carbonbalance.ingest.checks import check_sources
 from carbonbalance.ingest.params import RasterInput
+from carbonbalance.ingest.sources import resolve_sources
 from carbonbalance.ingest.stage import align_variable
 
 
@@ -17,8 +17,9 @@ from carbonbalance.ingest.stage import align_variable
 def test_missing_monthly_file_is_named(tmp_path, small_grid):
     pattern = write_ndvi_year(tmp_path)
     (tmp_path / "ndvi_2020_05.tif").unlink()
-    with pytest.raises(InputError, match=r"ndvi: missing input file\(s\) for 2020: month 05: .*ndvi_2020_05\.tif"):
-        check_sources(ndvi_spec(pattern), 2020, small_grid)
+    message = r"ndvi: missing input for 2020:\n  inputs\.ndvi\.path, 2020, month 05: no file matches .*_05\.tif"
+    with pytest.raises(InputError, match=message):
+        resolve_sources(ndvi_spec(pattern), 2020, small_grid)
 
 
 def test_raster_not_overlapping_region(tmp_path, small_grid):
@@ -28,19 +29,19 @@ def test_raster_not_overlapping_region(tmp_path, small_grid):
         match=r"ndvi: .*ndvi_2020_01\.tif \(year 2020, month 01\): raster does not "
         r"overlap the region",
     ):
-        check_sources(ndvi_spec(pattern), 2020, small_grid)
+        resolve_sources(ndvi_spec(pattern), 2020, small_grid)
 
 
 def test_raster_without_crs(tmp_path, small_grid):
     path = write_tif(tmp_path / "ntl.tif", np.ones((60, 90), dtype="float32"), crs=None)
     spec = RasterInput.from_config("nightlight", {"path": path, "units": "DN", "resampling": "average"})
     with pytest.raises(InputError, match=r"nightlight: .*ntl\.tif: raster has no CRS; .*inputs\.nightlight\.crs"):
-        check_sources(spec, 2020, small_grid)
+        resolve_sources(spec, 2020, small_grid)
     # the config can supply it
     spec = RasterInput.from_config(
         "nightlight", {"path": path, "units": "DN", "resampling": "average", "crs": "EPSG:4326"}
     )
-    assert check_sources(spec, 2020, small_grid)[0]["crs"] == "EPSG:4326"
+    assert resolve_sources(spec, 2020, small_grid)[0]["crs"] == "EPSG:4326"
 
 
 def test_ndvi_that_looks_scaled(tmp_path, small_grid):

@@ -8,6 +8,7 @@ from snakemake.exceptions import WorkflowError
 SCHEMA = "workflow/schemas/config.schema.yaml"
 MONTHLY = ("ndvi", "temperature", "precipitation", "radiation")
 ANNUAL = ("landcover", "landuse", "nightlight", "population")
+OPTIONAL = ("npp",)
 ENV = "../../envs/carbonbalance.yaml"
 CASA_OUTPUTS = ("npp.tif", "rh.tif", "nep.tif", "sequestration_tco2.tif", "casa_monthly.zarr")
 
@@ -49,8 +50,10 @@ def load_config(cfg, configfiles):
     if errors:
         files = ", ".join(str(f) for f in configfiles) or "the config"
         raise WorkflowError(f"invalid configuration ({files}):\n" + "\n".join(errors))
+    apply_class_presets(cfg)
     validate(cfg, str(Path(workflow.basedir, SCHEMA)), set_default=True)
     check_config_levels()
+    check_source_inputs()
     check_grid()
     check_demo_paths()
     if not cfg["demo"]["enabled"]:
@@ -86,17 +89,34 @@ def years():
     return [int(y) for y in config["years"]]
 
 
+def raster_inputs():
+    """The raster inputs of the run: the eight of every run, and the optional ones the
+    configured sources need (inputs.npp for tables.sequestration_source: npp_product)."""
+    return MONTHLY + ANNUAL + tuple(v for v in OPTIONAL if v in config["inputs"])
+
+
 def raw_paths(var, year):
-    """Input files of one variable and year, from its path pattern in the config."""
-    pattern = config["inputs"][var]["path"]
-    if var in MONTHLY:
-        return [pattern.format(year=int(year), month=m) for m in range(1, 13)]
-    return [pattern.format(year=int(year))]
+    """Input files (or ESRI GRID folders) of one variable and year: the matches of its path
+    pattern (tiles, globs), and the name of a missing file where the pattern has no wildcard."""
+    layout = library_module("carbonbalance.ingest.layout")
+    return layout.input_files(config["inputs"][var], var, int(year), var in MONTHLY)
+
+
+def preset_files(var):
+    """A product preset given as a file: an input of the rules that read it."""
+    product = config["inputs"].get(var, {}).get("product", "")
+    return [product] if product.endswith((".yaml", ".yml")) else []
+
+
+def demo_raster_outputs():
+    """The demo generator's raster outputs; ESRI GRID folders (a path without a suffix) are
+    directories."""
+    return [directory(p) if not Path(p).suffix else p for p in all_raw_paths()]
 
 
 def all_raw_paths():
     paths = []
-    for var in MONTHLY + ANNUAL:
+    for var in raster_inputs() + (("inventory",) if "inventory" in config["inputs"] else ()):
         for y in years():
             paths += raw_paths(var, y)
     return sorted(set(paths))
@@ -110,7 +130,7 @@ def stage_metadata():
     """Provenance records written by every job; merged into results/run_metadata.json."""
     files = [R("meta/prepare_boundaries.json"), R("meta/build_grid.json"), R("meta/statistics.json")]
     for y in years():
-        files += [R(f"meta/align_{var}_{y}.json") for var in MONTHLY + ANNUAL]
+        files += [R(f"meta/align_{var}_{y}.json") for var in raster_inputs()]
         files.append(R(f"meta/casa_{y}.json"))
         files += [R(f"meta/emissions_{y}.json"), R(f"meta/landuse_absorption_{y}.json")]
     files += [R(f"meta/zonal_{y}.json") for y in years()]
@@ -120,12 +140,14 @@ def stage_metadata():
     if config["econometrics"]["mgwr"]["enabled"]:
         files += [R(f"meta/mgwr_{lvl}_{y}.json") for lvl in config["econometrics"]["levels"] for y in years()]
     files += [R("meta/unit_assignment.json"), R("meta/energy_accounting.json"), R("meta/zonal_levels.json")]
+    if "inventory" in config["inputs"]:
+        files += [R(f"meta/emission_inventory_{y}.json") for y in years()]
     return files
 
 
 def all_targets():
     targets = [R("run_metadata.json"), R("tables/statistics.parquet"), R("aligned/cell_area.zarr")]
-    targets += [aligned(var, y) for var in MONTHLY + ANNUAL for y in years()]
+    targets += [aligned(var, y) for var in raster_inputs() for y in years()]
     for y in years():
         targets += [R(f"grid/{y}/{name}") for name in CASA_OUTPUTS]
         targets.append(R(f"figures/casa_{y}.png"))
@@ -139,6 +161,42 @@ def all_targets():
     targets += spatial_targets()
     targets += econometrics_targets()
     return targets
+
+
+def apply_class_presets(cfg):
+    """Class mappings from the land-cover and land-use product presets (landcover_classes,
+    landuse_classes, emissions.absorption.classes), for the keys the config leaves out."""
+    presets = library_module("carbonbalance.ingest.presets")
+    try:
+        offered = presets.class_mappings(cfg.get("inputs", {}))
+    except Exception as exc:  # ConfigError: an unknown product or a broken preset file
+        raise WorkflowError(str(exc)) from None
+    for key in ("landcover_classes", "landuse_classes"):
+        if key not in cfg and key in offered:
+            cfg[key] = offered[key]
+    if "absorption_classes" in offered:
+        absorption = cfg.setdefault("emissions", {}).setdefault("absorption", {})
+        absorption.setdefault("classes", offered["absorption_classes"])
+    if "landuse_classes" not in cfg:
+        raise WorkflowError(
+            "landuse_classes: required: map every land-use code to urban, industrial, rural or none, "
+            "or give inputs.landuse a product preset that has the mapping (CNLUCC, CLCD)"
+        )
+
+
+def check_source_inputs():
+    """The inputs the configured budget sources read are configured."""
+    t = config["tables"]
+    if t["sequestration_source"] == "npp_product" and "npp" not in config["inputs"]:
+        raise WorkflowError(
+            "tables.sequestration_source: npp_product reads inputs.npp (an annual NPP product such as "
+            "MOD17A3HGF), which the config does not give"
+        )
+    if t["emission_source"] == "inventory" and "inventory" not in config["inputs"]:
+        raise WorkflowError(
+            "tables.emission_source: inventory reads inputs.inventory (a gridded emission inventory), "
+            "which the config does not give"
+        )
 
 
 def check_config_levels():
@@ -199,7 +257,7 @@ def check_grid():
 def demo_outputs():
     """(config key, path) of every file the demo generator writes."""
     out = [("boundaries.path", config["boundaries"]["path"]), ("statistics.path", config["statistics"]["path"])]
-    for var in MONTHLY + ANNUAL:
+    for var in raster_inputs() + (("inventory",) if "inventory" in config["inputs"] else ()):
         out += [(f"inputs.{var}.path", p) for y in years() for p in raw_paths(var, y)]
     return out
 
@@ -255,12 +313,18 @@ def check_user_inputs():
     ):
         if not Path(path).exists():
             missing.append(f"  {key}: {path}")
-    for var in MONTHLY + ANNUAL:
+    layout = library_module("carbonbalance.ingest.layout")
+    for var in raster_inputs() + (("inventory",) if "inventory" in config["inputs"] else ()):
         for y in years():
-            gone = [p for p in raw_paths(var, y) if not Path(p).exists()]
-            if gone:
-                months = "" if var in ANNUAL else f" ({len(gone)} of 12 months)"
-                missing.append(f"  inputs.{var}.path, {y}{months}: " + ", ".join(gone))
+            steps = layout.steps(config["inputs"][var], var, y, var in MONTHLY)
+            gone = [s for s in steps if s.missing]
+            if not gone:
+                continue
+            if len(gone) == 1 or len({s.pattern for s in gone}) == 1:
+                missing.append("  " + layout.missing_description(gone[0], var, y))
+            else:
+                months = f" ({len(gone)} of 12 months)"
+                missing.append(f"  inputs.{var}.path, {y}{months}: " + ", ".join(s.pattern for s in gone))
     if missing:
         raise WorkflowError(
             "missing input files (set demo.enabled: true for the demo, or fix the paths "
@@ -287,6 +351,10 @@ def zonal_inputs(wildcards):
     inputs |= {
         var: aligned(var, y) for var in ("nightlight", "population", "landuse", "ndvi", "temperature", "precipitation")
     }
+    if "npp" in config["inputs"]:
+        inputs["npp_product"] = aligned("npp", y)
+    if "inventory" in config["inputs"]:
+        inputs["inventory"] = R(f"zonal/{y}/inventory.parquet")
     return inputs
 
 

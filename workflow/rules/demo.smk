@@ -6,7 +6,7 @@ if cfg("demo", "enabled"):
         output:
             boundaries=cfg("boundaries", "path"),
             statistics=cfg("statistics", "path"),
-            rasters=all_raw_paths(),
+            rasters=demo_raster_outputs(),
         log:
             L("demo_inputs.log"),
         benchmark:
@@ -23,6 +23,7 @@ if cfg("demo", "enabled"):
             root=lambda w: cfg("demo", "root"),
             years=years(),
             inputs=cfg("inputs"),
+            layout=cfg("demo", "layout"),
         message:
             "Generating the demo inputs (seed {params.seed}, years {params.years})"
         script:

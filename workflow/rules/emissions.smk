@@ -127,3 +127,35 @@ rule landuse_absorption:
         "Land-use coefficient absorption per unit for {wildcards.year} (Jiangxi2024)"
     script:
         "../scripts/emissions_absorption.py"
+
+
+if "inventory" in config["inputs"]:
+
+    rule emission_inventory:
+        input:
+            grid=R("aligned/grid.json"),
+            units=R("boundaries/units.gpkg"),
+            files=lambda w: raw_paths("inventory", w.year),
+            presets=preset_files("inventory"),
+        output:
+            table=R("zonal/{year}/inventory.parquet"),
+            meta=R("meta/emission_inventory_{year}.json"),
+        log:
+            L("emission_inventory/{year}.log"),
+        benchmark:
+            L("benchmarks/emission_inventory_{year}.tsv")
+        conda:
+            ENV
+        threads: 1
+        resources:
+            # the inventory's window over the region (EDGAR 0.1 deg over China: 0.3 M cells) and
+            # one exactextract pass per unit set
+            mem_mb=2000,
+            runtime=20,
+        params:
+            inventory=cfg("inputs", "inventory"),
+            level_id=level_id(table_levels()[0]),
+        message:
+            "Regridding the {wildcards.year} emission inventory to the finest units (exact coverage)"
+        script:
+            "../scripts/emissions_inventory.py"

@@ -85,6 +85,7 @@ rule align_monthly:
         grid=R("aligned/grid.json"),
         assignment=R("aligned/unit_assignment.zarr"),
         rasters=lambda w: raw_paths(w.var, w.year),
+        presets=lambda w: preset_files(w.var),
     output:
         store=directory(R("aligned/{year}/{var}.zarr")),
         meta=R("meta/align_{var}_{year}.json"),
@@ -111,7 +112,7 @@ rule align_monthly:
 
 use rule align_monthly as align_annual with:
     wildcard_constraints:
-        var="|".join(ANNUAL),
+        var="|".join(ANNUAL + OPTIONAL),
     params:
         spec=lambda w: cfg("inputs")[w.var],
         classes=lambda w: (

@@ -13,5 +13,6 @@ summary = demo.generate(
     snakemake.params.years,
     seed=snakemake.params.seed,
     root=snakemake.params.root,
+    layout=snakemake.params.layout,
 )
 log.info("demo inputs written: %s", summary)

@@ -28,6 +28,7 @@ paths = {
     )
 }
 paths["sequestration"] = inp.sequestration_tco2
+paths |= {k: inp[k] for k in ("npp_product", "inventory") if k in inp.keys()}
 cov = read_coverage(inp.assignment)
 table, means = zonal_year(
     cov, paths, year, mode=sm.params.mode, landuse_codes=sm.params.landuse_codes, threads=sm.threads

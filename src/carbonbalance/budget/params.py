@@ -23,8 +23,10 @@ def mass_suffix(mass_unit: str) -> str:
     return MASS_UNITS[mass_unit][0]
 
 
-EMISSION_SOURCES = ("grid", "statistics", "energy")
-SEQUESTRATION_SOURCES = ("casa", "nep", "npp_peng2023", "landuse")
+EMISSION_SOURCES = ("grid", "statistics", "energy", "inventory")
+SEQUESTRATION_SOURCES = ("casa", "nep", "npp_peng2023", "landuse", "npp_product")
+#: CO2 per unit of NPP (carbon) of the npp_product source: 44/12, or Peng2023's 1.62/0.45
+NPP_PRODUCT_FACTORS = {"c_to_co2": 44.0 / 12.0, "peng2023": 1.62 / 0.45}
 
 
 @dataclass
@@ -109,6 +111,7 @@ class TablesParams(Section):
     section: ClassVar[str] = "tables"
     emission_source: str = "grid"
     sequestration_source: str = "casa"
+    npp_product_factor: str = "c_to_co2"
     mass_unit: str = "t CO2"
     reference: str = "level"
     zoning: ZoningParams = field(default_factory=ZoningParams)
@@ -124,6 +127,10 @@ class TablesParams(Section):
             raise ConfigError(
                 f"tables.sequestration_source: {self.sequestration_source!r} is not one of "
                 f"{list(SEQUESTRATION_SOURCES)}"
+            )
+        if self.npp_product_factor not in NPP_PRODUCT_FACTORS:
+            raise ConfigError(
+                f"tables.npp_product_factor: {self.npp_product_factor!r} is not one of {list(NPP_PRODUCT_FACTORS)}"
             )
         if self.mass_unit not in MASS_UNITS:
             raise ConfigError(f"tables.mass_unit: {self.mass_unit!r} is not one of {list(MASS_UNITS)}")

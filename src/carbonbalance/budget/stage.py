@@ -3,10 +3,12 @@
 Emission and sequestration sources are config choices:
 
 - CE: ``grid`` (what the allocation placed in each unit), ``statistics`` (the statistics
-  table's ``co2_tco2`` at the level) or ``energy`` (Jiangxi2024 energy accounting, Cz);
+  table's ``co2_tco2`` at the level), ``energy`` (Jiangxi2024 energy accounting, Cz) or
+  ``inventory`` (a gridded inventory regridded to the units by exact coverage);
 - CS: ``casa`` (zonal sums of the CASA sequestration grid, NEP or NPP variant as
-  configured there), ``nep`` (NEP mass × 44/12), ``npp_peng2023`` (NPP mass × 1.62/0.45)
-  or ``landuse`` (Jiangxi2024 land-use coefficient absorption).
+  configured there), ``nep`` (NEP mass × 44/12), ``npp_peng2023`` (NPP mass × 1.62/0.45),
+  ``landuse`` (Jiangxi2024 land-use coefficient absorption) or ``npp_product`` (an NPP
+  product's mass × ``npp_product_factor``: 44/12, or Peng2023's 1.62/0.45).
 
 Budget and compensation masses are reported in one declared unit (``mass_unit``: t CO2 by
 default, t C for the Jiangxi2024 variant), written into every column name (``ce_tco2`` or
@@ -24,7 +26,14 @@ import pandas as pd
 from carbonbalance.budget.compensation import compensation
 from carbonbalance.budget.indices import balance_indices
 from carbonbalance.budget.lmdi import lmdi_table
-from carbonbalance.budget.params import EMISSION_SOURCES, MASS_UNITS, SEQUESTRATION_SOURCES, TablesParams, mass_suffix
+from carbonbalance.budget.params import (
+    EMISSION_SOURCES,
+    MASS_UNITS,
+    NPP_PRODUCT_FACTORS,
+    SEQUESTRATION_SOURCES,
+    TablesParams,
+    mass_suffix,
+)
 from carbonbalance.budget.zoning import classify, schemes_from_config
 from carbonbalance.core.constants import C_TO_CO2
 from carbonbalance.errors import ConfigError, InputError
@@ -47,6 +56,7 @@ def budget_base(
     emission_source: str,
     sequestration_source: str,
     mass_unit: str = "t CO2",
+    npp_product_factor: str = "c_to_co2",
 ) -> pd.DataFrame:
     """Units of ``level`` per year with ``ce_<m>``, ``cs_<m>``, ``ca_<m>`` (m = the mass unit's
     suffix), GDP, population and area."""
@@ -63,6 +73,8 @@ def budget_base(
     lvl_stats = stats[stats["level"] == level]
     if emission_source == "grid":
         base[f"ce_{m}"] = base["emissions_tco2"] * from_co2
+    elif emission_source == "inventory":
+        base[f"ce_{m}"] = _values(base, "inventory_tco2", "emission", "inventory")["inventory_tco2"] * from_co2
     elif emission_source == "statistics":
         src = _values(lvl_stats, "co2_tco2", "emission", "statistics")
         base = base.merge(src.rename(columns={"co2_tco2": "_ce"}), on=["unit_id", "year"], how="left")
@@ -82,6 +94,9 @@ def budget_base(
         base[f"cs_{m}"] = base["nep_tc"] * from_c
     elif sequestration_source == "npp_peng2023":
         base[f"cs_{m}"] = base["npp_tc"] * 1.62 / 0.45 * from_co2
+    elif sequestration_source == "npp_product":
+        npp = _values(base, "npp_product_tc", "sequestration", "npp_product")["npp_product_tc"]
+        base[f"cs_{m}"] = npp * NPP_PRODUCT_FACTORS[npp_product_factor] * from_co2
     else:
         if ab is None:
             raise InputError("sequestration source 'landuse' needs the land-use absorption tables")
@@ -236,7 +251,17 @@ def run_tables(
     """
     p = cfg if isinstance(cfg, TablesParams) else TablesParams.from_config(cfg)
     schemes = schemes_from_config(p.zoning.schemes, p.zoning.custom)
-    base = budget_base(level, zonal, stats, energy, absorption, p.emission_source, p.sequestration_source, p.mass_unit)
+    base = budget_base(
+        level,
+        zonal,
+        stats,
+        energy,
+        absorption,
+        p.emission_source,
+        p.sequestration_source,
+        p.mass_unit,
+        p.npp_product_factor,
+    )
     reference = None
     if p.reference == "parent":
         if parent is None:

@@ -8,3 +8,5 @@ CO2_TO_C = 12.0 / 44.0
 #: monthly raster inputs (12 layers per year) and annual ones, in the order of the config
 MONTHLY = ("ndvi", "temperature", "precipitation", "radiation")
 ANNUAL = ("landcover", "landuse", "nightlight", "population")
+#: annual raster inputs that only some sources need (tables.sequestration_source: npp_product)
+OPTIONAL_RASTERS = ("npp",)

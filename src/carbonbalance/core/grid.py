@@ -173,3 +173,22 @@ def cell_area_m2(grid: GridSpec, rows: slice | None = None, cols: slice | None =
     if np.all(np.abs(scale - 1.0) < 1e-9):
         return np.full((nrow, ncol), side * side, dtype="float64")
     return (side * side) / scale
+
+
+def raster_cell_area_m2(transform: Affine, shape: tuple[int, int], crs) -> np.ndarray:
+    """Area (m², float64) of every cell of any north-up raster, e.g. an emission inventory:
+    the spherical cell area of SPEC §1 for a geographic CRS, else the pixel area divided by
+    the projection's areal scale at the cell centres (exactly the pixel area when equal-area)."""
+    ny, nx = shape
+    crs = CRS.from_user_input(crs)
+    dx, dy = abs(transform.a), abs(transform.e)
+    if crs.is_geographic:
+        top = transform.f - np.arange(ny) * dy
+        band = EARTH_RADIUS_M**2 * math.radians(dx) * (np.sin(np.radians(top)) - np.sin(np.radians(top - dy)))
+        return np.repeat(np.abs(band)[:, None], nx, axis=1)
+    metres = crs.axis_info[0].unit_conversion_factor
+    proj = Proj(crs)
+    xx, yy = transform * np.meshgrid(np.arange(nx) + 0.5, np.arange(ny) + 0.5)
+    lon, lat = proj(xx, yy, inverse=True)
+    scale = np.asarray(proj.get_factors(lon, lat).areal_scale, dtype="float64")
+    return (dx * dy * metres * metres) / scale

@@ -143,3 +143,39 @@ def radiation_month(f, lon, lat, month, factor):
     """Mean W m⁻²: ~85 in January, ~210 in July near 30° N; less where wetter."""
     base = 147.0 - 62.0 * np.cos(2 * np.pi * (month - 1) / 12.0) - 2.0 * (lat - 30.0)
     return np.clip(base * factor * (1 - 0.04 * f.noise(lon, lat, 200 + month)), 20, None)
+
+
+def npp_product(f: Fields, grid, year_index: int, spec: dict):
+    """Annual NPP like MOD17A3HGF on ``grid`` (transform, lon, lat, land): g C m⁻² yr⁻¹ from
+    the land cover's seasonal NDVI, stored as the product stores it (int16 kg C m⁻² × 10⁴ with
+    32762 urban, 32763 wetland and 32766 water) when ``spec`` names MOD17A3HGF, else as
+    float32 in the declared units.  Returns (values, transform, nodata)."""
+    tr, lon, lat, land = grid
+    lc = landcover_igbp(f, lon, lat, land, year_index)
+    low, peak = ndvi_bounds(lc)
+    npp = np.clip(1150.0 * np.clip((low + peak) / 2, 0, None) ** 1.2 * (1 + 0.08 * f.noise(lon, lat, 500)), 0, None)
+    special = {13: 32762, 11: 32763, 17: 32766}
+    if spec.get("product") == "MOD17A3HGF":
+        raw = np.round(npp * 10.0).astype("int16")  # g -> kg C m-2 x 10^4
+        for code, mark in special.items():
+            raw[lc == code] = mark
+        raw[~land] = 32767
+        return raw, tr, 32767
+    out = (npp / (1000.0 if spec.get("units", "").startswith("kg") else 1.0)).astype("float32")
+    out[np.isin(lc, list(special)) | ~land] = -9999.0
+    return out, tr, -9999.0
+
+
+def emission_inventory(f: Fields, grid, year_index: int, spec: dict, year: int):
+    """A gridded CO2 inventory on ``grid``: a rural baseline plus urban cores, t CO2 per cell
+    and year, written in the declared units (a mass per cell, or a flux such as EDGAR's
+    kg CO2 m⁻² s⁻¹).  Returns (values, transform, nodata)."""
+    from carbonbalance.core.grid import raster_cell_area_m2
+    from carbonbalance.ingest.units import inventory_to_tco2
+
+    tr, lon, lat, land = grid
+    tco2 = (2.0e3 + 6.0e5 * f.urban(lon, lat, year_index) ** 1.5) * (1 + 0.03 * year_index)
+    tco2[~land] *= 0.05  # shipping and coastal sources
+    area = raster_cell_area_m2(tr, lon.shape, "EPSG:4326")
+    per_unit = inventory_to_tco2(np.ones(lon.shape), spec["units"], area, year)
+    return (tco2 / per_unit).astype("float64"), tr, None

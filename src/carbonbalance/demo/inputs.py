@@ -31,7 +31,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import rasterio
 from pyproj import Transformer
 from rasterio.features import rasterize
 from rasterio.transform import from_origin
@@ -42,15 +41,18 @@ from carbonbalance.core.store import atomic_output
 from carbonbalance.demo.fields import (
     LANDUSE_FILL,
     Fields,
+    emission_inventory,
     landcover_igbp,
     landuse_cnlucc,
     ndvi_bounds,
     ndvi_month,
+    npp_product,
     precipitation_month,
     radiation_month,
     temperature_month,
 )
 from carbonbalance.demo.geometry import make_boundaries, to_albers
+from carbonbalance.demo.layouts import Step, Writer
 from carbonbalance.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,8 @@ RESOLUTION_DEG = {
     "landuse": 0.0083333333,
     "nightlight": 0.0041666667,
     "population": 0.0083333333,
+    "npp": 0.0045,
+    "inventory": 0.1,
 }
 NDVI_FILL = -3000
 POP_FILL = -99999.0
@@ -80,49 +84,24 @@ def _grid(bounds, res):
     return transform, *np.meshgrid(lon, lat)
 
 
-def _write_tif(path, data, transform, nodata=None, crs="EPSG:4326", **tags):
-    path = Path(path)
-    with atomic_output(path) as tmp:
-        with rasterio.open(
-            tmp,
-            "w",
-            driver="GTiff",
-            height=data.shape[0],
-            width=data.shape[1],
-            count=1,
-            dtype=data.dtype,
-            crs=crs,
-            transform=transform,
-            nodata=nodata,
-            compress="deflate",
-            tiled=True,
-            blockxsize=256,
-            blockysize=256,
-        ) as dst:
-            dst.write(data, 1)
-            if tags:
-                dst.update_tags(**{k: str(v) for k, v in tags.items()})
-
-
 def _land_mask(geoms, transform, shape):
     return rasterize(((g, 1) for g in geoms), out_shape=shape, transform=transform, fill=0, dtype="uint8").astype(bool)
 
 
-def output_paths(inputs: dict, boundaries_path, statistics_path, years) -> list[str]:
-    """Every file :func:`generate` writes for these paths and years."""
-    out = [str(boundaries_path), str(statistics_path)]
-    for var, spec in inputs.items():
-        for year in years:
-            months = range(1, 13) if var in ("ndvi", "temperature", "precipitation", "radiation") else [None]
-            out += [
-                spec["path"].format(year=int(year), month=m) if m else spec["path"].format(year=int(year))
-                for m in months
-            ]
-    return out
+def output_paths(inputs: dict, boundaries_path, statistics_path, years, layout: str = "geotiff") -> list[str]:
+    """Every file (or ESRI GRID folder) :func:`generate` writes for these paths and years."""
+    return [str(boundaries_path), str(statistics_path)] + Writer(inputs, layout).targets([int(y) for y in years])
 
 
 def generate(
-    inputs: dict, boundaries_path, statistics_path, years, seed: int = 42, zero_light_county: bool = True, root=None
+    inputs: dict,
+    boundaries_path,
+    statistics_path,
+    years,
+    seed: int = 42,
+    zero_light_county: bool = True,
+    root=None,
+    layout: str = "geotiff",
 ) -> dict:
     """Write the demo inputs; returns a summary (ids of the special counties, paths).
 
@@ -136,9 +115,12 @@ def generate(
         there that the generator did not create is overwritten, and every file written is
         listed in its manifest (:mod:`carbonbalance.demo.manifest`).  Default: the common
         parent folder of the outputs.
+    layout : ``geotiff``, or ``products``: every input as its product preset is delivered
+        (:mod:`carbonbalance.demo.layouts`), with the same pixels.
     """
     years = [int(y) for y in years]
-    targets = output_paths(inputs, boundaries_path, statistics_path, years)
+    writer = Writer(inputs, layout)
+    targets = output_paths(inputs, boundaries_path, statistics_path, years, layout)
     root = Path(root) if root is not None else Path(os.path.commonpath([Path(p).resolve().parent for p in targets]))
     refusal = manifest.refusal(root, targets)
     if refusal:
@@ -171,10 +153,10 @@ def generate(
     )
     geoms = list(gdf.geometry)
     written = []
+    population = {}
 
-    def path_of(var, year, month=None):
-        pat = inputs[var]["path"]
-        return pat.format(year=year, month=month) if month is not None else pat.format(year=year)
+    def put(var, year, month, data, transform, nodata=None, **tags):
+        writer.add(Step(var, year, month, data, transform, nodata, tags))
 
     cache = {}
 
@@ -197,30 +179,20 @@ def generate(
             raw = np.round(v * 10000).astype("int16")
             raw[~land] = NDVI_FILL
             raw[yr.random(raw.shape) < 0.002] = NDVI_FILL  # cloud-contaminated pixels
-            _write_tif(path_of("ndvi", year, month), raw, tr, nodata=NDVI_FILL, scale_factor=0.0001)
+            put("ndvi", year, month, raw, tr, NDVI_FILL, scale_factor=0.0001)
             tr, lon, lat, land = grid_for("temperature")
             t = temperature_month(f, lon, lat, yi, month, anomaly)
-            _write_tif(
-                path_of("temperature", year, month),
-                np.round(t * 10).astype("int16"),
-                tr,
-                nodata=-32768,
-                units="0.1 degC",
-            )
+            put("temperature", year, month, np.round(t * 10).astype("int16"), tr, -32768, units="0.1 degC")
             p = precipitation_month(f, lon, lat, month, wet[month - 1])
-            _write_tif(
-                path_of("precipitation", year, month), p.astype("float32"), tr, nodata=-9999.0, units="mm month-1"
-            )
+            put("precipitation", year, month, p.astype("float32"), tr, -9999.0, units="mm month-1")
             r = radiation_month(f, lon, lat, month, sunny[month - 1])
-            _write_tif(
-                path_of("radiation", year, month), r.astype("float32"), tr, nodata=-9999.0, units="W m-2 (monthly mean)"
-            )
+            put("radiation", year, month, r.astype("float32"), tr, -9999.0, units="W m-2 (monthly mean)")
         written.append(year)
 
         tr, lon, lat, land = grid_for("landcover")
-        _write_tif(path_of("landcover", year), landcover_igbp(f, lon, lat, land, yi), tr, nodata=255)
+        put("landcover", year, None, landcover_igbp(f, lon, lat, land, yi), tr, 255)
         tr, lon, lat, land = grid_for("landuse")
-        _write_tif(path_of("landuse", year), landuse_cnlucc(f, lon, lat, land, yi), tr, nodata=LANDUSE_FILL)
+        put("landuse", year, None, landuse_cnlucc(f, lon, lat, land, yi), tr, LANDUSE_FILL)
 
         tr, lon, lat, land = grid_for("nightlight")
         u = f.urban(lon, lat, yi)
@@ -229,7 +201,7 @@ def generate(
         light[~land] = 0.0
         if zero_light_county:
             light[_land_mask([dark_geom], tr, lon.shape)] = 0.0
-        _write_tif(path_of("nightlight", year), light.astype("float32"), tr, nodata=-1.0, units="nW cm-2 sr-1")
+        put("nightlight", year, None, light.astype("float32"), tr, -1.0, units="nW cm-2 sr-1")
 
         tr, lon, lat, land = grid_for("population")
         area_km2 = (111.32 * RESOLUTION_DEG["population"]) ** 2 * np.cos(np.radians(lat))
@@ -238,9 +210,15 @@ def generate(
         ) ** 1.4
         pop = (dens * area_km2 * (1 + 0.005 * yi)).astype("float32")
         pop[~land] = POP_FILL
-        _write_tif(path_of("population", year), pop, tr, nodata=POP_FILL, units="persons")
+        put("population", year, None, pop, tr, POP_FILL, units="persons")
+        population[year] = (np.where(pop == POP_FILL, 0.0, pop).astype("float64"), tr)
+        if "npp" in inputs:
+            put("npp", year, None, *npp_product(f, grid_for("npp"), yi, inputs["npp"]))
+        if "inventory" in inputs:
+            put("inventory", year, None, *emission_inventory(f, grid_for("inventory"), yi, inputs["inventory"], year))
+        writer.finish()
 
-    stats = _statistics(gdf, f, years, path_of, seed)
+    stats = _statistics(gdf, f, years, population, seed)
     with atomic_output(statistics_path) as tmp:
         stats.to_csv(tmp, index=False)
     with atomic_output(boundaries_path) as tmp:
@@ -256,7 +234,7 @@ def generate(
     }
 
 
-def _statistics(gdf, f, years, path_of, seed) -> pd.DataFrame:
+def _statistics(gdf, f, years, population, seed) -> pd.DataFrame:
     """Per unit (every level) and year: CO2, GDP, population, energy and covariates."""
     rows = []
     rng = np.random.default_rng([seed, 99])
@@ -271,16 +249,15 @@ def _statistics(gdf, f, years, path_of, seed) -> pd.DataFrame:
     int_decline = {cid: drift.uniform(0.92, 1.0) for cid in ids}  # energy intensity ratio per year
     thermal_trend = {cid: drift.normal(-0.01, 0.01) for cid in ids}
     for yi, year in enumerate(years):
-        with rasterio.open(path_of("population", year)) as src:
-            pop = src.read(1, masked=True).filled(0).astype("float64")
-            label = rasterize(
-                ((g, i + 1) for i, g in enumerate(gdf.geometry)),
-                out_shape=pop.shape,
-                transform=src.transform,
-                fill=0,
-                dtype="int32",
-                all_touched=False,
-            )
+        pop, transform = population[year]
+        label = rasterize(
+            ((g, i + 1) for i, g in enumerate(gdf.geometry)),
+            out_shape=pop.shape,
+            transform=transform,
+            fill=0,
+            dtype="int32",
+            all_touched=False,
+        )
         county_pop = np.bincount(label.ravel(), weights=pop.ravel(), minlength=len(gdf) + 1)[1:]
         cents = gdf.geometry.representative_point()
         urb = f.urban(cents.x.to_numpy(), cents.y.to_numpy(), yi)

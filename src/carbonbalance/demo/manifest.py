@@ -19,7 +19,12 @@ MANIFEST = ".carbonbalance-demo.json"
 
 
 def sha256(path) -> str:
+    """SHA-256 of a file, or of a folder's files (names and contents, e.g. an ESRI GRID)."""
     h = hashlib.sha256()
+    if os.path.isdir(path):
+        for name in sorted(os.listdir(path)):
+            h.update(name.encode() + b"\0" + sha256(os.path.join(path, name)).encode())
+        return h.hexdigest()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)

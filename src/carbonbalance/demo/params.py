@@ -16,3 +16,4 @@ class DemoParams(Section):
     enabled: bool = False
     seed: int = 42
     root: str = "resources/demo"
+    layout: str = "geotiff"

@@ -305,3 +305,26 @@ def _record(
         rec["n_fallback_units"],
     )
     return rec
+
+
+def run_inventory_year(spec, year: int, grid: GridSpec, units_path, id_column: str, out_path) -> dict:
+    """The gridded inventory of ``year`` per finest unit (rule ``emission_inventory``):
+    ``unit_id``, ``year``, ``inventory_tco2`` to ``out_path``; returns the record."""
+    import geopandas as gpd
+
+    from carbonbalance.emissions.inventory import inventory_year
+    from carbonbalance.ingest.sources import resolve_sources
+
+    (source,) = resolve_sources(spec, year, grid)
+    table, record = inventory_year(spec, source, year, gpd.read_file(units_path), id_column)
+    with atomic_output(out_path) as tmp:
+        table.to_parquet(tmp, index=False)
+    log.info(
+        "inventory %d: %.6g t CO2 over %d units (region total %.6g, relative difference %.2g)",
+        year,
+        record["sum_of_units_tco2"],
+        len(table),
+        record["region_total_tco2"],
+        record["relative_difference"],
+    )
+    return record | {"source": {k: v for k, v in source.items() if k != "attributes"}}

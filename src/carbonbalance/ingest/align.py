@@ -36,31 +36,31 @@ from rasterio.warp import reproject, transform_bounds
 from rasterio.windows import Window, from_bounds
 
 from carbonbalance.core.grid import GridSpec
-from carbonbalance.errors import InputError
 from carbonbalance.ingest.checks import empty_stats
 from carbonbalance.ingest.params import CLASS_VARIABLES, RasterInput, where
+from carbonbalance.ingest.sources import open_reader
 from carbonbalance.ingest.units import to_canonical
 
 
-def decode(raw: np.ndarray, spec: RasterInput, nodata=None) -> tuple[np.ndarray, int, int]:
+def decode(raw: np.ndarray, source: dict) -> tuple[np.ndarray, int, int]:
     """Raw stored values → physical values (float64, NaN where invalid).
 
-    Applies fill values (config ``fill`` and the file's nodata), the raw
-    ``valid_range``, then ``value * scale + offset``.  Returns the values, the number
-    of fill pixels and the number of pixels outside the valid range.
+    Applies the source's fill values (the config's or preset's and the file's own), the
+    raw ``valid_range``, then ``value * scale + offset`` (the decoding fixed by
+    :func:`carbonbalance.ingest.sources.decoding`).  Returns the values, the number of
+    fill pixels and the number of pixels outside the valid range.
     """
     raw = np.asarray(raw, dtype="float64")
     invalid = ~np.isfinite(raw)
-    fills = list(spec.fill) + ([nodata] if nodata is not None else [])
-    for f in fills:
+    for f in source.get("fill") or ():
         if f is not None and np.isfinite(f):
             invalid |= raw == f
     n_fill = int(invalid.sum())
     out_of_range = np.zeros(raw.shape, dtype=bool)
-    if spec.valid_range is not None:
-        lo, hi = spec.valid_range
+    if source.get("valid_range") is not None:
+        lo, hi = source["valid_range"]
         out_of_range = ~invalid & ((raw < lo) | (raw > hi))
-    vals = raw * spec.scale + spec.offset
+    vals = raw * source.get("scale", 1.0) + source.get("offset", 0.0)
     vals[invalid | out_of_range] = np.nan
     return vals, n_fill, int(out_of_range.sum())
 
@@ -128,18 +128,6 @@ def _warp_options(source: dict) -> dict:
     return {"XSCALE": repr(float(xs)), "YSCALE": repr(float(ys))}
 
 
-def _read_window(src, window, path: str, where: str) -> np.ndarray:
-    """Band 1 of ``window``; a read failure (a corrupt tile) names the file and the window."""
-    try:
-        return src.read(1, window=window)
-    except rasterio.errors.RasterioIOError as exc:
-        raise InputError(
-            f"{where}: reading rows {window.row_off}-{window.row_off + window.height} and columns "
-            f"{window.col_off}-{window.col_off + window.width} of {path} failed ({exc}); the file is "
-            f"damaged (a corrupt tile?): download it again"
-        ) from exc
-
-
 def align_block(
     spec: RasterInput, sources: Sequence[dict], year: int, grid: GridSpec, rows: slice, cols: slice, region=None
 ) -> tuple[np.ndarray, dict]:
@@ -158,14 +146,15 @@ def align_block(
     # rasterio warns spuriously from worker threads although both transforms are given
     warnings.filterwarnings("ignore", category=rasterio.errors.NotGeoreferencedWarning)
     for k, s in enumerate(sources):
-        with rasterio.open(s["path"]) as src:
+        at = where(spec, s["path"], s["month"], year)
+        with open_reader(s["files"], s["variable"], s["band"], at, crs=s["crs"]) as src:
             crs = s["crs"]
             win = _source_window(src, crs, grid, rows, cols)
             if win is None:
                 continue
-            raw = _read_window(src, win, s["path"], where(spec, s["path"], s["month"], year))
+            raw = src.read(win)
             src_tr = src.window_transform(win)
-            vals, n_fill, n_oor = decode(raw, spec, src.nodata)
+            vals, n_fill, n_oor = decode(raw, s)
         stats["n_read"][k] = int(raw.size)
         stats["n_fill"][k] = n_fill
         stats["n_out_of_range"][k] = n_oor
@@ -187,7 +176,7 @@ def align_block(
             )
             out[k] = dst
             continue
-        vals = to_canonical(vals, spec.variable, spec.units, year, s["month"])
+        vals = to_canonical(vals, spec.variable, s["units"], year, s["month"])
         if np.isfinite(vals).any():
             stats["min"][k] = float(np.nanmin(vals))
             stats["max"][k] = float(np.nanmax(vals))

@@ -1,70 +1,16 @@
-"""Checks of the raster inputs (SPEC §2): the files exist, have a CRS and meet the region;
-per-file counts of one alignment (fill, valid range, coverage of the region) and the
-distribution of each variable-year, each failing with the file, statistic, range and key."""
+"""Checks of the raster inputs (SPEC §2) after alignment: per-file counts of one alignment
+(fill, valid range, coverage of the region) and the distribution of each variable-year,
+each failing with the file, statistic, range and key.  The files themselves, their CRS and
+their overlap with the region are checked before by :mod:`carbonbalance.ingest.sources`."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
 import numpy as np
-import rasterio
-from rasterio.warp import transform_bounds
 
-from carbonbalance.core.grid import GridSpec
 from carbonbalance.errors import InputError
 from carbonbalance.ingest.params import CLASS_VARIABLES, HINTS, PLAUSIBLE, RasterInput, where
-
-
-def check_sources(spec: RasterInput, year: int, grid: GridSpec) -> list[dict]:
-    """Check that every file of ``spec`` for ``year`` exists, has a CRS and overlaps the grid.
-
-    Returns one description per file (CRS, resolution, size, nodata).  All missing
-    files are reported in one error.
-    """
-    pairs = spec.paths(year)
-    missing = [(m, p) for m, p in pairs if not os.path.exists(p)]
-    if missing:
-        listed = "; ".join((f"month {m:02d}: {p}" if m else p) for m, p in missing)
-        raise InputError(f"{spec.variable}: missing input file(s) for {year}: {listed}")
-    described = []
-    for month, path in pairs:
-        try:
-            src = rasterio.open(path)
-        except rasterio.errors.RasterioIOError as exc:
-            raise InputError(f"{where(spec, path, month, year)}: cannot be read as a raster: {exc}") from exc
-        with src:
-            crs = src.crs.to_wkt() if src.crs else spec.crs
-            if not crs:
-                raise InputError(
-                    f"{where(spec, path, month, year)}: raster has no CRS; "
-                    f"fix the file or set inputs.{spec.variable}.crs in the config"
-                )
-            gb = transform_bounds(grid.crs, crs, *grid.bounds, densify_pts=21)
-            sb = src.bounds
-            if not (sb.left < gb[2] and sb.right > gb[0] and sb.bottom < gb[3] and sb.top > gb[1]):
-                raise InputError(
-                    f"{where(spec, path, month, year)}: raster does not overlap the region: raster "
-                    f"bounds {tuple(round(b, 4) for b in sb)} vs region bounds "
-                    f"{tuple(round(b, 4) for b in gb)} in the raster's CRS"
-                )
-            # GDAL scales resampling kernels by the destination/source pixel ratio of the
-            # chunk it warps; fixing it from the whole grid makes results chunk-independent.
-            xscale = grid.width / max((gb[2] - gb[0]) / abs(src.res[0]), 1e-9)
-            yscale = grid.height / max((gb[3] - gb[1]) / abs(src.res[1]), 1e-9)
-            described.append(
-                {
-                    "path": path,
-                    "month": month,
-                    "crs": crs,
-                    "warp_scale": [xscale, yscale],
-                    "resolution": list(src.res),
-                    "shape": [src.height, src.width],
-                    "dtype": src.dtypes[0],
-                    "nodata": src.nodata,
-                }
-            )
-    return described
 
 
 def empty_stats(n: int, spec: RasterInput | None = None) -> dict:
@@ -123,7 +69,7 @@ def validate(spec: RasterInput, sources: list[dict], stats: dict, year: int, cla
         if read and oor / read > spec.max_invalid_share:
             raise InputError(
                 f"{at}: {oor} of {read} pixels ({100 * oor / read:.2f} %) are outside the valid "
-                f"range {spec.valid_range} (raw values); the limit is "
+                f"range {s['valid_range']} (raw values, from {s['origin']['valid_range']}); the limit is "
                 f"inputs.{spec.variable}.max_invalid_share = {spec.max_invalid_share}"
             )
         if spec.variable in PLAUSIBLE and np.isfinite(stats["min"][k]):
@@ -131,8 +77,8 @@ def validate(spec: RasterInput, sources: list[dict], stats: dict, year: int, cla
             vmin, vmax = stats["min"][k], stats["max"][k]
             if vmin < lo or vmax > hi:
                 raise InputError(
-                    f"{at}: values from {vmin:.6g} to {vmax:.6g} after scale {spec.scale} "
-                    f"and unit conversion from {spec.units!r} are outside the plausible range "
+                    f"{at}: values from {vmin:.6g} to {vmax:.6g} after scale {s['scale']} "
+                    f"and unit conversion from {s['units']!r} are outside the plausible range "
                     f"[{lo}, {hi}]; {HINTS[spec.variable]}"
                 )
     if spec.variable in CLASS_VARIABLES and class_codes is not None:
@@ -157,9 +103,10 @@ def validate(spec: RasterInput, sources: list[dict], stats: dict, year: int, cla
             )
     value, d = distribution_value(spec, stats), spec.distribution
     if value is not None and not (d.plausible[0] <= value <= d.plausible[1]):
-        files = spec.path.replace("{month:02d}", "*").replace("{year}", str(year))
+        files = spec.path.replace("{month:02d}", "*").replace("{doy:03d}", "*").replace("{year}", str(year))
         raise InputError(
             f"{spec.variable} {year} ({files}): {d.statistic} is {value:.4g}, outside the plausible range "
-            f"{list(d.plausible)} after scale {spec.scale:g} and conversion from {spec.units!r}: {d.hint}. If it is "
+            f"{list(d.plausible)} after scale {sources[0]['scale']:g} and conversion from {sources[0]['units']!r}: "
+            f"{d.hint}. If it is "
             f"right for your region, widen inputs.{spec.variable}.plausible_range"
         )

@@ -8,9 +8,10 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar
 
-from carbonbalance.core.constants import ANNUAL, MONTHLY
+from carbonbalance.core.constants import ANNUAL, MONTHLY, OPTIONAL_RASTERS
 from carbonbalance.core.params import Section
 from carbonbalance.errors import ConfigError
+from carbonbalance.ingest import presets
 
 #: cell texts of the statistics read as missing (each is logged, never silently)
 MISSING_TOKENS = ("", "NA", "N/A", "n/a", "na", "NaN", "nan", "NULL", "null", "None", "-", "--", "..", "…")
@@ -29,10 +30,12 @@ PLAUSIBLE = {
     "radiation": (0.0, 1500.0),
     "nightlight": (0.0, math.inf),
     "population": (0.0, math.inf),
+    "npp": (-3500.0, 5000.0),
 }
 
 HINTS = {
-    "ndvi": "NDVI looks scaled: set inputs.ndvi.scale (0.0001 for MOD13A3 int16 NDVI)",
+    "ndvi": "NDVI looks scaled: set inputs.ndvi.scale (0.0001 for MOD13A3 int16 NDVI; MODIS HDF files say "
+    "scale_factor 10000, a divisor: use product: MOD13A3)",
     "temperature": "temperature looks scaled or in Kelvin: check inputs.temperature.scale "
     "(0.1 for products in 0.1 °C) and inputs.temperature.units",
     "precipitation": "precipitation out of range: check inputs.precipitation.scale and units",
@@ -40,6 +43,8 @@ HINTS = {
     "'J m-2' or 'MJ m-2' monthly total) and scale",
     "nightlight": "negative night light: check inputs.nightlight.fill and valid_range",
     "population": "negative population counts: check inputs.population.fill and valid_range",
+    "npp": "NPP out of range: check inputs.npp.units (kg C m-2 yr-1 for MOD17A3HGF), scale and fill "
+    "(32761-32766 mark land without NPP: product: MOD17A3HGF)",
 }
 
 
@@ -93,64 +98,111 @@ DISTRIBUTIONS = {
         "check inputs.radiation.units ('W m-2' monthly mean, 'MJ m-2' or 'J m-2' monthly "
         "total, 'J m-2 day-1') and scale",
     ),
+    "npp": Distribution(
+        "the median annual NPP of the region's cells (g C m-2 yr-1; China roughly 200-800)",
+        "values",
+        50,
+        (20.0, 2500.0),
+        (-1000.0, 5000.0, 6000),
+        "check inputs.npp.units (kg C m-2 yr-1 or g C m-2 yr-1) and scale (0.0001 for MOD17A3HGF)",
+    ),
 }
+
+
+#: keys of an inputs.<variable> entry that decode the stored values or place the file
+DECODING_KEYS = ("units", "resampling", "scale", "offset", "fill", "valid_range", "crs", "variable", "band_origin")
 
 
 @dataclass(frozen=True)
 class RasterInput:
     """How to read one input variable (one ``inputs.<variable>`` config entry).
 
-    ``path`` is a pattern formatted with ``year`` and, for monthly variables,
-    ``month`` (an int, so ``{month:02d}`` works).  ``fill`` and ``valid_range``
-    refer to the raw stored values, before ``scale`` and ``offset``.
+    ``path`` is a pattern (:mod:`carbonbalance.ingest.layout`: ``{year}``, ``{month}``,
+    ``{doy}``, ``{tile}``, glob wildcards).  ``fill`` and ``valid_range`` refer to the raw
+    stored values, before ``scale`` and ``offset``.  Every decoding key left as None is
+    taken from the product preset (``product``), else from the file's own attributes (CF
+    ``scale_factor``, ``add_offset``, ``_FillValue``, ``valid_range``, ``units``), else its
+    default (scale 1, offset 0): :func:`carbonbalance.ingest.sources.decoding`.
+    ``origin`` says where each set key came from (``config`` or ``preset <name>``), and
+    ``expected_attributes`` what the preset says the file's attributes are.
     """
 
     variable: str
     path: str
-    units: str
-    resampling: str
-    scale: float = 1.0
-    offset: float = 0.0
-    fill: tuple = ()
+    units: str | None = None
+    resampling: str | None = None
+    scale: float | None = None
+    offset: float | None = None
+    fill: tuple | None = None
     valid_range: tuple | None = None
     crs: str | None = None
     max_invalid_share: float = 0.01
     max_nodata_share: float = 0.1
     plausible_range: tuple | None = None
+    product: str | None = None
+    file_variable: str | None = None
+    band: int | None = None
+    band_origin: int | None = None
+    tiles: tuple = ()
+    expected_attributes: dict = dataclasses.field(default_factory=dict)
+    origin: dict = dataclasses.field(default_factory=dict)
 
     @classmethod
     def from_config(cls, variable: str, cfg: dict) -> RasterInput:
-        if variable not in MONTHLY + ANNUAL:
+        if variable not in MONTHLY + ANNUAL + OPTIONAL_RASTERS + ("inventory",):
             raise ConfigError(f"inputs.{variable}: unknown input variable")
+        cfg = {k: v for k, v in cfg.items() if v is not None}
+        merged, origin, expected = {}, {}, {}
+        if cfg.get("product"):
+            entry = presets.for_input(str(cfg["product"]), variable)
+            name = presets.load(str(cfg["product"]))["name"]
+            for key in DECODING_KEYS:
+                if entry.get(key) is not None:
+                    merged[key], origin[key] = entry[key], f"preset {name}"
+            expected = dict(entry.get("attributes") or {})
+        for key in DECODING_KEYS:
+            if key in cfg:
+                merged[key], origin[key] = cfg[key], "config"
         allowed = (
             CLASS_RESAMPLING
             if variable in CLASS_VARIABLES
             else COUNT_RESAMPLING
-            if variable == "population"
+            if variable in ("population", "inventory")
             else CONTINUOUS_RESAMPLING
         )
-        resampling = cfg.get("resampling", allowed[0])
+        resampling = merged.get("resampling", allowed[0])
         if resampling not in allowed:
             raise ConfigError(
                 f"inputs.{variable}.resampling: {resampling!r} is not allowed for "
-                f"{variable}; use one of {list(allowed)}"
+                f"{variable}; use one of {list(allowed)}" + _from(origin, "resampling")
             )
-        vr = cfg.get("valid_range")
         d = {f.name: f.default for f in dataclasses.fields(cls)}  # the defaults live in the fields
+        vr, fill = merged.get("valid_range"), merged.get("fill")
         return cls(
             variable=variable,
             path=str(cfg["path"]),
-            units=str(cfg.get("units", "")),
+            units=str(merged["units"]) if "units" in merged else None,
             resampling=resampling,
-            scale=float(cfg.get("scale", d["scale"])),
-            offset=float(cfg.get("offset", d["offset"])),
-            fill=tuple(float(f) for f in (cfg.get("fill") or ())),
+            scale=float(merged["scale"]) if "scale" in merged else None,
+            offset=float(merged["offset"]) if "offset" in merged else None,
+            fill=tuple(float(f) for f in fill) if fill is not None else None,
             valid_range=tuple(float(v) for v in vr) if vr else None,
-            crs=cfg.get("crs"),
+            crs=merged.get("crs"),
             max_invalid_share=float(cfg.get("max_invalid_share", d["max_invalid_share"])),
             max_nodata_share=float(cfg.get("max_nodata_share", d["max_nodata_share"])),
             plausible_range=tuple(float(v) for v in cfg["plausible_range"]) if cfg.get("plausible_range") else None,
+            product=cfg.get("product"),
+            file_variable=str(merged["variable"]) if "variable" in merged else None,
+            band=int(cfg["band"]) if "band" in cfg else None,
+            band_origin=int(merged["band_origin"]) if "band_origin" in merged else None,
+            tiles=tuple(str(t) for t in cfg.get("tiles") or ()),
+            expected_attributes=expected,
+            origin=origin,
         )
+
+    def layout(self) -> dict:
+        """The keys :mod:`carbonbalance.ingest.layout` reads."""
+        return {"path": self.path, "tiles": list(self.tiles)}
 
     @property
     def distribution(self) -> Distribution | None:
@@ -164,21 +216,11 @@ class RasterInput:
     def monthly(self) -> bool:
         return self.variable in MONTHLY
 
-    def paths(self, year: int) -> list[tuple[int | None, str]]:
-        """(month, path) pairs for ``year``: 12 for monthly variables, one otherwise."""
-        try:
-            if self.monthly:
-                return [(m, self.path.format(year=int(year), month=m)) for m in range(1, 13)]
-            return [(None, self.path.format(year=int(year)))]
-        except (KeyError, IndexError, ValueError) as exc:
-            raise ConfigError(
-                f"inputs.{self.variable}.path: cannot format {self.path!r} with year (and month): {exc}"
-            ) from exc
 
-
-def input_paths(cfg_inputs: dict, variable: str, year: int) -> list[str]:
-    """The files a rule needs for ``variable`` and ``year`` (used by the Snakefile)."""
-    return [p for _, p in RasterInput.from_config(variable, cfg_inputs[variable]).paths(year)]
+def _from(origin: dict, key: str) -> str:
+    """' (from preset X)' when a key's value came from a product preset."""
+    o = origin.get(key, "")
+    return f" (from {o})" if o.startswith("preset") else ""
 
 
 def where(spec: RasterInput, path: str, month: int | None, year: int | None = None) -> str:

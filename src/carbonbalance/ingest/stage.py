@@ -13,8 +13,9 @@ from carbonbalance.core.blocks import compute
 from carbonbalance.core.grid import GridSpec
 from carbonbalance.core.store import atomic_output, create_store, finalize_store, write_block
 from carbonbalance.ingest.align import align_block
-from carbonbalance.ingest.checks import check_sources, distribution_value, merge_stats, validate
+from carbonbalance.ingest.checks import distribution_value, merge_stats, validate
 from carbonbalance.ingest.params import CLASS_VARIABLES, RasterInput
+from carbonbalance.ingest.sources import resolve_sources
 from carbonbalance.ingest.units import canonical_unit
 
 log = logging.getLogger(__name__)
@@ -40,14 +41,15 @@ def align_variable(
 
     Returns the provenance record (files, choices, counts) for the run metadata.
     """
-    sources = check_sources(spec, year, grid)
+    sources = resolve_sources(spec, year, grid)
     is_class = spec.variable in CLASS_VARIABLES
-    units = canonical_unit(spec.variable, spec.units)
+    units = canonical_unit(spec.variable, sources[0]["units"])
     attrs = {
         "units": units,
         "long_name": spec.variable,
         "resampling": spec.resampling,
         "source_files": [s["path"] for s in sources],
+        "product": spec.product or "",
     }
     variables = {
         spec.variable: {"dtype": "int32" if is_class else "float32", "fill": -1 if is_class else np.nan, "attrs": attrs}
@@ -82,12 +84,14 @@ def align_variable(
         "variable": spec.variable,
         "year": int(year),
         "output": str(out_path),
-        "declared_units": spec.units,
+        "product": spec.product,
+        "declared_units": sources[0]["units"],
         "units": units,
-        "scale": spec.scale,
-        "offset": spec.offset,
-        "fill": list(spec.fill),
-        "valid_range": list(spec.valid_range) if spec.valid_range else None,
+        "scale": sources[0]["scale"],
+        "offset": sources[0]["offset"],
+        "fill": sources[0]["fill"],
+        "valid_range": sources[0]["valid_range"],
+        "decoding_from": sources[0]["origin"],
         "resampling": spec.resampling,
         "sources": sources,
         "n_fill": stats["n_fill"],

@@ -8,6 +8,7 @@ naming the variable and the unit it does not know.
 from __future__ import annotations
 
 import calendar
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -26,6 +27,7 @@ CANONICAL_UNITS = {
     "landuse": "class",
     "nightlight": None,  # DN or radiance: kept as given, recorded
     "population": "persons",
+    "npp": "g C m-2 yr-1",
 }
 
 
@@ -71,6 +73,12 @@ _CONVERSIONS: dict[str, dict[str, Callable]] = {
         "J m-2 day-1": _per_month(1e-6),
     },
     "population": {"persons": _identity},
+    "npp": {
+        "g C m-2 yr-1": _identity,
+        "g C m-2": _identity,
+        "kg C m-2 yr-1": lambda v, year, month: v * 1000.0,
+        "kg C m-2": lambda v, year, month: v * 1000.0,
+    },
     "landcover": {"class": _identity},
     "landuse": {"class": _identity},
 }
@@ -81,6 +89,8 @@ _NEEDS_MONTH = ("W m-2", "mm day-1", "m day-1", "MJ m-2 day-1", "J m-2 day-1")
 
 
 def known_units(variable: str) -> list[str]:
+    if variable == "inventory":
+        return ["t CO2", "kt CO2", "Gg C", "kg CO2 m-2 s-1", "t CO2 km-2 yr-1", "g C m-2 day-1"]
     return sorted(_CONVERSIONS.get(variable, {}))
 
 
@@ -112,3 +122,101 @@ def to_canonical(
     if units in _NEEDS_MONTH and (year is None or month is None):
         raise ConfigError(f"{variable}: converting from {units!r} needs the year and month")
     return table[units](values, year, month)
+
+
+#: spellings of units in files' attributes -> the declared unit they mean
+_SPELLINGS = {
+    "k": "K",
+    "kelvin": "K",
+    "degc": "degC",
+    "c": "degC",
+    "°c": "degC",
+    "degrees_celsius": "degC",
+    "celsius": "degC",
+    "degree_celsius": "degC",
+    "mm": "mm",
+    "mm/month": "mm month-1",
+    "mm month-1": "mm month-1",
+    "mm/day": "mm day-1",
+    "mm day-1": "mm day-1",
+    "kg m-2": "kg m-2",
+    "kg m**-2": "kg m-2",
+    "m": "m",
+    "w m-2": "W m-2",
+    "w m**-2": "W m-2",
+    "w/m2": "W m-2",
+    "w/m^2": "W m-2",
+    "j m-2": "J m-2",
+    "j m**-2": "J m-2",
+    "mj m-2": "MJ m-2",
+    "mj m**-2": "MJ m-2",
+    "kg c m-2": "kg C m-2",
+    "kg c/m^2": "kg C m-2",
+    "kg_c/m^2": "kg C m-2",
+    "1": "1",
+    "persons": "persons",
+}
+
+
+def normalise(variable: str, text: str | None) -> str | None:
+    """The declared unit a file's ``units`` attribute means for ``variable`` (None when it
+    is not one of the known units of the variable, e.g. MODIS's 'NDVI')."""
+    if not text:
+        return None
+    if variable == "inventory":
+        try:
+            inventory_units(text)
+        except ConfigError:
+            return None
+        return " ".join(str(text).split())
+    unit = _SPELLINGS.get(" ".join(str(text).strip().lower().split()))
+    return unit if unit in _CONVERSIONS.get(variable, {}) else None
+
+
+# --------------------------------------------------------------------------- inventories
+#: tonnes per unit of mass
+_MASS_T = {"g": 1e-6, "kg": 1e-3, "t": 1.0, "Mg": 1.0, "kt": 1e3, "Gg": 1e3, "Mt": 1e6, "Tg": 1e6}
+#: square metres per unit of area
+_AREA_M2 = {"m-2": 1.0, "km-2": 1e6, "ha-1": 1e4}
+_INVENTORY_UNITS = re.compile(
+    r"^(?P<mass>g|kg|t|Mg|kt|Gg|Mt|Tg)\s+(?P<species>CO2|C)(?:\s+(?P<area>m-2|km-2|ha-1))?"
+    r"(?:\s+(?P<time>s-1|day-1|yr-1|a-1))?(?:\s+per\s+cell)?$"
+)
+
+
+def inventory_units(text: str) -> dict:
+    """The parts of an inventory's unit: mass (t per unit), species (CO2 or C), area (m2 per
+    unit of a flux, None for mass per cell), time ('s-1', 'day-1' or None = per year).
+
+    'Gg C' is a mass of carbon per cell and year; 'kg CO2 m-2 s-1' a flux (EDGAR's).
+    """
+    m = _INVENTORY_UNITS.match(" ".join(str(text or "").split()))
+    if not m:
+        raise ConfigError(
+            f"inputs.inventory.units: {text!r} is not '<mass> <CO2|C>' (per cell and year, e.g. 't CO2', 'Gg C') "
+            "or '<mass> <CO2|C> <m-2|km-2|ha-1> [s-1|day-1|yr-1]' (a flux, e.g. 'kg CO2 m-2 s-1'); masses: "
+            + ", ".join(_MASS_T)
+        )
+    time = m.group("time")
+    return {
+        "mass_t": _MASS_T[m.group("mass")],
+        "species": m.group("species"),
+        "area_m2": _AREA_M2[m.group("area")] if m.group("area") else None,
+        "time": None if time in (None, "yr-1", "a-1") else time,
+    }
+
+
+def inventory_to_tco2(values: np.ndarray, units: str, cell_area_m2, year: int) -> np.ndarray:
+    """An inventory's values in t CO2 per cell and year (carbon x 44/12, fluxes x cell area
+    x the seconds or days of ``year``)."""
+    u = inventory_units(units)
+    factor = u["mass_t"] * (44.0 / 12.0 if u["species"] == "C" else 1.0)
+    if u["time"] is not None:
+        days = 366 if calendar.isleap(int(year)) else 365
+        factor *= days * (86400.0 if u["time"] == "s-1" else 1.0)
+    out = np.asarray(values, dtype="float64") * factor
+    if u["area_m2"] is not None:
+        out = out * (np.asarray(cell_area_m2, dtype="float64") / u["area_m2"])
+    elif u["time"] is not None:
+        raise ConfigError(f"inputs.inventory.units: {units!r} has a time but no area: a mass per cell is per year")
+    return out

@@ -68,16 +68,17 @@ def store_reader(path, var: str, how: str | None = None):
     return read
 
 
-def emission_columns(path, unit_ids: list[str], year: int) -> dict:
-    """{column: values in the order of ``unit_ids``} of the allocation's per-unit table."""
+def emission_columns(path, unit_ids: list[str], year: int, prefix: str = "emissions_") -> dict:
+    """{column: values in the order of ``unit_ids``} of a per-unit table of the emissions stage
+    (the allocation's ``emissions_*`` columns, or the inventory's ``inventory_tco2``)."""
     from carbonbalance.errors import InputError
 
     t = pd.read_parquet(path)
     t = t[t["year"] == int(year)].set_index(t["unit_id"].astype(str))
     missing = sorted(set(unit_ids) - set(t.index))
     if missing:
-        raise InputError(f"{path}: no emissions for unit(s) {missing[:10]} in {year}; rerun the emissions rule")
-    return {c: t.loc[unit_ids, c].to_numpy(dtype="float64") for c in t.columns if c.startswith("emissions_")}
+        raise InputError(f"{path}: no values for unit(s) {missing[:10]} in {year}; rerun the rule that wrote it")
+    return {c: t.loc[unit_ids, c].to_numpy(dtype="float64") for c in t.columns if c.startswith(prefix)}
 
 
 def mean_columns(stems: list[tuple[str, str]]) -> dict:
@@ -102,8 +103,9 @@ def zonal_year(
 
     paths : {"area": cell-area store, "emissions": the emissions rule's per-unit table,
              "npp", "rh", "nep": the CASA COGs, "sequestration": tif, "nightlight", "population",
-             "landuse": stores, "ndvi", "temperature", "precipitation": monthly stores};
-             missing keys are skipped
+             "landuse": stores, "ndvi", "temperature", "precipitation": monthly stores,
+             "npp_product": an aligned NPP product store, "inventory": the inventory's per-unit
+             table}; missing keys are skipped
     """
     out = {"unit_id": cov.unit_ids, "year": int(year)}
     area = store_reader(paths["area"], "cell_area_m2")
@@ -118,6 +120,8 @@ def zonal_year(
     if paths.get("emissions"):
         for col, values in emission_columns(paths["emissions"], cov.unit_ids, year).items():
             out[col] = values
+    if paths.get("inventory"):
+        out |= emission_columns(paths["inventory"], cov.unit_ids, year, prefix="inventory_")
     if "sequestration" in paths:
         put_sum("sequestration_tco2", tif_reader(paths["sequestration"]))
     stems = []
@@ -127,6 +131,12 @@ def zonal_year(
         s, c = zonal_sums(cov, reader, mode, threads=threads)
         out[f"{stem}_cellsum_gc_m2"], out[f"{stem}_n_cells"] = s, c
         stems.append((stem, "_gc_m2"))
+    if "npp_product" in paths:  # an NPP product (g C m-2 yr-1): mass and mean, like the CASA densities
+        reader = store_reader(paths["npp_product"], "npp")
+        put_sum("npp_product_tc", reader, weight=area, scale=1e-6)
+        s, c = zonal_sums(cov, reader, mode, threads=threads)
+        out["npp_product_cellsum_gc_m2"], out["npp_product_n_cells"] = s, c
+        stems.append(("npp_product", "_gc_m2"))
     if "nightlight" in paths:
         put_sum("nightlight_sum_nw_cm2_sr", store_reader(paths["nightlight"], "nightlight"))
     if "population" in paths:
