@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 CORES  ?= 2
 
-.PHONY: demo test run check-config install install-test lint docs dry-run clean
+.PHONY: demo demo-products test run check-config install install-test lint docs dry-run clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ install-test: $(VENV)/.installed-test
 
 demo: install
 	$(BIN)/snakemake --cores $(CORES) --configfile config/demo.yaml
+
+# The demo with every input in its product's delivered layout (HDF-EOS, NetCDF, ESRI GRID).
+demo-products: install
+	$(BIN)/snakemake --cores $(CORES) --configfile config/demo_products.yaml
 
 # Static checks first (seconds), then the suite.
 test: lint

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from carbonbalance.errors import ConfigError
+from carbonbalance.errors import ConfigError, InputError
 
 
 def _stage_inputs():
@@ -18,6 +18,8 @@ def _stage_inputs():
             "sequestration_tco2": [5.0, 40, 3, 6, 38, 2],
             "nep_tc": [1.0, 10, 1, 1, 10, 1],
             "npp_tc": [2.0, 20, 2, 2, 20, 2],
+            "npp_product_tc": [3.0, 15, 6, 3, 15, 6],
+            "inventory_tco2": [9.0, 25, 28, 10, 24, 30],
             "area_km2": [100.0, 200, 150] * 2,
         }
     )
@@ -124,13 +126,18 @@ def _jiangxi():
         ("statistics", "nep", [11, 21, 31], [44 / 12, 440 / 12, 44 / 12]),
         ("grid", "npp_peng2023", [10, 20, 30], [2 * 1.62 / 0.45, 20 * 1.62 / 0.45, 2 * 1.62 / 0.45]),
         ("grid", "landuse", [10, 20, 30], [1, 2, 3]),
+        ("inventory", "npp_product", [9, 25, 28], [3 * 44 / 12, 15 * 44 / 12, 6 * 44 / 12]),
+        ("inventory", "npp_product:peng2023", [9, 25, 28], [3 * 1.62 / 0.45, 15 * 1.62 / 0.45, 6 * 1.62 / 0.45]),
     ],
 )
 def test_tables_sources(ce_source, cs_source, ce, cs):
     from carbonbalance.budget.stage import run_tables
 
     zonal, stats, absorption = _stage_inputs()
-    cfg = {"emission_source": ce_source, "sequestration_source": cs_source}
+    cs_source, _, factor = cs_source.partition(":")
+    cfg = {"emission_source": ce_source, "sequestration_source": cs_source} | (
+        {"npp_product_factor": factor} if factor else {}
+    )
     out = run_tables("county", ("province", "province_id"), zonal, stats, None, absorption, cfg, [2019, 2020])
     b = out["budget"][out["budget"]["year"] == 2019]
     np.testing.assert_allclose(b["ce_tco2"], ce, rtol=1e-12)
@@ -152,6 +159,9 @@ def test_tables_reference_parent_and_bad_source():
     assert out["record"]["reference"] == "province_id"
     with pytest.raises(ConfigError, match="tables.emission_source"):
         run_tables("county", None, zonal, stats, None, absorption, {"emission_source": "cead"}, [2019])
+    with pytest.raises(InputError, match=r"emission source 'inventory': no column 'inventory_tco2'"):
+        run_tables("county", None, zonal.drop(columns="inventory_tco2"), stats, None, absorption,
+                   {"emission_source": "inventory"}, [2019])  # fmt: skip
     out = run_tables(
         "county",
         None,

@@ -102,6 +102,11 @@ def raw_paths(var, year):
     return layout.input_files(config["inputs"][var], var, int(year), var in MONTHLY)
 
 
+def input_variables():
+    """Every input the run reads files of: the raster inputs and a gridded inventory."""
+    return [*raster_inputs(), *(["inventory"] if "inventory" in config["inputs"] else [])]
+
+
 def preset_files(var):
     """A product preset given as a file: an input of the rules that read it."""
     product = config["inputs"].get(var, {}).get("product", "")
@@ -116,7 +121,7 @@ def demo_raster_outputs():
 
 def all_raw_paths():
     paths = []
-    for var in raster_inputs() + (("inventory",) if "inventory" in config["inputs"] else ()):
+    for var in input_variables():
         for y in years():
             paths += raw_paths(var, y)
     return sorted(set(paths))
@@ -168,9 +173,12 @@ def apply_class_presets(cfg):
     landuse_classes, emissions.absorption.classes), for the keys the config leaves out."""
     presets = library_module("carbonbalance.ingest.presets")
     try:
+        for var, spec in cfg.get("inputs", {}).items():  # every product is known and describes its input
+            if spec.get("product"):
+                presets.for_input(spec["product"], var)
         offered = presets.class_mappings(cfg.get("inputs", {}))
     except Exception as exc:  # ConfigError: an unknown product or a broken preset file
-        raise WorkflowError(str(exc)) from None
+        raise WorkflowError(f"inputs: {exc}") from None
     for key in ("landcover_classes", "landuse_classes"):
         if key not in cfg and key in offered:
             cfg[key] = offered[key]
@@ -257,7 +265,7 @@ def check_grid():
 def demo_outputs():
     """(config key, path) of every file the demo generator writes."""
     out = [("boundaries.path", config["boundaries"]["path"]), ("statistics.path", config["statistics"]["path"])]
-    for var in raster_inputs() + (("inventory",) if "inventory" in config["inputs"] else ()):
+    for var in input_variables():
         out += [(f"inputs.{var}.path", p) for y in years() for p in raw_paths(var, y)]
     return out
 
@@ -314,17 +322,18 @@ def check_user_inputs():
         if not Path(path).exists():
             missing.append(f"  {key}: {path}")
     layout = library_module("carbonbalance.ingest.layout")
-    for var in raster_inputs() + (("inventory",) if "inventory" in config["inputs"] else ()):
+    for var in input_variables():
         for y in years():
             steps = layout.steps(config["inputs"][var], var, y, var in MONTHLY)
             gone = [s for s in steps if s.missing]
             if not gone:
                 continue
             if len(gone) == 1 or len({s.pattern for s in gone}) == 1:
-                missing.append("  " + layout.missing_description(gone[0], var, y))
+                missing.append(f"  {layout.missing_description(gone[0], var, y)}")
             else:
                 months = f" ({len(gone)} of 12 months)"
-                missing.append(f"  inputs.{var}.path, {y}{months}: " + ", ".join(s.pattern for s in gone))
+                patterns = ", ".join(s.pattern for s in gone)
+                missing.append(f"  inputs.{var}.path, {y}{months}: {patterns}")
     if missing:
         raise WorkflowError(
             "missing input files (set demo.enabled: true for the demo, or fix the paths "
