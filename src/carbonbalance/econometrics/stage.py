@@ -148,6 +148,7 @@ def mgwr_year(gdf, data: pd.DataFrame, year: int, y: str, x: list[str], params: 
         fixed=bool(p.fixed),
         criterion=p.criterion,
         n_jobs=n_jobs,
+        threads=n_jobs,
         bw_min=p.bw_min,
     )
     summary = res.summary.assign(
