@@ -38,28 +38,44 @@ def disc_kernel(cell_size: float, distance: float) -> np.ndarray:
     return (np.hypot(xx, yy) <= distance * (1 + 1e-12)).astype("float64")
 
 
-def getis_ord_grid(array, cell_size: float, distance: float) -> np.ndarray:
+def getis_ord_grid(array, cell_size: float, distance: float, band_cells: int = 2_000_000) -> np.ndarray:
     """Gi* z score of every valid (finite) cell with a circular distance band (self included).
 
     ``Gi* = (Σ_j w_ij x_j − x̄ W_i) / (S √((n W_i2 − W_i²)/(n − 1)))`` over the n valid
     cells, W_i = number of valid cells in the window (binary weights, so W_i2 = W_i),
     x̄ and S the mean and standard deviation (population) of all valid cells.  The window
-    sums are FFT convolutions (scipy.signal.oaconvolve); NaN cells are excluded from
-    every sum and get NaN.
+    sums are FFT convolutions (scipy.signal.oaconvolve) over bands of rows (about
+    ``band_cells`` cells each) read with the window's radius of overlap, so that memory
+    stays at a few bands whatever the grid: a national 1 km grid within 1 GB.  NaN cells
+    are excluded from every sum and get NaN.
     """
     from scipy.signal import oaconvolve
 
-    x = np.asarray(array, dtype="float64")
-    valid = np.isfinite(x)
-    n = int(valid.sum())
+    x = np.asarray(array)
+    ny, nx = x.shape
+    n, total, squares = 0, 0.0, 0.0
+    for r0 in range(0, ny, max(1, band_cells // max(nx, 1))):  # global moments, band by band
+        band = x[r0 : r0 + max(1, band_cells // max(nx, 1))].astype("float64")
+        ok = np.isfinite(band)
+        n += int(ok.sum())
+        total += float(band[ok].sum())
+        squares += float((band[ok] ** 2).sum())
     if n < 3:
         raise InputError("getis_ord_grid: fewer than 3 valid cells")
-    xv = np.where(valid, x, 0.0)
-    mean = xv.sum() / n
-    s = np.sqrt((xv**2).sum() / n - mean**2)
+    mean = total / n
+    s = np.sqrt(squares / n - mean**2)
     kern = disc_kernel(cell_size, distance)
-    sums = oaconvolve(xv, kern, mode="same")
-    counts = np.rint(oaconvolve(valid.astype("float64"), kern, mode="same"))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z = (sums - mean * counts) / (s * np.sqrt((n * counts - counts**2) / (n - 1)))
-    return np.where(valid, z, np.nan)
+    r = kern.shape[0] // 2
+    rows = max(1, band_cells // max(nx, 1))
+    z = np.full((ny, nx), np.nan)
+    for r0 in range(0, ny, rows):
+        r1 = min(ny, r0 + rows)
+        a0, a1 = max(0, r0 - r), min(ny, r1 + r)
+        band = x[a0:a1].astype("float64")
+        valid = np.isfinite(band)
+        sums = oaconvolve(np.where(valid, band, 0.0), kern, mode="same")[r0 - a0 : r1 - a0]
+        counts = np.rint(oaconvolve(valid.astype("float64"), kern, mode="same"))[r0 - a0 : r1 - a0]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            zb = (sums - mean * counts) / (s * np.sqrt((n * counts - counts**2) / (n - 1)))
+        z[r0:r1] = np.where(valid[r0 - a0 : r1 - a0], zb, np.nan)
+    return z
