@@ -1,9 +1,13 @@
 """Shared set-up for the workflow scripts: logging, thread limits, library import."""
 
+import atexit
 import importlib.util
+import json
 import logging
 import os
+import resource
 import sys
+import time
 from pathlib import Path
 
 # Parallelism comes from dask (num_workers = rule threads); numba kernels stay serial.
@@ -30,4 +34,28 @@ def setup(snakemake) -> logging.Logger:
 
     sys.excepthook = excepthook
     log.info("rule %s, wildcards %s, threads %s", snakemake.rule, dict(snakemake.wildcards), snakemake.threads)
+    if snakemake.log:
+        atexit.register(_record_peak, snakemake, time.perf_counter(), log)
     return log
+
+
+def _record_peak(snakemake, start: float, log) -> None:
+    """The job's peak memory (the process high-water mark, what /usr/bin/time -v reports, not
+    Snakemake's sampled figure) and wall time, beside its log as ``<log>.peak.json``; a
+    warning when the peak exceeds the rule's declared mem_mb."""
+    peak_mb = (
+        max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+        / 1024.0
+    )
+    mem_mb = getattr(snakemake.resources, "mem_mb", None)
+    record = {
+        "rule": snakemake.rule,
+        "wildcards": dict(snakemake.wildcards),
+        "threads": snakemake.threads,
+        "seconds": round(time.perf_counter() - start, 3),
+        "peak_mb": round(peak_mb, 1),
+        "mem_mb": mem_mb,
+    }
+    Path(f"{snakemake.log[0]}.peak.json").write_text(json.dumps(record))
+    if mem_mb and peak_mb > mem_mb:
+        log.warning("peak memory %.0f MB exceeds the declared mem_mb %s of rule %s", peak_mb, mem_mb, snakemake.rule)
