@@ -13,6 +13,9 @@ def test_weights_queen_rook_islands(lattice):
     # the island is 25 km from the east column's rows 1 and 2 (a tie): linked to one of them, both ways
     assert len(w.neighbors[30]) == 1 and w.neighbors[30][0] in (11, 17) and 30 in w.neighbors[w.neighbors[30][0]]
     assert weights(gdf, islands="keep").islands == [30]
+    # the link is the unit nearest by boundary distance, the lowest position among ties
+    dist = gdf.geometry.reset_index(drop=True).distance(gdf.geometry.iloc[30]).drop(30)
+    assert w.neighbors[30] == [int(dist.idxmin())]
     assert len(weights(gdf, kind="rook").neighbors[7]) == 4 and len(w.neighbors[7]) == 8
     np.testing.assert_allclose([sum(v) for v in w.weights.values()], 1.0)
     inv = weights(gdf, kind="inverse_distance", power=2, transform=None)

@@ -467,6 +467,47 @@ def test_end_to_end_outputs(test_run):
     assert "Nothing to be done" in out
 
 
+def test_every_job_stays_within_its_declared_memory(test_run):
+    """Each job records its process high-water mark beside its log (not Snakemake's sampled
+    figure); none exceeds the mem_mb its rule declares (benchmarks/national.py checks the
+    same at national scale)."""
+    wf, _ = test_run
+    records = [json.loads(p.read_text()) for p in (wf / "logs/test").rglob("*.peak.json")]
+    rules = {r["rule"] for r in records}
+    assert {"align_monthly", "casa", "emissions", "zonal", "budget", "spatial", "mgwr"} <= rules
+    over = [(r["rule"], r["wildcards"], r["peak_mb"], r["mem_mb"]) for r in records if r["peak_mb"] > r["mem_mb"]]
+    assert not over, over
+    assert all(r["peak_mb"] > 50 and r["seconds"] > 0 for r in records)
+
+
+def test_declared_memory_grows_with_the_grid(tmp_path):
+    """mem_mb of the grid-bound rules follows the grid's cell count (here 1 km against 250 m
+    over the same extent): a finer grid asks for more, the table rules do not change."""
+    wf = copy_workflow(tmp_path / "wf")
+    declared = {}
+    for res in (1000, 250):
+        cfg = tmp_path / f"grid{res}.yaml"
+        cfg.write_text(f"grid: {{resolution: {res}, bounds: [0, 0, 2000000, 1500000]}}\n")
+        out = snakemake(wf, "-n", "--cores", "2", "--configfile", *TEST, str(cfg), "-p").stdout
+        declared[res] = _declared_mem(out)
+    for rule in ("casa", "align_monthly", "unit_assignment", "hotspots"):
+        assert declared[250][rule] > declared[1000][rule], (rule, declared)
+    assert declared[250]["budget"] == declared[1000]["budget"]
+
+
+def _declared_mem(dry_run_output: str) -> dict:
+    """{rule: mem_mb} from the job listing of a dry run."""
+    out, rule = {}, None
+    for line in dry_run_output.splitlines():
+        m = re.match(r"^(?:local)?rule (\w+):", line.strip())
+        if m:
+            rule = m.group(1)
+        m = re.search(r"mem_mb=(\d+)", line)
+        if m and rule:
+            out[rule] = max(out.get(rule, 0), int(m.group(1)))
+    return out
+
+
 def test_centre_mode_numbers_add_up(test_run, tmp_path):
     """zonal.mode: centre reruns the allocation, the zonal sums, the land-use areas and the
     budget tables only, and the numbers add up there too (the tiny county included)."""

@@ -256,7 +256,7 @@ _SLOTS = _slots(
 _NSUM = _SLOTS["n_vegetated"][1]
 
 
-def _summarise_block(s, v, q, ndvi, annual_max, a0):
+def _summarise_block(s, v, q, ndvi, region, annual_max, a0):
     out = np.zeros(_NSUM + 1)
     status = s[a0 + 4].astype("int64").ravel()
     out[0:_NS] = np.bincount(status, minlength=_NS)[:_NS]
@@ -271,7 +271,7 @@ def _summarise_block(s, v, q, ndvi, annual_max, a0):
     out[o : o + NTYPES] = np.bincount(k, minlength=NTYPES)[:NTYPES]
     out[_SLOTS["nep_sum"][0]] = np.nansum(s[a0 + 2], dtype="float64")
     out[_SLOTS["seq_total"][0]] = np.nansum(q[0], dtype="float64")
-    veg = v[0] >= 0
+    veg = (v[0] >= 0) & region[0]
     o = _SLOTS["gaps_by_month"][0]
     out[o : o + 12] = (~np.isfinite(ndvi) & veg[None]).sum(axis=(1, 2))
     out[_SLOTS["n_vegetated"][0]] = veg.sum()
@@ -279,16 +279,23 @@ def _summarise_block(s, v, q, ndvi, annual_max, a0):
     return out[None, None, None]
 
 
-def block_summaries(stacked: da.Array, vtype, seq, params: CasaParams, n_monthly: int, ndvi) -> da.Array:
-    """One summary vector per chunk (counts, sums, max), reduced over chunks; lazy."""
+def block_summaries(stacked: da.Array, vtype, seq, params: CasaParams, n_monthly: int, ndvi, region=None) -> da.Array:
+    """One summary vector per chunk (counts, sums, max), reduced over chunks; lazy.
+
+    ``region``: (y, x) bool, the study area over which vegetated cells without NDVI are
+    counted (None = every cell): inputs clipped to the country leave the grid's corners
+    outside it without NDVI, which is not a gap."""
     nb = tuple((1,) * len(c) for c in stacked.chunks[1:])
     nd = _data(ndvi).rechunk({0: 12}).rechunk((12,) + stacked.chunks[1:])
+    vt = _data(vtype, stacked.chunks[1:])
+    region = da.ones(vt.shape, dtype=bool, chunks=vt.chunks) if region is None else _data(region, vt.chunks)
     per_block = da.map_blocks(
         _summarise_block,
         stacked,
-        _data(vtype, stacked.chunks[1:])[None],
+        vt[None],
         seq[None],
         nd,
+        region[None],
         float(params.annual_npp_max),
         12 * n_monthly,
         dtype="float64",

@@ -9,7 +9,6 @@ import logging
 import dask.array as da
 import numpy as np
 import xarray as xr
-import zarr
 
 from carbonbalance.casa.engine import (
     as_dataset,
@@ -24,8 +23,16 @@ from carbonbalance.casa.engine import (
 from carbonbalance.casa.params import ANNUAL_TERMS, MONTHLY_TERMS, STATUS, TYPES, CasaParams
 from carbonbalance.core.blocks import chunked_view, compute
 from carbonbalance.core.constants import MONTHLY
+from carbonbalance.core.encoding import packing
 from carbonbalance.core.grid import GridSpec
-from carbonbalance.core.store import GeoTiffBlockWriter, atomic_output, create_store, open_store, to_cog
+from carbonbalance.core.store import (
+    GeoTiffBlockWriter,
+    atomic_output,
+    create_store,
+    open_store,
+    packed_target,
+    to_cog,
+)
 from carbonbalance.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -117,14 +124,17 @@ def run_casa_year(
             "t CO2 per cell",
         ),
     }
-    summary = block_summaries(stacked, vt, seq, params, len(monthly), inp["ndvi"])
+    summary = block_summaries(stacked, vt, seq, params, len(monthly), inp["ndvi"], region=mask_d)
     with contextlib.ExitStack() as stack:
         tmp = {k: stack.enter_context(atomic_output(outputs[k])) for k in annual}
         tmp_monthly = stack.enter_context(atomic_output(outputs["monthly"], directory=True))
         create_store(
             tmp_monthly,
             grid,
-            {v: {"dtype": "float32", "attrs": dict(ds[v].attrs)} for v in monthly},
+            {
+                v: {"dtype": "float32", "attrs": _packed_attrs(ds[v].attrs, v), "packing": packing(v, "casa_monthly")}
+                for v in monthly
+            },
             leading={"month": np.arange(1, 13)},
             attrs={
                 "year": int(year),
@@ -137,7 +147,7 @@ def run_casa_year(
         sources, targets, writers = [], [], []
         for v in monthly:
             sources.append(ds[v].data)
-            targets.append(zarr.open_array(str(tmp_monthly / v), mode="r+"))
+            targets.append(packed_target(tmp_monthly, v))
         for k, arr in annual.items():
             desc, units = descriptions[k]
             w = GeoTiffBlockWriter(
@@ -155,11 +165,21 @@ def run_casa_year(
         finally:
             for w in writers:
                 w.close()
+        for t in targets[: len(monthly)]:
+            t.check(f"CASA {year} monthly terms")
         red = unpack(summ)
         gap_filled = check_gap_filled(red, params, paths["ndvi"], year)
         for k in annual:
             to_cog(tmp[k].parent / "stage.tif", tmp[k], threads=threads)
     return _record(params, limits, red, year, monthly) | {"vegetated_cells_without_ndvi_share_by_month": gap_filled}
+
+
+def _packed_attrs(attrs, variable: str) -> dict:
+    out = dict(attrs)
+    pk = packing(variable, "casa_monthly")
+    if pk is not None:
+        out["precision"] = pk.precision
+    return out
 
 
 def check_gap_filled(red: dict, params: CasaParams, ndvi_path, year: int) -> dict:

@@ -95,10 +95,16 @@ def create_store(path, grid: GridSpec, variables: dict, leading: dict | None = N
 
     Parameters
     ----------
-    variables : {name: {"dtype": ..., "fill": ..., "attrs": {...}}}
+    variables : {name: {"dtype": ..., "fill": ..., "attrs": {...}, "packing": Packing | None}}
+        ``dtype`` is the decoded dtype; a :class:`~carbonbalance.core.encoding.Packing` stores the
+        variable as CF-packed integers (write it with :func:`write_block` or :func:`packed_target`).
     leading : optional {dim: coordinate values} for a leading dimension (e.g. month).
+
+    Every variable is compressed with :func:`~carbonbalance.core.encoding.compressors`.
     """
     import dask.array as da
+
+    from carbonbalance.core.encoding import compressors
 
     coords = grid_coords(grid)
     dims: tuple = ("y", "x")
@@ -119,8 +125,10 @@ def create_store(path, grid: GridSpec, variables: dict, leading: dict | None = N
         a = dict(spec.get("attrs", {}))
         a["grid_mapping"] = "spatial_ref"
         data_vars[name] = (dims, arr, a)
-        encoding[name] = {"chunks": chunks}
-        if fill is not None:
+        encoding[name] = {"chunks": chunks, "compressors": compressors()}
+        if spec.get("packing") is not None:
+            encoding[name].update(spec["packing"].encoding())
+        elif fill is not None:
             encoding[name]["_FillValue"] = fill
     importlib.import_module("rioxarray")  # registers the .rio accessor of xarray objects
     ds = xr.Dataset(data_vars, coords=coords).rio.write_crs(grid.crs)
@@ -129,13 +137,24 @@ def create_store(path, grid: GridSpec, variables: dict, leading: dict | None = N
     ds.to_zarr(path, mode="w", compute=False, encoding=encoding, consolidated=False)
 
 
-def write_block(path, variable: str, block: np.ndarray, rows: slice, cols: slice) -> None:
-    """Write one block (aligned to the store's chunks) of ``variable``; thread-safe."""
-    arr = zarr.open_array(str(Path(path) / variable), mode="r+")
+def packed_target(path, variable: str):
+    """A writable view of ``variable`` in the store at ``path`` that packs values as the store
+    declares (a :class:`~carbonbalance.core.encoding.PackedWriter`, a ``dask.array.store`` target)."""
+    from carbonbalance.core.encoding import PackedWriter
+
+    return PackedWriter(zarr.open_array(str(Path(path) / variable), mode="r+"), name=variable)
+
+
+def write_block(path, variable: str, block: np.ndarray, rows: slice, cols: slice) -> int:
+    """Write one block (aligned to the store's chunks) of ``variable``, packed as the store
+    declares; thread-safe.  Returns the number of values outside the packing's range (stored
+    as no data; the caller stops the run naming the variable)."""
+    target = packed_target(path, variable)
     if block.ndim == 3:
-        arr[:, rows, cols] = block
+        target[:, rows, cols] = block
     else:
-        arr[rows, cols] = block
+        target[rows, cols] = block
+    return target.outside
 
 
 def finalize_store(path) -> None:
@@ -144,13 +163,19 @@ def finalize_store(path) -> None:
 
 
 def open_store(path) -> xr.Dataset:
-    """Open a store lazily (dask-backed, one dask chunk per stored chunk)."""
+    """Open a store lazily (dask-backed, one dask chunk per stored chunk); CF-packed variables
+    are decoded to float32 (no data = NaN), as they were computed."""
     import warnings
 
     with warnings.catch_warnings():
         # Snakemake leaves a .snakemake_timestamp file inside directory outputs
         warnings.filterwarnings("ignore", message=".*snakemake_timestamp.*")
-        return xr.open_zarr(path, consolidated=False, chunks={})
+        ds = xr.open_zarr(path, consolidated=False, chunks={})
+    for name, var in ds.data_vars.items():
+        if "scale_factor" in var.encoding and var.dtype != np.float32:
+            ds[name] = var.astype("float32", keep_attrs=True)
+            ds[name].encoding = var.encoding
+    return ds
 
 
 class GeoTiffBlockWriter:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -128,11 +129,22 @@ def search(space: Space, y, X, criterion="AICc", bw_min=None, bw_max=None, tol=1
     a = bw_min if bw_min is not None else a
     c = bw_max if bw_max is not None and bw_max is not np.inf else c
 
+    evaluations = []
+    t0 = time.perf_counter()
+
     def score(bw):
         _, predy, influ = space.fit(y, X, bw)
-        return criterion_value(criterion, y, y - predy, influ)
+        value = criterion_value(criterion, y, y - predy, influ)
+        evaluations.append((bw, value))
+        log.debug("bandwidth %g: %s %.6g", bw, criterion, value)
+        return value
 
-    return golden_section(a, c, score, tol, max_iter, int_score=not space.fixed)[0]
+    bw, value = golden_section(a, c, score, tol, max_iter, int_score=not space.fixed)
+    log.info(
+        "bandwidth search over [%g, %g] (%d covariate(s)): %g, %s %.6g after %d fits in %.1f s",
+        a, c, X.shape[1], bw, criterion, value, len(evaluations), time.perf_counter() - t0,
+    )  # fmt: skip
+    return bw
 
 
 def backfit(space: Space, y, X, init_bw, criterion="AICc", bw_min=None, bw_max=None, tol=1.0e-5, max_iter=200,

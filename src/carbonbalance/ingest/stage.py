@@ -10,8 +10,10 @@ import dask
 import numpy as np
 
 from carbonbalance.core.blocks import compute
+from carbonbalance.core.encoding import packing
 from carbonbalance.core.grid import GridSpec
 from carbonbalance.core.store import atomic_output, create_store, finalize_store, write_block
+from carbonbalance.errors import InputError
 from carbonbalance.ingest.align import align_block
 from carbonbalance.ingest.checks import distribution_value, merge_stats, validate
 from carbonbalance.ingest.params import CLASS_VARIABLES, RasterInput
@@ -51,8 +53,16 @@ def align_variable(
         "source_files": [s["path"] for s in sources],
         "product": spec.product or "",
     }
+    pk = None if is_class else packing(spec.variable)
+    if pk is not None:
+        attrs["precision"] = pk.precision
     variables = {
-        spec.variable: {"dtype": "int32" if is_class else "float32", "fill": -1 if is_class else np.nan, "attrs": attrs}
+        spec.variable: {
+            "dtype": "int32" if is_class else "float32",
+            "fill": -1 if is_class else np.nan,
+            "attrs": attrs,
+            "packing": pk,
+        }
     }
     leading = {"month": np.arange(1, 13)} if spec.monthly else None
     blocks = list(grid.blocks())
@@ -71,14 +81,22 @@ def align_variable(
 
         def one(rows, cols):
             data, st = align_block(spec, sources, year, grid, rows, cols, region=region)
-            write_block(tmp, spec.variable, data if spec.monthly else data[0], rows, cols)
-            return st
+            outside = write_block(tmp, spec.variable, data if spec.monthly else data[0], rows, cols)
+            return st, outside
 
         parts = compute(
             *[dask.delayed(one)(r, c) for r, c in blocks], threads=threads, label=f"aligning {spec.variable} {year}"
         )
-        stats = merge_stats(list(parts), len(sources), spec)
+        stats = merge_stats([p[0] for p in parts], len(sources), spec)
         validate(spec, sources, stats, year, class_codes)
+        outside = sum(p[1] for p in parts)
+        if outside:
+            lo, hi = pk.valid_range
+            raise InputError(
+                f"inputs.{spec.variable} {year} ({sources[0]['path']}): {outside} aligned value(s) lie outside "
+                f"[{lo:g}, {hi:g}] {units}, the range of the aligned store's encoding ({pk.dtype} x {pk.scale:g}); "
+                f"check the input's units, scale and offset"
+            )
         finalize_store(tmp)
     record = {
         "variable": spec.variable,

@@ -73,6 +73,9 @@ def local_moran(
     """
     from esda.moran import Moran_Local
 
+    from carbonbalance.spatial.jitcache import cache_esda_kernels
+
+    cache_esda_kernels()
     index = y.index if isinstance(y, pd.Series) else None
     y = np.asarray(y, dtype="float64")
     if not np.isfinite(y).all():

@@ -25,6 +25,10 @@ def getis_ord(y, w) -> pd.DataFrame:
     """Gi* per unit (``esda.G_Local(star=True)`` on binary weights): ``z``, ``p``, ``class``."""
     from esda.getisord import G_Local
 
+    from carbonbalance.spatial.jitcache import cache_esda_kernels
+
+    cache_esda_kernels()
+
     y = np.asarray(y, dtype="float64")
     g = G_Local(y, w, transform="B", star=True, permutations=0)
     z = np.asarray(g.Zs)

@@ -51,11 +51,15 @@ def weights(
     if w.islands and islands == "nearest":
         neighbors = {i: list(w.neighbors[i]) for i in w.neighbors}
         wts = {i: list(w.weights[i]) for i in w.weights}
-        geoms = gdf.geometry.reset_index(drop=True)
+        import shapely
+
+        geoms = np.asarray(gdf.geometry.values)
+        tree = shapely.STRtree(geoms)
         for i in w.islands:
-            dist = geoms.distance(geoms.iloc[i])
-            dist.iloc[i] = np.inf
-            j = int(dist.idxmin())
+            # the nearest other unit by boundary distance (the lowest position among ties)
+            near = tree.query_nearest(geoms[i], exclusive=True, all_matches=True)
+            near = near[near != i]
+            j = int(near.min())
             for a, b in ((i, j), (j, i)):
                 if b not in neighbors[a]:
                     neighbors[a].append(b)

@@ -1,0 +1,161 @@
+"""Compact on-disk encodings of the gridded stores: dtype, CF packing and compression per variable.
+
+A national year of aligned inputs and monthly CASA terms is some 12 GB as float32.  Each
+variable here is stored as a CF-packed integer (``value = stored * scale_factor + add_offset``,
+``_FillValue`` for no data) at a stated precision — half a packing step, the largest
+difference between a stored and a computed value — chosen well below what the inputs
+and the model resolve (NDVI to 1e-4, temperature to 0.005 °C, monthly NPP to 0.01 g C m⁻²).
+Every Zarr reader that follows the CF conventions (xarray, GDAL, netCDF-Java) decodes them;
+:func:`carbonbalance.core.store.open_store` returns them as float32 like before.
+
+Variables without an entry (population and night light, whose totals are allocated, the
+cell areas, the class layers) keep their dtype and are stored losslessly.  Every array
+is compressed with zstd after a byte shuffle, which suits both.
+
+A value outside a packing's range is never clipped silently: the writer counts it, stores
+no data there, and the stage stops naming the variable (see :class:`PackedWriter`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class Packing:
+    """CF packing of one variable: ``value = stored * scale + offset``; ``fill`` = no data."""
+
+    dtype: str
+    scale: float
+    offset: float = 0.0
+
+    @property
+    def fill(self) -> int:
+        info = np.iinfo(self.dtype)
+        return int(info.min) if info.min < 0 else int(info.max)
+
+    @property
+    def precision(self) -> float:
+        """Largest difference between a value and its stored representation (half a step)."""
+        return self.scale / 2.0
+
+    @property
+    def valid_range(self) -> tuple[float, float]:
+        """Smallest and largest representable value (the fill code excluded)."""
+        info = np.iinfo(self.dtype)
+        lo, hi = int(info.min), int(info.max)
+        if self.fill == lo:
+            lo += 1
+        else:
+            hi -= 1
+        return lo * self.scale + self.offset, hi * self.scale + self.offset
+
+    def encoding(self) -> dict:
+        """The xarray ``encoding`` entries of this packing."""
+        fill = self.fill
+        return {"dtype": self.dtype, "scale_factor": self.scale, "add_offset": self.offset, "_FillValue": fill,
+                "fill_value": fill}  # fmt: skip
+
+    def pack(self, values: np.ndarray) -> tuple[np.ndarray, int]:
+        """(packed integers, number of values outside :attr:`valid_range` (±inf included), which
+        are stored as no data)."""
+        v = np.asarray(values, dtype="float64")
+        q = np.rint((v - self.offset) / self.scale)
+        lo, hi = (np.rint((b - self.offset) / self.scale) for b in self.valid_range)
+        present = ~np.isnan(q)  # ±inf is a value outside the range, NaN is no data
+        outside = present & ((q < lo) | (q > hi))
+        ok = present & ~outside
+        out = np.full(v.shape, self.fill, dtype=self.dtype)
+        out[ok] = q[ok].astype(self.dtype)
+        return out, int(outside.sum())
+
+
+#: Packing per store and variable: aligned inputs in canonical units, monthly CASA terms.
+PACKINGS: dict[str, dict[str, Packing]] = {
+    "aligned": {
+        "ndvi": Packing("int16", 1e-4),  # [-3.2767, 3.2767], ± 5e-5
+        "temperature": Packing("int16", 0.01),  # degC, [-327.67, 327.67], ± 0.005
+        "precipitation": Packing("uint16", 0.1),  # mm month-1, [0, 6553.4], ± 0.05
+        "radiation": Packing("uint16", 0.025),  # MJ m-2 month-1, [0, 1638.35], ± 0.0125
+        "npp": Packing("int16", 0.2),  # g C m-2 yr-1 (an NPP product), [-6553.4, 6553.4], ± 0.1
+    },
+    "casa_monthly": {
+        "fpar": Packing("int16", 1e-4),  # 1
+        "t_eps1": Packing("int16", 1e-4),  # 1
+        "t_eps2": Packing("int16", 1e-4),  # 1
+        "w_eps": Packing("int16", 1e-4),  # 1
+        "eps": Packing("int16", 1e-4),  # g C MJ-1
+        "ep0": Packing("int16", 0.05),  # mm month-1, ± 1638
+        "rn": Packing("int16", 0.05),  # mm month-1
+        "e": Packing("int16", 0.05),  # mm month-1
+        "ep": Packing("int16", 0.05),  # mm month-1
+        "apar": Packing("int16", 0.05),  # MJ m-2 month-1
+        "npp": Packing("int16", 0.02),  # g C m-2 month-1, [-655.34, 655.34], ± 0.01
+        "rh": Packing("int16", 0.02),  # g C m-2 month-1
+        "nep": Packing("int16", 0.02),  # g C m-2 month-1
+    },
+}
+
+
+def packing(variable: str, store: str = "aligned") -> Packing | None:
+    """The packing of ``variable`` in a ``store`` (``aligned`` or ``casa_monthly``); None: stored
+    as computed, losslessly."""
+    return PACKINGS[store].get(variable)
+
+
+def compressors() -> list:
+    """zstd after a byte shuffle (Blosc): a third of plain zstd's size on the grids measured."""
+    from zarr.codecs import BloscCodec, BloscShuffle
+
+    return [BloscCodec(cname="zstd", clevel=5, shuffle=BloscShuffle.shuffle)]
+
+
+def packing_of(attrs: dict, dtype, fill) -> Packing | None:
+    """The packing a stored array declares in its attributes (None if not packed)."""
+    if "scale_factor" not in attrs and "add_offset" not in attrs:
+        return None
+    return Packing(str(np.dtype(dtype)), float(attrs.get("scale_factor", 1.0)), float(attrs.get("add_offset", 0.0)))
+
+
+class PackedWriter:
+    """``target[rows, cols] = values`` into a Zarr array, packing values as the array declares.
+
+    Values outside the packing's range are stored as no data and counted in
+    :attr:`outside` (thread-safe); the caller raises naming the variable.
+    """
+
+    def __init__(self, array, name: str = ""):
+        self.array = array
+        self.name = name
+        self.packing = packing_of(dict(array.attrs), array.dtype, array.fill_value)
+        self.outside = 0
+        self._lock = threading.Lock()
+        self.shape = array.shape
+        self.dtype = array.dtype
+        self.ndim = array.ndim
+
+    def __setitem__(self, key, values):
+        if self.packing is None:
+            self.array[key] = values
+            return
+        packed, n = self.packing.pack(values)
+        self.array[key] = packed
+        if n:
+            with self._lock:
+                self.outside += n
+
+    def check(self, where: str) -> None:
+        """Raise when values fell outside the packing's range (naming ``where`` and the range)."""
+        if self.outside:
+            from carbonbalance.errors import InputError
+
+            lo, hi = self.packing.valid_range
+            units = self.array.attrs.get("units", "")
+            raise InputError(
+                f"{where}: {self.outside} value(s) of {self.name} lie outside [{lo:g}, {hi:g}] {units}, the range "
+                f"of its compact encoding ({self.packing.dtype} x {self.packing.scale:g}); such values are not "
+                f"plausible for {self.name} (check the input's units and scale)"
+            )
