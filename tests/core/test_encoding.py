@@ -1,7 +1,6 @@
 """Compact store encodings: CF packing per variable, decoded to float32 within the stated precision."""
 
 import numpy as np
-import pytest
 import zarr
 
 from carbonbalance.core.encoding import PACKINGS, Packing, packing

@@ -83,3 +83,25 @@ def test_hotspot_benchmark_runs_small():
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert re.fullmatch(r"gi_grid_seconds=\d+\.\d\d gi_grid_peak_mb=\d+", proc.stdout.strip().splitlines()[-1])
     assert float(re.search(r"max \|z - esda\| = (\S+)", proc.stdout).group(1)) < 1e-8
+
+
+def test_confidence_classes_by_index_equal_the_labels_cell_by_cell():
+    """The grid's classes are counted from an int8 index (a string per national cell would
+    take gigabytes); index, labels and counts agree with the thresholds, ties included."""
+    from carbonbalance.spatial.hotspots import CLASSES, class_counts, confidence_class, confidence_index
+
+    rng = np.random.default_rng(3)
+    z = rng.normal(0, 2, (300, 200))
+    z[0, :7] = [1.6449, -1.6449, 1.96, -1.96, 2.5758, -2.5758, np.nan]
+    labels = confidence_class(z)
+    expected = np.full(z.shape, "ns", dtype=object)
+    for level, crit in ((90, 1.6449), (95, 1.9600), (99, 2.5758)):
+        expected[z >= crit] = f"hot {level}%"
+        expected[z <= -crit] = f"cold {level}%"
+    expected[np.isnan(z)] = "nodata"
+    assert (labels == expected).all()
+    assert list(labels[0, :7]) == ["hot 90%", "cold 90%", "hot 95%", "cold 95%", "hot 99%", "cold 99%", "nodata"]
+    idx = confidence_index(z)
+    assert idx.dtype == np.int8 and (np.array(CLASSES + ["nodata"])[idx] == expected).all()
+    counts = class_counts(z, rows=7)
+    assert counts == {c: int((expected == c).sum()) for c in CLASSES + ["nodata"]}

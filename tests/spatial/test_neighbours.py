@@ -22,3 +22,15 @@ def test_weights_queen_rook_islands(lattice):
     d01 = 1e4
     assert inv.weights[0][inv.neighbors[0].index(1)] == pytest.approx(d01**-2)
     assert len(weights(gdf, kind="knn", k=3).neighbors[0]) == 3
+
+
+@pytest.mark.parametrize("kind", ["queen", "inverse_distance"])
+def test_weights_labelled_by_ids_equal_libpysals_remap(lattice, kind):
+    gdf, _ = lattice
+    ids = [f"u{i:03d}" for i in range(len(gdf))][::-1]
+    expected = weights(gdf, kind=kind, power=2)
+    expected.remap_ids(ids)
+    w = weights(gdf, kind=kind, power=2, ids=ids)
+    assert w.id_order == expected.id_order and w.transform == expected.transform
+    assert w.neighbors == expected.neighbors and w.weights == expected.weights
+    assert (w.sparse != expected.sparse).nnz == 0

@@ -480,32 +480,44 @@ def test_every_job_stays_within_its_declared_memory(test_run):
     assert all(r["peak_mb"] > 50 and r["seconds"] > 0 for r in records)
 
 
-def test_declared_memory_grows_with_the_grid(tmp_path):
-    """mem_mb of the grid-bound rules follows the grid's cell count (here 1 km against 250 m
-    over the same extent): a finer grid asks for more, the table rules do not change."""
-    wf = copy_workflow(tmp_path / "wf")
-    declared = {}
-    for res in (1000, 250):
-        cfg = tmp_path / f"grid{res}.yaml"
-        cfg.write_text(f"grid: {{resolution: {res}, bounds: [0, 0, 2000000, 1500000]}}\n")
-        out = snakemake(wf, "-n", "--cores", "2", "--configfile", *TEST, str(cfg), "-p").stdout
-        declared[res] = _declared_mem(out)
-    for rule in ("casa", "align_monthly", "unit_assignment", "hotspots"):
-        assert declared[250][rule] > declared[1000][rule], (rule, declared)
-    assert declared[250]["budget"] == declared[1000]["budget"]
+def declared_mem(resolution: float, bounds) -> dict:
+    """{rule: mem_mb} as the rules files declare it for a grid of ``resolution`` over ``bounds``
+    (the rules' ``mem_mb`` expressions evaluated with workflow/rules/common.smk's helpers)."""
+    from types import SimpleNamespace
 
-
-def _declared_mem(dry_run_output: str) -> dict:
-    """{rule: mem_mb} from the job listing of a dry run."""
-    out, rule = {}, None
-    for line in dry_run_output.splitlines():
-        m = re.match(r"^(?:local)?rule (\w+):", line.strip())
-        if m:
-            rule = m.group(1)
-        m = re.search(r"mem_mb=(\d+)", line)
-        if m and rule:
-            out[rule] = max(out.get(rule, 0), int(m.group(1)))
+    config = {
+        "run_name": "memcheck",
+        "grid": {"crs": "EPSG:3857", "resolution": resolution, "bounds": list(bounds)},
+        "boundaries": {"path": "nowhere.gpkg", "layer": None},
+    }
+    ns = {"config": config, "workflow": SimpleNamespace(basedir=str(ROOT))}
+    exec(compile((ROOT / "workflow/rules/common.smk").read_text(), "common.smk", "exec"), ns)
+    out = {}
+    for smk in sorted((ROOT / "workflow/rules").glob("*.smk")):
+        rule = None
+        for line in smk.read_text().splitlines():
+            m = re.match(r"^(?:rule|checkpoint) (\w+):", line)
+            rule = m.group(1) if m else rule
+            m = re.match(r"^\s+mem_mb=(.+),$", line)
+            if m and rule:
+                value = eval(m.group(1), ns)
+                out[rule] = value(None) if callable(value) else value
     return out
+
+
+def test_declared_memory_grows_with_the_grid():
+    """mem_mb of the grid-bound rules follows the grid's cell count (1 km against 250 m over
+    the same extent): a finer grid asks for more, the table rules do not change."""
+    bounds = (0, 0, 2_000_000, 1_500_000)
+    km, fine = declared_mem(1000, bounds), declared_mem(250, bounds)
+    for rule in ("casa", "align_monthly", "emissions", "zonal", "unit_assignment", "hotspots"):
+        assert fine[rule] > km[rule], (rule, km[rule], fine[rule])
+    assert fine["budget"] == km["budget"] and fine["econometrics"] == km["econometrics"]
+    # the national benchmark's grid (26.7 M cells): every grid-bound rule within the 2 GB
+    # that a job may use at 1 km, and 4 times as many cells ask for more than 2 GB
+    national = declared_mem(1000, (0, 0, 4_834_000, 5_515_000))
+    assert max(national[r] for r in ("casa", "align_monthly", "emissions", "hotspots")) <= 2000
+    assert declared_mem(500, (0, 0, 4_834_000, 5_515_000))["zonal"] > 2 * 2000 - 1200
 
 
 def test_centre_mode_numbers_add_up(test_run, tmp_path):

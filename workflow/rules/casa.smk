@@ -22,12 +22,13 @@ rule casa:
         L("casa/{year}.log"),
     benchmark:
         L("benchmarks/casa_{year}.tsv")
+    priority: 40
     conda:
         ENV
     threads: 2
     resources:
         # benchmarks/casa.py: peak 0.9 GB and 33 s for China at 1 km from chunked stores on 2 threads
-        mem_mb=3000,
+        mem_mb=mem(900, 30),
         runtime=60,
     params:
         casa=cfg("casa"),
@@ -53,7 +54,7 @@ rule casa_map:
         ENV
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=mem(700, 25),
         runtime=10,
     params:
         levels=[lvl["id"] for lvl in cfg("boundaries", "levels")],

@@ -402,3 +402,45 @@ def spatial_targets():
         out += [R(f"analysis/{lvl}/moran.csv"), R(f"figures/moran_lisa_{lvl}.png")]
     out += [R(f"figures/hotspots_{y}.png") for y in years()]
     return out
+
+
+_GRID_CELLS = {}
+
+
+def grid_cells():
+    """Cells of the run's grid, for the resource declarations: from aligned/grid.json once
+    build_grid wrote it; else from grid.bounds or the boundaries' extent (the file's header)
+    at grid.resolution; else 1 million (a demo's boundaries do not exist before it runs)."""
+    if "n" in _GRID_CELLS:
+        return _GRID_CELLS["n"]
+    import json
+
+    n = 1_000_000
+    g = config["grid"]
+    spec = Path(R("aligned/grid.json"))
+    try:
+        if spec.exists():
+            d = json.loads(spec.read_text())
+            n = int(d["width"]) * int(d["height"])
+        else:
+            bounds = g["bounds"]
+            if bounds is None:
+                import pyogrio
+                from pyproj import CRS, Transformer
+
+                info = pyogrio.read_info(config["boundaries"]["path"], layer=config["boundaries"]["layer"])
+                bounds = Transformer.from_crs(
+                    CRS.from_user_input(info["crs"]), CRS.from_user_input(g["crs"]), always_xy=True
+                ).transform_bounds(*info["total_bounds"], densify_pts=21)
+            n = int((bounds[2] - bounds[0]) / g["resolution"] + 1) * int((bounds[3] - bounds[1]) / g["resolution"] + 1)
+    except Exception:  # no grid yet, no readable boundaries, or no pyproj/pyogrio here
+        pass
+    _GRID_CELLS["n"] = n
+    return n
+
+
+def mem(base_mb, per_mcell_mb=0.0):
+    """A job's mem_mb: ``base_mb`` plus ``per_mcell_mb`` per million grid cells.  Fitted to the
+    process high-water marks of the demo and of the national benchmark (26.7 M cells,
+    benchmarks/README.md): every rule declares at least 1.25 times its national peak."""
+    return lambda wildcards: int(base_mb + per_mcell_mb * grid_cells() / 1e6)

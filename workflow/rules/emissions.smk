@@ -28,12 +28,13 @@ rule emissions:
         L("emissions/{year}.log"),
     benchmark:
         L("benchmarks/emissions_{year}.tsv")
+    priority: 30
     conda:
         ENV
     threads: 2
     resources:
         # labels in memory (int16) + a few 1024² blocks per thread; China at 1 km < 1 GB
-        mem_mb=2000,
+        mem_mb=mem(800, 25),
         runtime=30,
     params:
         emissions=emission_params(),
@@ -66,7 +67,7 @@ rule emissions_map:
         ENV
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=mem(700, 30),
         runtime=10,
     params:
         levels=[lvl["id"] for lvl in cfg("boundaries", "levels")],
@@ -117,7 +118,7 @@ rule landuse_absorption:
         ENV
     threads: 2
     resources:
-        mem_mb=2000,
+        mem_mb=mem(600, 10),
         runtime=10,
     params:
         absorption=cfg("emissions", "absorption"),

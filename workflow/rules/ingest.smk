@@ -44,7 +44,7 @@ rule build_grid:
         ENV
     threads: 2
     resources:
-        mem_mb=2000,
+        mem_mb=mem(600, 10),
         runtime=10,
     params:
         grid=cfg("grid"),
@@ -70,7 +70,7 @@ rule unit_assignment:
     threads: 1
     resources:
         # benchmarks/zonal.py: China's ~2,870 counties at 1 km, one exactextract pass
-        mem_mb=4000,
+        mem_mb=mem(600, 40),
         runtime=20,
     params:
         levels=cfg("boundaries", "levels"),
@@ -95,11 +95,12 @@ rule align_monthly:
         L("benchmarks/align_{var}_{year}.tsv")
     wildcard_constraints:
         var="|".join(MONTHLY),
+    priority: 30
     conda:
         ENV
     threads: 2
     resources:
-        mem_mb=3000,
+        mem_mb=mem(700, 15),
         runtime=30,
     params:
         spec=lambda w: cfg("inputs")[w.var],

@@ -20,11 +20,12 @@ rule spatial:
         L("benchmarks/spatial_{level}.tsv")
     wildcard_constraints:
         level="|".join(table_levels()),
+    priority: 20
     conda:
         ENV
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=2500,
         runtime=20,
     params:
         analysis=cfg("analysis"),
@@ -51,7 +52,7 @@ rule centre_of_gravity:
         ENV
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=mem(600, 10),
         runtime=10,
     params:
         years=years(),
@@ -65,6 +66,7 @@ rule hotspots:
     input:
         grid=R("grid/{year}/emissions.tif"),
         units=R("boundaries/units.gpkg"),
+        assignment=R("aligned/unit_assignment.zarr"),
     output:
         table=R("analysis/hotspots_{year}.csv"),
         figure=report(
@@ -77,12 +79,13 @@ rule hotspots:
         L("hotspots/{year}.log"),
     benchmark:
         L("benchmarks/hotspots_{year}.tsv")
+    priority: 10
     conda:
         ENV
     threads: 1
     resources:
-        # benchmarks/spatial.py: China at 1 km, 10 km band, 5.4 s and 1.8 GB
-        mem_mb=4000,
+        # national benchmark (26.7 M cells): 1.44 GB, of which Gi* 0.74 GB (benchmarks/README.md)
+        mem_mb=mem(800, 40),
         runtime=10,
     params:
         distance=cfg("analysis", "hotspot_distance_m"),

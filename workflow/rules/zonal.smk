@@ -11,11 +11,12 @@ rule zonal:
         L("zonal/{year}.log"),
     benchmark:
         L("benchmarks/zonal_{year}.tsv")
+    priority: 20
     conda:
         ENV
     threads: 2
     resources:
-        mem_mb=3000,
+        mem_mb=mem(1200, 40),
         runtime=20,
     params:
         mode=cfg("zonal", "mode"),

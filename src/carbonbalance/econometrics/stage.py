@@ -53,9 +53,7 @@ def model_frame(frame: pd.DataFrame, y: str, x: list[str]) -> pd.DataFrame:
 def unit_weights(gdf, params: WeightsParams | dict):
     """Row-standardised libpysal W of ``gdf`` (column ``unit_id``) with the unit ids as ids."""
     p = params if isinstance(params, WeightsParams) else WeightsParams.from_config(params)
-    w = weights(gdf, kind=p.kind, islands=p.islands, k=p.k, power=p.power)
-    w.remap_ids(gdf["unit_id"].astype(str).tolist())
-    return w
+    return weights(gdf, kind=p.kind, islands=p.islands, k=p.k, power=p.power, ids=gdf["unit_id"].astype(str).tolist())
 
 
 def _coefficients(result, run: str) -> pd.DataFrame:

@@ -7,9 +7,10 @@ import numpy as np
 import pandas as pd
 
 from carbonbalance.plots.base import finish, pyplot
+from carbonbalance.spatial.hotspots import CLASSES as HOTSPOT_CLASSES
 
 LISA_COLOURS = {"HH": "#d7191c", "HL": "#fdae61", "LH": "#abd9e9", "LL": "#2c7bb6", "ns": "#eeeeee"}
-HOTSPOT_CLASSES = ["cold 99%", "cold 95%", "cold 90%", "ns", "hot 90%", "hot 95%", "hot 99%"]
+
 HOTSPOT_COLOURS = ["#2166ac", "#67a9cf", "#d1e5f0", "#f7f7f7", "#fddbc7", "#ef8a62", "#b2182b"]
 
 
@@ -111,13 +112,13 @@ def hotspot_map(z: np.ndarray, extent, units, out_png, title: str) -> None:
     """Gi* confidence classes of a grid with the units' outlines."""
     from matplotlib.colors import BoundaryNorm, ListedColormap
 
-    from carbonbalance.spatial.hotspots import confidence_class
+    from carbonbalance.spatial.hotspots import confidence_index
 
     plt = pyplot()
-    cls = confidence_class(z)
-    idx = np.full(z.shape, np.nan)
-    for k, name in enumerate(HOTSPOT_CLASSES):
-        idx[cls == name] = k
+    # classes at about the figure's pixel resolution (every k-th cell): a national grid drawn
+    # whole would hold gigabytes of colour arrays for the ~1,100 pixels the axes have
+    k = max(1, int(np.ceil(max(z.shape) / 2000)))
+    idx = np.ma.masked_less(confidence_index(z[k // 2 :: k, k // 2 :: k]), 0)
     fig, ax = plt.subplots(figsize=(7.5, 6), constrained_layout=True)
     ax.set_facecolor("#dddddd")
     im = ax.imshow(

@@ -11,14 +11,38 @@ from scipy import stats
 
 from carbonbalance.errors import InputError
 
+#: Two-tailed critical z of the 90, 95 and 99 % confidence levels.
+CRITICAL_Z = ((90, 1.6449), (95, 1.9600), (99, 2.5758))
+#: Classes of :func:`confidence_index`, in index order.
+CLASSES = ["cold 99%", "cold 95%", "cold 90%", "ns", "hot 90%", "hot 95%", "hot 99%"]
+
+
+def confidence_index(z) -> np.ndarray:
+    """Index into :data:`CLASSES` of Gi* z scores (int8; -1 = no data), without building a
+    string per cell (a national grid's labels would take gigabytes)."""
+    z = np.asarray(z)
+    crit = np.array([c for _, c in CRITICAL_Z])
+    out = np.full(z.shape, 3, dtype="int8")
+    for k, c in enumerate(crit):  # ±90 % → 4/2, ±95 % → 5/1, ±99 % → 6/0
+        out[z >= c] = 4 + k
+        out[z <= -c] = 2 - k
+    out[~np.isfinite(z)] = -1
+    return out
+
 
 def confidence_class(z) -> np.ndarray:
     """Hot/cold spot class of Gi* z scores: ±99 %, ±95 %, ±90 % (two-tailed) or ``ns``."""
-    z = np.asarray(z, dtype="float64")
-    out = np.full(z.shape, "ns", dtype=object)
-    for level, crit in ((90, 1.6449), (95, 1.9600), (99, 2.5758)):
-        out = np.where(z >= crit, f"hot {level}%", np.where(z <= -crit, f"cold {level}%", out))
-    return np.where(np.isfinite(z), out, "nodata")
+    labels = np.array(CLASSES + ["nodata"], dtype=object)
+    return labels[confidence_index(np.asarray(z, dtype="float64"))]
+
+
+def class_counts(z, rows: int = 256) -> dict:
+    """{class: cells} of a grid of z scores (``nodata`` included), band by band."""
+    z = np.asarray(z)
+    counts = np.zeros(len(CLASSES) + 1, dtype="int64")
+    for r0 in range(0, z.shape[0], rows):
+        counts += np.bincount(confidence_index(z[r0 : r0 + rows]).ravel() + 1, minlength=len(CLASSES) + 1)
+    return dict(zip(CLASSES + ["nodata"], (int(c) for c in np.roll(counts, -1))))
 
 
 def getis_ord(y, w) -> pd.DataFrame:
