@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 CORES  ?= 2
 
-.PHONY: demo demo-products test run check-config install install-test lint docs dry-run clean
+.PHONY: demo demo-products test run check-config install install-test lint docs dry-run clean bench-national
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,15 @@ demo: install
 # The demo with every input in its product's delivered layout (HDF-EOS, NetCDF, ESRI GRID).
 demo-products: install
 	$(BIN)/snakemake --cores $(CORES) --configfile config/demo_products.yaml
+
+# The national benchmark (benchmarks/README.md): every county of China at 1 km, two years,
+# about 3 GB of inputs and 25 minutes on 2 cores. BENCH_DIR holds inputs and results.
+BENCH_DIR ?= /tmp/carbonbalance-national
+bench-national: install
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python benchmarks/national.py generate --workdir $(BENCH_DIR) --years 2019 2020
+	$(BIN)/python benchmarks/national.py run --workdir $(BENCH_DIR) --cores $(CORES)
+	$(BIN)/python benchmarks/national.py report --workdir $(BENCH_DIR)
 
 # Static checks first (seconds), then the suite.
 test: lint
