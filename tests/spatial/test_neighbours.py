@@ -34,3 +34,34 @@ def test_weights_labelled_by_ids_equal_libpysals_remap(lattice, kind):
     assert w.id_order == expected.id_order and w.transform == expected.transform
     assert w.neighbors == expected.neighbors and w.weights == expected.weights
     assert (w.sparse != expected.sparse).nnz == 0
+
+
+def _shapes():
+    """Units that exercise the vertex rules: a hole filled by a unit, a multipolygon, units
+    touching at one vertex only (queen, not rook), and an island."""
+    import geopandas as gpd
+    from shapely.geometry import MultiPolygon, Polygon, box
+
+    donut = Polygon([(0, 0), (6, 0), (6, 6), (0, 6)], [[(2, 2), (4, 2), (4, 4), (2, 4)]])
+    core = box(2, 2, 4, 4)
+    east = MultiPolygon([box(6, 0, 8, 3), box(9, 9, 10, 10)])
+    corner = box(8, 3, 9, 4)  # touches east's part at the vertex (8, 3) only
+    above = box(0, 6, 3, 8)  # lies along the donut's top edge but shares only the vertex (0, 6)
+    island = box(20, 20, 21, 21)
+    return gpd.GeoDataFrame(geometry=[donut, core, east, corner, above, island], crs="EPSG:3857")
+
+
+@pytest.mark.parametrize("rook", [False, True])
+def test_contiguity_equals_libpysals_vertex_contiguity(lattice, irregular, rook):
+    from libpysal import weights as lw
+
+    from carbonbalance.spatial.neighbours import contiguity
+
+    cls = lw.Rook if rook else lw.Queen
+    for gdf in (lattice[0], irregular[1], _shapes()):
+        expected = cls.from_dataframe(gdf, use_index=False, silence_warnings=True)
+        got = contiguity(gdf.geometry.values, rook=rook)
+        assert got == {i: sorted(expected.neighbors[i]) for i in range(len(gdf))}
+    got = contiguity(_shapes().geometry.values, rook=rook)
+    assert got[1] == [0] and got[5] == []  # the hole's filling touches the donut; the island nothing
+    assert (3 in got[2]) is (not rook) and (4 in got[0]) is (not rook)  # one shared vertex: queen only
