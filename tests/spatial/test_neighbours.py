@@ -65,3 +65,14 @@ def test_contiguity_equals_libpysals_vertex_contiguity(lattice, irregular, rook)
     got = contiguity(_shapes().geometry.values, rook=rook)
     assert got[1] == [0] and got[5] == []  # the hole's filling touches the donut; the island nothing
     assert (3 in got[2]) is (not rook) and (4 in got[0]) is (not rook)  # one shared vertex: queen only
+
+
+def test_inverse_distance_matrix_equals_the_row_standardised_distance_band(lattice):
+    from carbonbalance.spatial.neighbours import inverse_distance_matrix
+
+    gdf, _ = lattice
+    ids = [f"u{i}" for i in range(len(gdf))]
+    w = weights(gdf, kind="inverse_distance", power=2, ids=ids)
+    m = inverse_distance_matrix(gdf, 2, ids=ids)
+    assert list(m.index) == ids and list(m.columns) == ids
+    np.testing.assert_allclose(m.to_numpy(), w.full()[0], rtol=1e-12, atol=0)

@@ -4,7 +4,7 @@ A national year of aligned inputs and monthly CASA terms is some 12 GB as float3
 variable here is stored as a CF-packed integer (``value = stored * scale_factor + add_offset``,
 ``_FillValue`` for no data) at a stated precision — half a packing step, the largest
 difference between a stored and a computed value — chosen well below what the inputs
-and the model resolve (NDVI to 1e-4, temperature to 0.005 °C, monthly NPP to 0.01 g C m⁻²).
+and the model resolve (NDVI to 1e-4, temperature to 0.005 °C, monthly NPP to 0.05 g C m⁻²).
 Every Zarr reader that follows the CF conventions (xarray, GDAL, netCDF-Java) decodes them;
 :func:`carbonbalance.core.store.open_store` returns them as float32 like before.
 
@@ -83,7 +83,7 @@ PACKINGS: dict[str, dict[str, Packing]] = {
         "npp": Packing("int16", 0.2),  # g C m-2 yr-1 (an NPP product), [-6553.4, 6553.4], ± 0.1
     },
     "casa_monthly": {
-        "fpar": Packing("int16", 1e-4),  # 1
+        "fpar": Packing("int16", 1e-3),  # 1, ± 5e-4 (FPAR's own uncertainty is ~0.05)
         "t_eps1": Packing("int16", 1e-4),  # 1
         "t_eps2": Packing("int16", 1e-4),  # 1
         "w_eps": Packing("int16", 1e-4),  # 1
@@ -93,9 +93,10 @@ PACKINGS: dict[str, dict[str, Packing]] = {
         "e": Packing("int16", 0.05),  # mm month-1
         "ep": Packing("int16", 0.05),  # mm month-1
         "apar": Packing("int16", 0.05),  # MJ m-2 month-1
-        "npp": Packing("int16", 0.02),  # g C m-2 month-1, [-655.34, 655.34], ± 0.01
-        "rh": Packing("int16", 0.02),  # g C m-2 month-1
-        "nep": Packing("int16", 0.02),  # g C m-2 month-1
+        # g C m-2 month-1, [-3276.7, 3276.7], ± 0.05 (the annual grids keep float32)
+        "npp": Packing("int16", 0.1),
+        "rh": Packing("int16", 0.1),
+        "nep": Packing("int16", 0.1),
     },
 }
 

@@ -17,7 +17,7 @@ from carbonbalance.econometrics.models import spatial_panel
 from carbonbalance.econometrics.panel import evaluate, winsorize
 from carbonbalance.econometrics.params import EconometricsParams, MgwrParams
 from carbonbalance.errors import InputError
-from carbonbalance.spatial.neighbours import weights
+from carbonbalance.spatial.neighbours import inverse_distance_matrix, weights
 from carbonbalance.spatial.params import WeightsParams
 
 log = logging.getLogger(__name__)
@@ -51,9 +51,13 @@ def model_frame(frame: pd.DataFrame, y: str, x: list[str]) -> pd.DataFrame:
 
 
 def unit_weights(gdf, params: WeightsParams | dict):
-    """Row-standardised libpysal W of ``gdf`` (column ``unit_id``) with the unit ids as ids."""
+    """Row-standardised weights of ``gdf`` (column ``unit_id``) labelled by the unit ids: a
+    libpysal W, or for inverse distances (all pairs) a square DataFrame."""
     p = params if isinstance(params, WeightsParams) else WeightsParams.from_config(params)
-    return weights(gdf, kind=p.kind, islands=p.islands, k=p.k, power=p.power, ids=gdf["unit_id"].astype(str).tolist())
+    ids = gdf["unit_id"].astype(str).tolist()
+    if p.kind == "inverse_distance" and p.power:
+        return inverse_distance_matrix(gdf, p.power, ids=ids)  # all pairs: a matrix, not a W's dicts
+    return weights(gdf, kind=p.kind, islands=p.islands, k=p.k, power=p.power, ids=ids)
 
 
 def _coefficients(result, run: str) -> pd.DataFrame:
