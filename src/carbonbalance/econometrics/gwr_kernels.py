@@ -134,6 +134,16 @@ def projection_rows(i0, i1, X, order, dist, bw, adaptive, kernel, out):
 
 
 @numba.njit(nogil=True, cache=True)
+def _smoother_scale(x, order_i, w, m, i):
+    """x_i / Σ_l w_il x_l²: the scale of row i of the single-covariate smoother."""
+    s = 0.0
+    for q in range(m):
+        xl = x[order_i[q]]
+        s += w[q] * xl * xl
+    return x[i] / s
+
+
+@numba.njit(nogil=True, cache=True)
 def smoother_rows(i0, i1, x, order, dist, bw, adaptive, kernel, coef, cols, vals, counts):
     """Sparse rows of the single-covariate smoother A (row i: x_i / Σ w x² times w_il x_l):
     columns and values of rows i0..i1 into cols/vals (n x n capacity), counts per row."""
@@ -141,11 +151,7 @@ def smoother_rows(i0, i1, x, order, dist, bw, adaptive, kernel, coef, cols, vals
     w = np.empty(n)
     for i in range(i0, i1):
         m = _weights(dist[i], bw, adaptive, kernel, w)
-        s = 0.0
-        for q in range(m):
-            xl = x[order[i, q]]
-            s += w[q] * xl * xl
-        coef[i] = x[i] / s
+        coef[i] = _smoother_scale(x, order[i], w, m, i)
         for q in range(m):
             ll = order[i, q]
             cols[i, q] = ll
@@ -160,11 +166,7 @@ def smoother_dense(i0, i1, x, order, dist, bw, adaptive, kernel, A):
     w = np.empty(n)
     for i in range(i0, i1):
         m = _weights(dist[i], bw, adaptive, kernel, w)
-        s = 0.0
-        for q in range(m):
-            xl = x[order[i, q]]
-            s += w[q] * xl * xl
-        c = x[i] / s
+        c = _smoother_scale(x, order[i], w, m, i)
         for ll in range(n):
             A[i, ll] = 0.0
         for q in range(m):
