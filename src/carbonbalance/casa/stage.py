@@ -132,7 +132,7 @@ def run_casa_year(
             tmp_monthly,
             grid,
             {
-                v: {"dtype": "float32", "attrs": _packed_attrs(ds[v].attrs, v), "packing": packing(v, "casa_monthly")}
+                v: {"dtype": "float32", "attrs": dict(ds[v].attrs), "packing": packing(v, "casa_monthly")}
                 for v in monthly
             },
             leading={"month": np.arange(1, 13)},
@@ -172,14 +172,6 @@ def run_casa_year(
         for k in annual:
             to_cog(tmp[k].parent / "stage.tif", tmp[k], threads=threads)
     return _record(params, limits, red, year, monthly) | {"vegetated_cells_without_ndvi_share_by_month": gap_filled}
-
-
-def _packed_attrs(attrs, variable: str) -> dict:
-    out = dict(attrs)
-    pk = packing(variable, "casa_monthly")
-    if pk is not None:
-        out["precision"] = pk.precision
-    return out
 
 
 def check_gap_filled(red: dict, params: CasaParams, ndvi_path, year: int) -> dict:

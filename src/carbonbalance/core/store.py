@@ -124,12 +124,13 @@ def create_store(path, grid: GridSpec, variables: dict, leading: dict | None = N
         arr = da.full(shape, fill if fill is not None else 0, dtype=dtype, chunks=chunks)
         a = dict(spec.get("attrs", {}))
         a["grid_mapping"] = "spatial_ref"
-        data_vars[name] = (dims, arr, a)
         encoding[name] = {"chunks": chunks, "compressors": compressors()}
         if spec.get("packing") is not None:
             encoding[name].update(spec["packing"].encoding())
+            a["precision"] = spec["packing"].precision  # largest stored-minus-computed difference
         elif fill is not None:
             encoding[name]["_FillValue"] = fill
+        data_vars[name] = (dims, arr, a)
     importlib.import_module("rioxarray")  # registers the .rio accessor of xarray objects
     ds = xr.Dataset(data_vars, coords=coords).rio.write_crs(grid.crs)
     ds.attrs.update(attrs or {})

@@ -54,8 +54,6 @@ def align_variable(
         "product": spec.product or "",
     }
     pk = None if is_class else packing(spec.variable)
-    if pk is not None:
-        attrs["precision"] = pk.precision
     variables = {
         spec.variable: {
             "dtype": "int32" if is_class else "float32",
