@@ -1,5 +1,7 @@
 """Align one input variable of one year onto the target grid (rules align_monthly, align_annual)."""
 
+from pathlib import Path
+
 from _helpers import setup
 
 log = setup(snakemake)
@@ -21,6 +23,8 @@ record = align_variable(
     threads=sm.threads,
     class_codes=[int(c) for c in sm.params.classes] if sm.params.classes else None,
     region=read_coverage(sm.input.assignment).region(),
+    # the regridding weights of every source grid, computed by the first alignment that needs them
+    cache_dir=Path(sm.input.grid).parent / "regrid",
 )
 log.info("%s %s aligned: min %s max %s", spec.variable, sm.wildcards.year, record["min"], record["max"])
 write_json(sm.output.meta, {"align": {f"{spec.variable}/{sm.wildcards.year}": record}})

@@ -10,7 +10,7 @@ Every Zarr reader that follows the CF conventions (xarray, GDAL, netCDF-Java) de
 
 Variables without an entry (population and night light, whose totals are allocated, the
 cell areas, the class layers) keep their dtype and are stored losslessly.  Every array
-is compressed with zstd after a byte shuffle, which suits both.
+is compressed with zstd after a bit shuffle, which suits both.
 
 A value outside a packing's range is never clipped silently: the writer counts it, stores
 no data there, and the stage stops naming the variable (see :class:`PackedWriter`).
@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 
+import numba
 import numpy as np
 
 
@@ -62,15 +63,32 @@ class Packing:
     def pack(self, values: np.ndarray) -> tuple[np.ndarray, int]:
         """(packed integers, number of values outside :attr:`valid_range` (±inf included), which
         are stored as no data)."""
-        v = np.asarray(values, dtype="float64")
-        q = np.rint((v - self.offset) / self.scale)
-        lo, hi = (np.rint((b - self.offset) / self.scale) for b in self.valid_range)
-        present = ~np.isnan(q)  # ±inf is a value outside the range, NaN is no data
-        outside = present & ((q < lo) | (q > hi))
-        ok = present & ~outside
-        out = np.full(v.shape, self.fill, dtype=self.dtype)
-        out[ok] = q[ok].astype(self.dtype)
-        return out, int(outside.sum())
+        v = np.ascontiguousarray(values)
+        if v.dtype not in (np.float32, np.float64):
+            v = v.astype("float64")
+        lo, hi = (float(np.rint((b - self.offset) / self.scale)) for b in self.valid_range)
+        out = np.empty(v.shape, dtype=self.dtype)
+        n = _pack(v.reshape(-1), float(self.offset), float(self.scale), lo, hi, self.fill, out.reshape(-1))
+        return out, int(n)
+
+
+@numba.njit(nogil=True, cache=True)
+def _pack(v, offset, scale, lo, hi, fill, out):
+    """``rint((v - offset) / scale)`` in float64, fill for NaN and for values outside [lo, hi]
+    (counted); one pass, no temporaries."""
+    outside = 0
+    for i in range(v.shape[0]):
+        x = float(v[i])
+        if np.isnan(x):
+            out[i] = fill
+            continue
+        q = np.rint((x - offset) / scale)
+        if q < lo or q > hi:  # ±inf included
+            out[i] = fill
+            outside += 1
+        else:
+            out[i] = q
+    return outside
 
 
 #: Packing per store and variable: aligned inputs in canonical units, monthly CASA terms.
@@ -111,10 +129,12 @@ def packing(variable: str, store: str = "aligned") -> Packing | None:
 
 
 def compressors() -> list:
-    """zstd after a byte shuffle (Blosc): a third of plain zstd's size on the grids measured."""
+    """zstd level 4 after a bit shuffle (Blosc).  On a national block of packed NDVI (12 months
+    of int16 with pixel noise): ratio 1.63 at 300 MB/s, against 1.65 at 54 MB/s for zstd 5 after
+    a byte shuffle, which made compression a third of the alignment's time."""
     from zarr.codecs import BloscCodec, BloscShuffle
 
-    return [BloscCodec(cname="zstd", clevel=5, shuffle=BloscShuffle.shuffle)]
+    return [BloscCodec(cname="zstd", clevel=4, shuffle=BloscShuffle.bitshuffle)]
 
 
 def packing_of(attrs: dict, dtype, fill) -> Packing | None:

@@ -8,9 +8,11 @@ worker threads, never by the size of the region.
 
 Resampling
 ----------
-- continuous fields (NDVI, temperature, precipitation, radiation, night light):
-  GDAL ``bilinear`` / ``average`` / ``nearest`` through :func:`rasterio.warp.reproject`,
-  with fill values masked *before* resampling;
+- continuous fields (NDVI, temperature, precipitation, radiation, night light),
+  ``bilinear`` and ``nearest``: GDAL's kernels at positions computed once per source grid
+  and stored (:mod:`carbonbalance.ingest.regrid`), every month of a variable in one pass;
+  ``average``: GDAL through :func:`rasterio.warp.reproject`; fill values are masked
+  *before* resampling;
 - classes (land cover, land use): GDAL ``mode`` or ``nearest``;
 - counts (population): ``sum`` — a total-preserving method written here, because
   GDAL's resamplers do not conserve totals exactly.  Every source pixel is split into
@@ -23,6 +25,7 @@ Resampling
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 from collections.abc import Sequence
@@ -36,21 +39,25 @@ from rasterio.warp import reproject, transform_bounds
 from rasterio.windows import Window, from_bounds
 
 from carbonbalance.core.grid import GridSpec
+from carbonbalance.ingest import regrid
 from carbonbalance.ingest.checks import empty_stats
+from carbonbalance.ingest.kernels import coverage
 from carbonbalance.ingest.params import CLASS_VARIABLES, RasterInput, where
+from carbonbalance.ingest.readers import as_float
 from carbonbalance.ingest.sources import open_reader
 from carbonbalance.ingest.units import to_canonical
 
 
 def decode(raw: np.ndarray, source: dict) -> tuple[np.ndarray, int, int]:
-    """Raw stored values → physical values (float64, NaN where invalid).
+    """Raw stored values → physical values (NaN where invalid): float32 from 8- and 16-bit
+    integers and float32 (:func:`~carbonbalance.ingest.readers.as_float`), float64 otherwise.
 
     Applies the source's fill values (the config's or preset's and the file's own), the
     raw ``valid_range``, then ``value * scale + offset`` (the decoding fixed by
     :func:`carbonbalance.ingest.sources.decoding`).  Returns the values, the number of
     fill pixels and the number of pixels outside the valid range.
     """
-    raw = np.asarray(raw, dtype="float64")
+    raw = as_float(np.asarray(raw))
     invalid = ~np.isfinite(raw)
     for f in source.get("fill") or ():
         if f is not None and np.isfinite(f):
@@ -60,7 +67,7 @@ def decode(raw: np.ndarray, source: dict) -> tuple[np.ndarray, int, int]:
     if source.get("valid_range") is not None:
         lo, hi = source["valid_range"]
         out_of_range = ~invalid & ((raw < lo) | (raw > hi))
-    vals = raw * source.get("scale", 1.0) + source.get("offset", 0.0)
+    vals = raw * float(source.get("scale", 1.0)) + float(source.get("offset", 0.0))
     vals[invalid | out_of_range] = np.nan
     return vals, n_fill, int(out_of_range.sum())
 
@@ -129,35 +136,113 @@ def _warp_options(source: dict) -> dict:
 
 
 def align_block(
-    spec: RasterInput, sources: Sequence[dict], year: int, grid: GridSpec, rows: slice, cols: slice, region=None
+    spec: RasterInput,
+    sources: Sequence[dict],
+    year: int,
+    grid: GridSpec,
+    rows: slice,
+    cols: slice,
+    region=None,
+    weights: dict | None = None,
+    readers: Sequence | None = None,
 ) -> tuple[np.ndarray, dict]:
     """Align one grid block of every file in ``sources``; returns (data, stats).
 
     ``data`` has shape (n_files, rows, cols): float32 (NaN = no data) for continuous
     and count variables, int32 (−1 = no data) for classes.  ``region``: the grid's
     (ny, nx) bool mask of the cells assigned to units (None = every cell), over which
-    the coverage and the distribution are counted.
+    the coverage and the distribution are counted.  ``weights``: {source grid key:
+    :class:`~carbonbalance.ingest.regrid.Weights`} for the resamplings of
+    :data:`~carbonbalance.ingest.regrid.METHODS` (None: computed for this block).
+    ``readers``: the sources open (:func:`open_sources`), shared by the blocks of a task so
+    that GDAL decodes a source tile once for all of them; None opens them for this block.
     """
+    if readers is None:
+        with open_sources(spec, sources, year) as readers:
+            return align_block(spec, sources, year, grid, rows, cols, region, weights, readers)
     nr, nc = rows.stop - rows.start, cols.stop - cols.start
     is_class = spec.variable in CLASS_VARIABLES
     out = np.full((len(sources), nr, nc), -1 if is_class else np.nan, dtype="int32" if is_class else "float32")
     stats = empty_stats(len(sources), spec)
+    if not is_class and spec.resampling in regrid.METHODS:
+        _align_with_weights(spec, sources, year, grid, rows, cols, weights or {}, readers, out, stats)
+    else:
+        _align_with_gdal(spec, sources, year, grid, rows, cols, readers, out, stats)
+    _coverage_and_distribution(out, spec, stats, None if region is None else region[rows, cols])
+    return out, stats
+
+
+@contextlib.contextmanager
+def open_sources(spec: RasterInput, sources: Sequence[dict], year: int):
+    """Every source open for reading (a list of readers, closed on exit)."""
+    with contextlib.ExitStack() as stack:
+        yield [
+            stack.enter_context(
+                open_reader(
+                    s["files"], s["variable"], s["band"], where(spec, s["path"], s["month"], year), crs=s["crs"]
+                )
+            )
+            for s in sources
+        ]
+
+
+def _read(src, s: dict, k: int, win: Window, stats: dict) -> np.ndarray:
+    """The window of source ``k`` (open as ``src``), decoded (NaN = no data); counts go to ``stats``."""
+    raw = src.read(win)
+    vals, n_fill, n_oor = decode(raw, s)
+    stats["n_read"][k] = int(raw.size)
+    stats["n_fill"][k] = n_fill
+    stats["n_out_of_range"][k] = n_oor
+    return vals
+
+
+def _extremes(vals: np.ndarray, k: int, stats: dict) -> None:
+    if np.isfinite(vals).any():
+        stats["min"][k] = float(np.nanmin(vals))
+        stats["max"][k] = float(np.nanmax(vals))
+
+
+def _align_with_weights(spec, sources, year, grid, rows, cols, weights, readers, out, stats) -> None:
+    """Continuous fields by stored positions: every file of one source grid in one kernel call."""
+    groups: dict[str, list[int]] = {}
+    grids = {}
+    for k, s in enumerate(sources):
+        sg = regrid.SourceGrid.of(s)
+        key = sg.key(grid)
+        groups.setdefault(key, []).append(k)
+        grids[key] = sg
+    for key, ks in groups.items():
+        sg = grids[key]
+        w = weights.get(key) or regrid.Weights(sg, grid)
+        sx, sy = w.block(rows, cols)
+        scale = sources[ks[0]]["warp_scale"]
+        win = regrid.support(sx, sy, sg, scale, spec.resampling)
+        if win is None:
+            continue
+        stack = np.empty((win.height, win.width, len(ks)), dtype="float32")  # layers innermost
+        for i, k in enumerate(ks):
+            s = sources[k]
+            vals = to_canonical(_read(readers[k], s, k, win, stats), spec.variable, s["units"], year, s["month"])
+            _extremes(vals, k, stats)
+            stack[:, :, i] = vals
+        out[ks] = regrid.resample(stack, sx, sy, win, scale, spec.resampling)
+
+
+def _align_with_gdal(spec, sources, year, grid, rows, cols, readers, out, stats) -> None:
+    """Classes, averages and counts: GDAL's warper (``sum``: :func:`_sum_preserving`)."""
+    nr, nc = rows.stop - rows.start, cols.stop - cols.start
+    is_class = spec.variable in CLASS_VARIABLES
     dst_transform = grid.block_transform(rows, cols)
     # rasterio warns spuriously from worker threads although both transforms are given
     warnings.filterwarnings("ignore", category=rasterio.errors.NotGeoreferencedWarning)
     for k, s in enumerate(sources):
-        at = where(spec, s["path"], s["month"], year)
-        with open_reader(s["files"], s["variable"], s["band"], at, crs=s["crs"]) as src:
-            crs = s["crs"]
-            win = _source_window(src, crs, grid, rows, cols)
-            if win is None:
-                continue
-            raw = src.read(win)
-            src_tr = src.window_transform(win)
-            vals, n_fill, n_oor = decode(raw, s)
-        stats["n_read"][k] = int(raw.size)
-        stats["n_fill"][k] = n_fill
-        stats["n_out_of_range"][k] = n_oor
+        crs = s["crs"]
+        src = readers[k]
+        win = _source_window(src, crs, grid, rows, cols)
+        if win is None:
+            continue
+        src_tr = src.window_transform(win)
+        vals = _read(src, s, k, win, stats)
         if is_class:
             codes = np.where(np.isnan(vals), -1, np.round(vals)).astype("int32")
             stats["codes"].update(int(c) for c in np.unique(codes) if c != -1)
@@ -177,9 +262,7 @@ def align_block(
             out[k] = dst
             continue
         vals = to_canonical(vals, spec.variable, s["units"], year, s["month"])
-        if np.isfinite(vals).any():
-            stats["min"][k] = float(np.nanmin(vals))
-            stats["max"][k] = float(np.nanmax(vals))
+        _extremes(vals, k, stats)
         if spec.resampling == "sum":
             dst = _sum_preserving(vals, src_tr, crs, grid, rows, cols)
             stats["total"][k] = float(dst.sum())
@@ -198,8 +281,6 @@ def align_block(
                 **_warp_options(s),
             )
         out[k] = dst
-    _coverage_and_distribution(out, spec, stats, None if region is None else region[rows, cols])
-    return out, stats
 
 
 def _coverage_and_distribution(out: np.ndarray, spec: RasterInput, stats: dict, region) -> None:
@@ -207,18 +288,22 @@ def _coverage_and_distribution(out: np.ndarray, spec: RasterInput, stats: dict, 
     statistic over the region's cells (see :class:`Distribution`)."""
     inside = np.ones(out.shape[1:], dtype=bool) if region is None else np.asarray(region, dtype=bool)
     n = int(inside.sum())
-    missing = (out < 0) if spec.variable in CLASS_VARIABLES else ~np.isfinite(out)
+    d = spec.distribution
     for k in range(out.shape[0]):
         stats["n_region"][k] = n
-        stats["n_region_nodata"][k] = int((missing[k] & inside).sum())
-    d = spec.distribution
-    if d is None or n == 0:
+    if spec.variable in CLASS_VARIABLES or d is None:
+        missing = (out < 0) if spec.variable in CLASS_VARIABLES else ~np.isfinite(out)
+        for k in range(out.shape[0]):
+            stats["n_region_nodata"][k] = int((missing[k] & inside).sum())
         return
-    v = out[:, inside].astype("float64")  # (files, cells)
-    if d.per_cell == "values":
-        v = v[np.isfinite(v)]
-    else:
-        complete = np.isfinite(v).all(axis=0)
-        v = v[:, complete].mean(axis=0) if d.per_cell == "mean" else v[:, complete].sum(axis=0)
     lo, hi, nbins = d.bins
-    stats["histogram"] += np.histogram(np.clip(v, lo, hi), bins=int(nbins), range=(lo, hi))[0]
+    edges = np.linspace(lo, hi, int(nbins) + 1)  # numpy.histogram's edges
+    nodata = np.zeros(out.shape[0], dtype="int64")
+    hist = np.zeros(int(nbins), dtype="int64")
+    coverage(np.ascontiguousarray(out, dtype="float32"), inside, _PER_CELL[d.per_cell], edges, nodata, hist)
+    for k in range(out.shape[0]):
+        stats["n_region_nodata"][k] = int(nodata[k])
+    stats["histogram"] += hist
+
+
+_PER_CELL = {"values": 0, "mean": 1, "sum": 2}

@@ -15,7 +15,7 @@ from rasterio.transform import Affine
 from rasterio.windows import Window
 
 from carbonbalance.errors import InputError
-from carbonbalance.ingest.readers import Reader
+from carbonbalance.ingest.readers import Reader, as_float
 from carbonbalance.ingest.timeaxis import numbers
 
 HDF4_SIGNATURE = b"\x0e\x03\x13\x01"
@@ -156,4 +156,4 @@ class Hdf4Reader(Reader):
                     sds.endaccess()
             finally:
                 sd.end()
-        return data.astype("float64")
+        return as_float(data)

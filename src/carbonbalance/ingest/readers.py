@@ -2,7 +2,7 @@
 
 Every layout is read through the same small interface (:class:`Reader`): ``transform``,
 ``width``, ``height``, ``crs``, ``res``, ``bounds`` and ``read(window)``, the raw stored
-values of one band as float64 (NaN where a mosaic has no tile).  The aligner reads
+values of one band as floats (:func:`as_float`; NaN where a mosaic has no tile).  The aligner reads
 only the window each grid block needs, whatever the layout:
 
 - :class:`GdalReader`: anything GDAL opens — GeoTIFF, a band of a multi-band file, a
@@ -29,6 +29,13 @@ from rasterio.windows import transform as window_transform
 
 from carbonbalance.errors import InputError
 from carbonbalance.ingest.timeaxis import cf_band_times, numbers
+
+
+def as_float(a: np.ndarray) -> np.ndarray:
+    """Raw values as floats without loss: float32 for 8- and 16-bit integers and float32 (exact,
+    half the memory traffic of float64), float64 for anything wider."""
+    exact32 = a.dtype == np.float32 or (a.dtype.kind in "iub" and a.dtype.itemsize <= 2)
+    return a.astype("float32" if exact32 else "float64", copy=False)
 
 
 class Reader:
@@ -158,7 +165,7 @@ class GdalReader(Reader):
 
     def read(self, window: Window) -> np.ndarray:
         try:
-            return self.src.read(self.band, window=window).astype("float64")
+            return as_float(self.src.read(self.band, window=window))
         except rasterio.errors.RasterioIOError as exc:
             raise InputError(
                 f"{self.where}: reading rows {window.row_off}-{window.row_off + window.height} and columns "
@@ -217,13 +224,21 @@ class Mosaic(Reader):
     def read(self, window: Window) -> np.ndarray:
         r0, c0 = int(window.row_off), int(window.col_off)
         h, w = int(window.height), int(window.width)
-        out = np.full((h, w), np.nan)
+        parts = []
         for t, (tr, tc) in zip(self.tiles, self.offsets):
             a0, a1 = max(r0, tr), min(r0 + h, tr + t.height)
             b0, b1 = max(c0, tc), min(c0 + w, tc + t.width)
-            if a1 <= a0 or b1 <= b0:
-                continue
-            out[a0 - r0 : a1 - r0, b0 - c0 : b1 - c0] = t.read(Window(b0 - tc, a0 - tr, b1 - b0, a1 - a0))
+            if a1 > a0 and b1 > b0:
+                parts.append(
+                    (
+                        slice(a0 - r0, a1 - r0),
+                        slice(b0 - c0, b1 - c0),
+                        t.read(Window(b0 - tc, a0 - tr, b1 - b0, a1 - a0)),
+                    )
+                )
+        out = np.full((h, w), np.nan, dtype=np.result_type(*[p[2] for p in parts]) if parts else "float32")
+        for rows, cols, part in parts:
+            out[rows, cols] = part
         return out
 
     def close(self) -> None:

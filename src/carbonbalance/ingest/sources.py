@@ -231,6 +231,7 @@ def resolve_sources(spec: RasterInput, year: int, grid: GridSpec) -> list[dict]:
                     "warp_scale": [xscale, yscale],
                     "resolution": list(r.res),
                     "shape": [r.height, r.width],
+                    "transform": list(r.transform)[:6],
                     "attributes": attrs,
                     **dec,
                 }

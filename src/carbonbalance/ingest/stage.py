@@ -14,7 +14,8 @@ from carbonbalance.core.encoding import packing
 from carbonbalance.core.grid import GridSpec
 from carbonbalance.core.store import atomic_output, create_store, finalize_store, write_block
 from carbonbalance.errors import InputError
-from carbonbalance.ingest.align import align_block
+from carbonbalance.ingest import regrid
+from carbonbalance.ingest.align import align_block, open_sources
 from carbonbalance.ingest.checks import distribution_value, merge_stats, validate
 from carbonbalance.ingest.params import CLASS_VARIABLES, RasterInput
 from carbonbalance.ingest.sources import resolve_sources
@@ -31,6 +32,7 @@ def align_variable(
     threads: int = 1,
     class_codes: Sequence[int] | None = None,
     region=None,
+    cache_dir=None,
 ) -> dict:
     """Align all files of ``spec`` for ``year`` into a chunked Zarr store at ``out_path``.
 
@@ -40,6 +42,8 @@ def align_variable(
 
     region : (ny, nx) bool mask of the cells assigned to units (the run's unit assignment);
              the coverage and distribution checks count these cells (None = every cell).
+    cache_dir : folder of the regridding weights (:mod:`carbonbalance.ingest.regrid`),
+             shared by the run's alignments; None computes them block by block, unstored.
 
     Returns the provenance record (files, choices, counts) for the run metadata.
     """
@@ -74,17 +78,38 @@ def align_variable(
         len(blocks),
         threads,
     )
+    weights = {}
+    if not is_class and spec.resampling in regrid.METHODS and cache_dir is not None:
+        for s in sources:
+            sg = regrid.SourceGrid.of(s)
+            key = sg.key(grid)
+            if key not in weights:
+                weights[key] = regrid.Weights.cached(sg, grid, cache_dir, threads=threads)
     with atomic_output(out_path, directory=True) as tmp:
         create_store(tmp, grid, variables, leading=leading, attrs={"year": int(year)})
 
-        def one(rows, cols):
-            data, st = align_block(spec, sources, year, grid, rows, cols, region=region)
-            outside = write_block(tmp, spec.variable, data if spec.monthly else data[0], rows, cols)
-            return st, outside
+        def one_row(row_blocks):
+            # one task per row of blocks: the sources stay open across it, so GDAL decodes each
+            # source tile once for the neighbouring blocks that share it (and frees it at the end)
+            results = []
+            with open_sources(spec, sources, year) as readers:
+                for rows, cols in row_blocks:
+                    data, st = align_block(spec, sources, year, grid, rows, cols, region, weights, readers)
+                    results.append((st, write_block(tmp, spec.variable, data if spec.monthly else data[0], rows, cols)))
+            return results
 
-        parts = compute(
-            *[dask.delayed(one)(r, c) for r, c in blocks], threads=threads, label=f"aligning {spec.variable} {year}"
-        )
+        block_rows: dict[int, list] = {}
+        for r, c in blocks:
+            block_rows.setdefault(r.start, []).append((r, c))
+        parts = [
+            p
+            for task in compute(
+                *[dask.delayed(one_row)(b) for b in block_rows.values()],
+                threads=threads,
+                label=f"aligning {spec.variable} {year}",
+            )
+            for p in task
+        ]
         stats = merge_stats([p[0] for p in parts], len(sources), spec)
         validate(spec, sources, stats, year, class_codes)
         outside = sum(p[1] for p in parts)
