@@ -136,6 +136,12 @@ def generate(workdir: Path, years: list[int], seed: int = 1) -> None:
 
     city = uniform_filter(urban, size=25, mode="constant")
     rng = np.random.default_rng(seed)
+    # every pixel's county (for a yearbook consistent with the gridded people and lights)
+    from rasterio.features import rasterize
+
+    county = rasterize(((g, i + 1) for i, g in enumerate(gdf.geometry)), out_shape=shape, transform=transform,
+                       fill=0, dtype="int32").ravel()  # fmt: skip
+    sums = {}
     print(
         f"grid {h} x {w} at 30 arc-seconds; land cover and fields ready in {time.perf_counter() - t0:.0f} s", flush=True
     )
@@ -168,32 +174,49 @@ def generate(workdir: Path, years: list[int], seed: int = 1) -> None:
         km2 = (111.32 * RES) ** 2 * np.cos(np.radians(lat))
         # a few people everywhere, so that island counties (mostly water at 0.05°) have emissions
         dens = np.where(land, 8 + 140 * (lc == 12) + 90 * (lc == 14) + 6000 * city, 2.0) * (1 + 0.01 * yi)
-        _write(data / f"population/pop_{year}.tif", (dens * km2).astype("float32"), transform, nodata=-99999.0)
+        people = (dens * km2).astype("float32")
+        _write(data / f"population/pop_{year}.tif", people, transform, nodata=-99999.0)
+        sums[year] = {
+            name: np.bincount(county, weights=a.ravel(), minlength=len(gdf) + 1)[1:]
+            for name, a in (("population", people), ("light", light))
+        }
         print(f"{year}: inputs written ({time.perf_counter() - t0:.0f} s)", flush=True)
-    _statistics(gdf, years, seed).to_csv(data / "yearbook.csv", index=False)
+    _statistics(gdf, years, seed, sums).to_csv(data / "yearbook.csv", index=False)
     (workdir / "national.yaml").write_text(config(years))
     size = sum(f.stat().st_size for f in data.rglob("*") if f.is_file()) / 1e9
     print(f"inputs: {size:.2f} GB in {data} ({time.perf_counter() - t0:.0f} s)")
 
 
-def _statistics(gdf, years, seed):
+def _statistics(gdf, years, seed, sums):
+    """A yearbook consistent with the gridded inputs: county population is the gridded people
+    (a census differs by ~8 %), GDP per person grows eastwards and with night light per
+    person, energy intensity falls eastwards, urbanisation follows lights per person."""
     import pandas as pd
 
     rng = np.random.default_rng(seed + 1)
     rows = []
     pts = gdf.geometry.representative_point()
+    lat = pts.y.to_numpy()
     east = 1 / (1 + np.exp(-(pts.x.to_numpy() - 105) / 6))
-    base_pop = rng.lognormal(12.6, 0.7, len(gdf))
+    n = len(gdf)
+    census = rng.lognormal(0, 0.08, n)
+    level = rng.lognormal(0, 0.15, n)
+    intensity = (1.0 - 0.45 * east + 0.004 * (lat - 30)) * rng.lognormal(0, 0.12, n)  # t standard coal per 10^4 yuan
     for yi, year in enumerate(years):
+        grid_pop = np.maximum(sums[year]["population"], 50.0)
+        light_pp = sums[year]["light"] / grid_pop
+        rel = light_pp / np.median(light_pp[light_pp > 0])
+        pop = grid_pop * census
+        gdp_pp = (1.5 + 5 * east) * (1 + rel) ** 0.35 * level * 1.06**yi  # 10^4 yuan per person
+        urban = np.clip(0.28 + 0.3 * east + 0.25 * np.tanh(rel / 2) + rng.normal(0, 0.04, n), 0.1, 0.98)
+        second = np.clip(0.45 - 0.1 * east + 0.1 * np.tanh(rel / 3) + rng.normal(0, 0.05, n), 0.1, 0.7)
         for i, cid in enumerate(gdf["county_id"]):
-            pop = base_pop[i] * (1 + 0.005 * yi)
-            gdp = pop * (2 + 6 * east[i]) * rng.lognormal(0, 0.2) * 1.06**yi  # 10^4 yuan: 20,000-80,000 per person
-            energy = gdp * rng.uniform(0.3, 0.9)
-            rows.append({"unit_id": cid, "level": "county", "year": year, "population": pop,
+            gdp = pop[i] * gdp_pp[i]
+            energy = gdp * intensity[i] * 0.98**yi * rng.lognormal(0, 0.03)  # each county's own year
+            rows.append({"unit_id": cid, "level": "county", "year": year, "population": pop[i],
                          "gdp_10k_yuan": gdp, "energy_tce": energy, "co2_emissions_t": energy * 2.4,
                          "engel_coefficient": float(np.clip(0.38 - 0.1 * east[i] + rng.normal(0, 0.02), 0.2, 0.55)),
-                         "secondary_industry_share": float(rng.uniform(0.2, 0.55)),
-                         "urbanisation_rate": float(np.clip(0.35 + 0.4 * east[i] + rng.normal(0, 0.05), 0.2, 0.95)),
+                         "secondary_industry_share": float(second[i]), "urbanisation_rate": float(urban[i]),
                          "energy_efficiency": gdp / energy})  # fmt: skip
     county = pd.DataFrame(rows).merge(gdf[["county_id", "city_id", "province_id"]], left_on="unit_id",
                                       right_on="county_id")  # fmt: skip
@@ -266,7 +289,7 @@ def run(workdir: Path, cores: int, targets: list[str]) -> None:
     print(f"national run: {time.perf_counter() - t0:.0f} s wall")
 
 
-FIGURES = ("casa_map", "emissions_map", "budget_map", "hotspots", "centre_of_gravity")
+FIGURES = ("casa_map", "emissions_map", "budget_map", "hotspots", "centre_of_gravity", "mgwr_map")
 
 
 def report(workdir: Path) -> str:

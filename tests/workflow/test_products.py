@@ -58,8 +58,12 @@ def test_the_products_layout_gives_the_geotiff_demos_results(test_run, products_
     assert (inputs / "china1km/tmp_2019.nc").exists() and (inputs / "ERA5-Land/era5land_monthly_2020.nc").exists()
     assert (inputs / "CNLUCC/lucc2019/hdr.adf").exists()
     a, b = test_run[0] / "results/test", products_run / "results/test"
-    files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
-    assert files == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+
+    def listing(root):  # the regridding weights' cache is named by the source grids, which differ here
+        return sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file() and "regrid" not in p.parts)
+
+    files = listing(a)
+    assert files == listing(b)
     compared = identical = 0
     for rel in files:
         if rel.parts[0] == "meta" or rel.name in ("run_metadata.json", "zarr.json") or rel.suffix == ".gpkg":

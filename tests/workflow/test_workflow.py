@@ -581,6 +581,7 @@ def test_changed_ndvi_month_reruns_only_that_year(test_run):
         "spatial": 1,
         "econometrics": 1,
         "mgwr": 2,
+        "mgwr_map": 2,
         "run_metadata": 1,
         "all": 1,
     }, out[-3000:]
@@ -611,6 +612,7 @@ def test_changed_night_light_reruns_only_that_years_emissions(test_run):
         "centre_of_gravity": 1,
         "econometrics": 1,
         "mgwr": 2,
+        "mgwr_map": 2,
         "run_metadata": 1,
         "all": 1,
     }, out[-3000:]
@@ -632,6 +634,7 @@ def test_changed_absorption_coefficient_reruns_only_the_absorption_tables(test_r
         "spatial": 1,
         "econometrics": 1,
         "mgwr": 2,
+        "mgwr_map": 2,
         "run_metadata": 1,
         "all": 1,
     }, out[-3000:]
@@ -641,7 +644,7 @@ def test_changed_absorption_coefficient_reruns_only_the_absorption_tables(test_r
     "override, expected",
     [
         ("econometrics:\n  draws: 500\n", {"econometrics": 1}),
-        ("econometrics:\n  mgwr:\n    kernel: gaussian\n", {"mgwr": 2}),
+        ("econometrics:\n  mgwr:\n    kernel: gaussian\n", {"mgwr": 2, "mgwr_map": 2}),
     ],
 )
 def test_changed_econometrics_setting_reruns_only_its_rule(test_run, override, expected):

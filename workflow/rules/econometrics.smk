@@ -49,12 +49,6 @@ rule mgwr:
     output:
         summary=R("analysis/mgwr_{level}_{year}.csv"),
         local=R("analysis/mgwr_local_{level}_{year}.csv"),
-        figure=report(
-            R("figures/mgwr_{level}_{year}.png"),
-            category="Spatial econometrics",
-            subcategory="{year}",
-            caption="../report/econometrics.rst",
-        ),
         meta=R("meta/mgwr_{level}_{year}.json"),
     log:
         L("mgwr/{level}_{year}.log"),
@@ -81,3 +75,37 @@ rule mgwr:
         "MGWR of the {wildcards.level} level, {wildcards.year}"
     script:
         "../scripts/econometrics_mgwr.py"
+
+
+# the maps of a fit are a figure job of their own, so that the model's time is the model's
+rule mgwr_map:
+    input:
+        summary=R("analysis/mgwr_{level}_{year}.csv"),
+        local=R("analysis/mgwr_local_{level}_{year}.csv"),
+        units=R("boundaries/units.gpkg"),
+    output:
+        figure=report(
+            R("figures/mgwr_{level}_{year}.png"),
+            category="Spatial econometrics",
+            subcategory="{year}",
+            caption="../report/econometrics.rst",
+        ),
+    log:
+        L("mgwr/{level}_{year}_map.log"),
+    benchmark:
+        L("benchmarks/mgwr_map_{level}_{year}.tsv")
+    wildcard_constraints:
+        level="|".join(table_levels()),
+        year=r"\d{4}",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        level_id=lambda w: level_id(w.level),
+    message:
+        "Maps of the MGWR coefficients of the {wildcards.level} level, {wildcards.year}"
+    script:
+        "../scripts/econometrics_mgwr_map.py"

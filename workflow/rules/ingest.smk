@@ -100,7 +100,7 @@ rule align_monthly:
         ENV
     threads: 2
     resources:
-        mem_mb=mem(700, 15),
+        mem_mb=mem(950, 20),
         runtime=30,
     params:
         spec=lambda w: cfg("inputs")[w.var],

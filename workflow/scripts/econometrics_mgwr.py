@@ -1,4 +1,4 @@
-"""MGWR of one level and year: bandwidths, coefficient summary, local coefficients, maps (rule mgwr)."""
+"""MGWR of one level and year: bandwidths, coefficient summary, local coefficients (rule mgwr)."""
 
 from _helpers import setup
 
@@ -11,7 +11,6 @@ from carbonbalance.core.store import atomic_output, write_json
 from carbonbalance.econometrics.params import MgwrParams
 from carbonbalance.econometrics.stage import mgwr_year, model_frame, panel_frame
 from carbonbalance.ingest.boundaries import level_units
-from carbonbalance.plots.econometrics import mgwr_maps
 
 sm = snakemake
 level, year = sm.wildcards.level, int(sm.wildcards.year)
@@ -27,16 +26,6 @@ with atomic_output(sm.output.summary) as tmp:
     summary.to_csv(tmp, index=False)
 with atomic_output(sm.output.local) as tmp:
     local.to_csv(tmp, index=False)
-with atomic_output(sm.output.figure) as tmp:
-    mgwr_maps(
-        gdf,
-        local,
-        summary,
-        f"MGWR local coefficients of {y}, {level} {year}"
-        + (" (standardised)" if res.standardized else "")
-        + "; hatched: not significant",
-        tmp,
-    )
 write_json(
     sm.output.meta,
     {

@@ -124,7 +124,11 @@ def create_store(path, grid: GridSpec, variables: dict, leading: dict | None = N
         arr = da.full(shape, fill if fill is not None else 0, dtype=dtype, chunks=chunks)
         a = dict(spec.get("attrs", {}))
         a["grid_mapping"] = "spatial_ref"
-        encoding[name] = {"chunks": chunks, "compressors": compressors()}
+        pk = spec.get("packing")
+        encoding[name] = {
+            "chunks": chunks,
+            "compressors": compressors(pk.bitshuffle, pk.level) if pk else compressors(),
+        }
         if spec.get("packing") is not None:
             encoding[name].update(spec["packing"].encoding())
             a["precision"] = spec["packing"].precision  # largest stored-minus-computed difference

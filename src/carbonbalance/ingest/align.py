@@ -43,21 +43,21 @@ from carbonbalance.ingest import regrid
 from carbonbalance.ingest.checks import empty_stats
 from carbonbalance.ingest.kernels import coverage
 from carbonbalance.ingest.params import CLASS_VARIABLES, RasterInput, where
-from carbonbalance.ingest.readers import as_float
 from carbonbalance.ingest.sources import open_reader
 from carbonbalance.ingest.units import to_canonical
 
 
 def decode(raw: np.ndarray, source: dict) -> tuple[np.ndarray, int, int]:
-    """Raw stored values → physical values (NaN where invalid): float32 from 8- and 16-bit
-    integers and float32 (:func:`~carbonbalance.ingest.readers.as_float`), float64 otherwise.
+    """Raw stored values → physical values (float64, NaN where invalid).
 
     Applies the source's fill values (the config's or preset's and the file's own), the
     raw ``valid_range``, then ``value * scale + offset`` (the decoding fixed by
     :func:`carbonbalance.ingest.sources.decoding`).  Returns the values, the number of
     fill pixels and the number of pixels outside the valid range.
     """
-    raw = as_float(np.asarray(raw))
+    # float64 whatever the file's type: a product delivered as scaled integers then gives the
+    # same aligned values as the same field delivered as physical floats
+    raw = np.asarray(raw, dtype="float64")
     invalid = ~np.isfinite(raw)
     for f in source.get("fill") or ():
         if f is not None and np.isfinite(f):

@@ -133,20 +133,10 @@ def coverage(out, inside, per_cell, edges, nodata, hist):
     lo = edges[0]
     hi = edges[nb]
     norm = nb / (hi - lo)
-    if per_cell == 0:
-        for layer in range(L):  # layer by layer: contiguous reads
-            for i in range(nr):
-                for j in range(nc):
-                    if inside[i, j]:
-                        v = out[layer, i, j]
-                        if math.isnan(v):
-                            nodata[layer] += 1
-                        else:
-                            _count(float(v), lo, hi, norm, edges, hist)
-        return
-    total = np.zeros((nr, nc))
+    whole = per_cell != 0  # a statistic of each cell's layers, counted once they are all read
+    total = np.zeros((nr, nc) if whole else (1, 1))
     complete = inside.copy()
-    for layer in range(L):
+    for layer in range(L):  # layer by layer: contiguous reads
         for i in range(nr):
             for j in range(nc):
                 if inside[i, j]:
@@ -154,8 +144,12 @@ def coverage(out, inside, per_cell, edges, nodata, hist):
                     if math.isnan(v):
                         nodata[layer] += 1
                         complete[i, j] = False
-                    else:
+                    elif whole:
                         total[i, j] += float(v)
+                    else:
+                        _count(float(v), lo, hi, norm, edges, hist)
+    if not whole:
+        return
     for i in range(nr):
         for j in range(nc):
             if complete[i, j] and L > 0:

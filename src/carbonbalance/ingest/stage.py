@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import dask
 import numpy as np
+import rasterio
 
 from carbonbalance.core.blocks import compute
 from carbonbalance.core.encoding import packing
@@ -22,6 +23,9 @@ from carbonbalance.ingest.sources import resolve_sources
 from carbonbalance.ingest.units import canonical_unit
 
 log = logging.getLogger(__name__)
+
+#: GDAL's block cache during an alignment (bytes)
+GDAL_CACHE_BYTES = 256 * 2**20
 
 
 def align_variable(
@@ -101,15 +105,15 @@ def align_variable(
         block_rows: dict[int, list] = {}
         for r, c in blocks:
             block_rows.setdefault(r.start, []).append((r, c))
-        parts = [
-            p
-            for task in compute(
+        # GDAL's block cache holds the decoded source tiles that neighbouring blocks share;
+        # bounded, so that the job's memory does not grow with the cache's default (5 % of RAM)
+        with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
+            tasks = compute(
                 *[dask.delayed(one_row)(b) for b in block_rows.values()],
                 threads=threads,
                 label=f"aligning {spec.variable} {year}",
             )
-            for p in task
-        ]
+        parts = [p for task in tasks for p in task]
         stats = merge_stats([p[0] for p in parts], len(sources), spec)
         validate(spec, sources, stats, year, class_codes)
         outside = sum(p[1] for p in parts)

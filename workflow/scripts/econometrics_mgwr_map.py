@@ -1,0 +1,31 @@
+"""Maps of the local coefficients of one MGWR fit (rule mgwr_map)."""
+
+from _helpers import setup
+
+log = setup(snakemake)
+
+import geopandas as gpd
+import pandas as pd
+
+from carbonbalance.core.store import atomic_output
+from carbonbalance.ingest.boundaries import level_units
+from carbonbalance.plots.econometrics import mgwr_maps
+
+sm = snakemake
+level, year = sm.wildcards.level, int(sm.wildcards.year)
+gdf = level_units(gpd.read_file(sm.input.units), sm.params.level_id)
+summary = pd.read_csv(sm.input.summary)
+local = pd.read_csv(sm.input.local, dtype={"unit_id": str})
+y = summary["y"].iloc[0]
+standardized = bool(summary["standardized"].iloc[0])
+with atomic_output(sm.output.figure) as tmp:
+    mgwr_maps(
+        gdf,
+        local,
+        summary,
+        f"MGWR local coefficients of {y}, {level} {year}"
+        + (" (standardised)" if standardized else "")
+        + "; hatched: not significant",
+        tmp,
+    )
+log.info("MGWR maps %s %d written", level, year)
