@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import logging
@@ -70,18 +71,24 @@ class SourceGrid:
 
     def key(self, grid: GridSpec) -> str:
         """Name of the positions of ``grid`` in this source grid (the block size is not part of it)."""
-        ident = {
-            "source": [CRS.from_user_input(self.crs).to_wkt(), list(self.transform), self.width, self.height],
-            "grid": [
-                CRS.from_user_input(grid.crs).to_wkt(),
-                grid.xmin,
-                grid.ymax,
-                grid.resolution,
-                grid.width,
-                grid.height,
-            ],  # fmt: skip
-        }
-        return hashlib.sha1(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:16]
+        return _key(self, grid)
+
+
+@functools.lru_cache(maxsize=256)
+def _key(source: SourceGrid, grid: GridSpec) -> str:
+    """:meth:`SourceGrid.key`, once per pair (every block of every layer asks for it)."""
+    ident = {
+        "source": [CRS.from_user_input(source.crs).to_wkt(), list(source.transform), source.width, source.height],
+        "grid": [
+            CRS.from_user_input(grid.crs).to_wkt(),
+            grid.xmin,
+            grid.ymax,
+            grid.resolution,
+            grid.width,
+            grid.height,
+        ],  # fmt: skip
+    }
+    return hashlib.sha1(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def positions(grid: GridSpec, rows: slice, cols: slice, source: SourceGrid) -> tuple[np.ndarray, np.ndarray]:
