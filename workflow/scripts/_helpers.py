@@ -48,11 +48,17 @@ def _record_peak(snakemake, start: float, log) -> None:
         / 1024.0
     )
     mem_mb = getattr(snakemake.resources, "mem_mb", None)
+    cpu = sum(
+        getattr(resource.getrusage(who), field)
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+        for field in ("ru_utime", "ru_stime")
+    )
     record = {
         "rule": snakemake.rule,
         "wildcards": dict(snakemake.wildcards),
         "threads": snakemake.threads,
         "seconds": round(time.perf_counter() - start, 3),
+        "cpu_seconds": round(cpu, 3),
         "peak_mb": round(peak_mb, 1),
         "mem_mb": mem_mb,
     }
