@@ -74,3 +74,31 @@ def test_the_engine_gives_the_mgwr_packages_bandwidths_coefficients_and_standard
     assert (ours.local.filter(like="_significant") == ref.local.filter(like="_significant")).all().all()
     assert ours.aicc == pytest.approx(ref.aicc, rel=1e-9) and ours.r2 == pytest.approx(ref.r2, rel=1e-12)
     assert ours.adj_r2 == pytest.approx(ref.adj_r2, rel=1e-9)
+
+
+@pytest.mark.parametrize("fixed, bws", [(False, [120, 119, 100, 60]), (True, [400.0, 250.0])])
+def test_the_low_rank_smoother_product_equals_the_dense_one(fixed, bws):
+    """A near-global bisquare smoother times a matrix as the rank-16 untruncated kernel minus
+    the entries beyond the bandwidth equals the dense product (to rounding), for adaptive and
+    fixed bandwidths and however many neighbours fall outside."""
+    from carbonbalance.econometrics import gwr_engine as ge
+    from carbonbalance.econometrics import gwr_kernels as gk
+
+    rng = np.random.default_rng(8)
+    n = 120
+    coords = rng.uniform(0, 300, size=(n, 2)) + [5.0e3, 3.0e3]  # km, far from the origin
+    space = ge.Space(coords, kernel="bisquare", fixed=fixed, threads=2)
+    x, M = rng.normal(size=n) + 2.0, rng.normal(size=(n, n))
+    centred = coords - coords.mean(axis=0)
+    scale = float(np.abs(centred).max())
+    work = {"P": centred / scale, "scale": scale, "coef": np.empty(n), "f": np.empty((n, 4)),
+            "counts": np.empty(n, dtype="int64")}  # fmt: skip
+    for bw in bws:
+        A = np.empty((n, n))
+        space.run(gk.smoother_dense, x, space.order, space.dist, float(bw), not fixed, space.kernel, A)
+        out = np.empty((n, n))
+        ge.lowrank_times(space, x, float(bw), M, out, work)
+        np.testing.assert_allclose(out, A @ M, rtol=0, atol=1e-12 * np.abs(A @ M).max())
+    assert ge.product_kind(space, n if not fixed else 1000.0) == "lowrank"
+    assert ge.product_kind(ge.Space(coords, spherical=True, threads=1), n) == "dense"
+    assert ge.product_kind(space, 2 if not fixed else 10.0) == "sparse"

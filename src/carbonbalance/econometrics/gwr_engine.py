@@ -186,22 +186,50 @@ def backfit(space: Space, y, X, init_bw, criterion="AICc", bw_min=None, bw_max=N
     return bws.copy(), np.array(history), params, err
 
 
-def _touches_few(space: Space, bw: float) -> bool:
-    """Whether a bandwidth's smoother has under 1/40 of its entries non-zero (measured: a
-    dense product through BLAS is about 40 times faster per entry than the sparse kernel)."""
+SPARSE_COST = 40  # measured: a dense product through BLAS is about 40 times faster per entry than the sparse kernel
+RANK = 16  # the untruncated bisquare weight (1 - d²/h²)² is a rank-16 product of planar coordinates
+
+
+def product_kind(space: Space, bw: float) -> str:
+    """How the inference multiplies by a bandwidth's smoother, whichever costs least per
+    column: ``"sparse"`` (the entries within the bandwidth, row by row), ``"lowrank"`` (a
+    bisquare on planar coordinates: the untruncated kernel as a rank-16 product, minus the
+    few entries beyond the bandwidth; what a near-global bandwidth needs) or ``"dense"``
+    (BLAS on the whole matrix)."""
+    n = space.n
     if space.kernel != k.BISQUARE:
-        return False
-    if not space.fixed:
-        return bw * 40 < space.n
-    return int(np.count_nonzero(space.dist < bw)) * 40 < space.n * space.n
+        return "dense"
+    if space.fixed:
+        inside = int(np.count_nonzero(space.dist < bw))
+    else:
+        inside = n * min(int(bw), n)
+    costs = {"dense": float(n) * n, "sparse": float(inside) * SPARSE_COST}
+    if not space.spherical:
+        costs["lowrank"] = 2.0 * RANK * n + float(n * n - inside) * SPARSE_COST
+    return min(costs, key=costs.get)
+
+
+def lowrank_times(space: Space, x, bw, M, out, work) -> None:
+    """out = A @ M for the bisquare smoother A of covariate ``x`` at bandwidth ``bw``, as
+    (rank-16 untruncated kernel) @ M minus the entries beyond the bandwidth."""
+    n = space.n
+    P, scale = work["P"], work["scale"]
+    coef, f, counts = work["coef"], work["f"], work["counts"]
+    space.run(k.smoother_factors, x, P, space.order, space.dist, float(bw), not space.fixed, scale, coef, f, counts)
+    G = np.column_stack([np.ones(n), P[:, 0], P[:, 1], P[:, 0] ** 2 + P[:, 1] ** 2])
+    G2 = (G[:, :, None] * G[:, None, :]).reshape(n, RANK) * x[:, None]
+    F2 = (f[:, :, None] * f[:, None, :]).reshape(n, RANK) * coef[:, None]
+    np.matmul(F2, G2.T @ M, out=out)
+    space.run(k.truncation_times, x, P, space.order, coef, f, counts, M, out)
 
 
 def inference(space: Space, X, init_bw, history) -> tuple[np.ndarray, np.ndarray]:
     """ENP and squared standard-error factors per covariate (``MGWR.fit``): the partial hat
     matrices of the initial GWR replayed through the back-fitting's bandwidth history.
 
-    Returns (ENP_j (p,), CCT (n, p)).  Each smoother product runs as a sparse row product
-    when the bandwidth touches few neighbours, else as a dense matrix product (BLAS).
+    Returns (ENP_j (p,), CCT (n, p)).  Each smoother product runs the cheapest way for its
+    bandwidth (:func:`product_kind`): sparse rows for few neighbours, a rank-16 product with a
+    sparse correction for a near-global bisquare, else a dense matrix product (BLAS).
     """
     X = np.ascontiguousarray(X, dtype="float64")
     n, p = X.shape
@@ -213,18 +241,27 @@ def inference(space: Space, X, init_bw, history) -> tuple[np.ndarray, np.ndarray
     old, A = np.empty((n, n)), np.empty((n, n))
     cols = vals = None
     coef, counts = np.empty(n), np.empty(n, dtype="int64")
+    work = None
     steps = len(history) * p
     for it, bws in enumerate(history):
         for j in range(p):
             np.add(pR[j], err, out=old)
             x = np.ascontiguousarray(X[:, j])
             bw = float(bws[j])
-            if _touches_few(space, bw):  # a sparse row product costs less than BLAS's dense one
+            kind = product_kind(space, bw)
+            if kind == "sparse":
                 if cols is None:
                     cols, vals = np.empty((n, n), dtype="int32"), np.empty((n, n))
                 space.run(k.smoother_rows, x, space.order, space.dist, bw, adaptive, space.kernel, coef, cols, vals,
                           counts)  # fmt: skip
                 space.run(k.sparse_rows_times, cols, vals, counts, old, pR[j])
+            elif kind == "lowrank":
+                if work is None:
+                    centred = space.coords - space.coords.mean(axis=0)
+                    scale = float(np.abs(centred).max()) or 1.0
+                    P = np.ascontiguousarray(centred / scale)
+                    work = {"P": P, "scale": scale, "coef": coef, "f": np.empty((n, 4)), "counts": counts}
+                lowrank_times(space, x, bw, old, pR[j], work)
             else:
                 space.run(k.smoother_dense, x, space.order, space.dist, bw, adaptive, space.kernel, A)
                 np.matmul(A, old, out=pR[j])

@@ -186,3 +186,41 @@ def sparse_rows_times(i0, i1, cols, vals, counts, M, out):
             row = M[cols[i, q]]
             for c in range(ncol):
                 out[i, c] += v * row[c]
+
+
+@numba.njit(nogil=True, cache=True)
+def smoother_factors(i0, i1, x, P, order, dist, bw, adaptive, scale, coef, f, counts):
+    """Row factors of a bisquare smoother without its truncation (planar distances).
+
+    With P the coordinates centred and divided by ``scale``, G_l = (1, X_l, Y_l, X_l² + Y_l²)
+    and f_i = (1 - |P_i|²/h², 2X_i/h², 2Y_i/h², -1/h²) (h in the units of P), the untruncated
+    weight (1 - d²/h²)² is (f_i · G_l)², a rank-16 product.  Rows i0..i1: the smoother scale
+    into ``coef``, f_i into ``f``, and the number of neighbours within the bandwidth (the
+    first ``counts[i]`` of the neighbour order) into ``counts``."""
+    n = x.shape[0]
+    w = np.empty(n)
+    for i in range(i0, i1):
+        m = _weights(dist[i], bw, adaptive, BISQUARE, w)
+        coef[i] = _smoother_scale(x, order[i], w, m, i)
+        h = (dist[i, int(bw) - 1] * EPS if adaptive else bw) / scale
+        h2 = h * h
+        f[i, 0] = 1.0 - (P[i, 0] * P[i, 0] + P[i, 1] * P[i, 1]) / h2
+        f[i, 1] = 2.0 * P[i, 0] / h2
+        f[i, 2] = 2.0 * P[i, 1] / h2
+        f[i, 3] = -1.0 / h2
+        counts[i] = m
+
+
+@numba.njit(nogil=True, cache=True)
+def truncation_times(i0, i1, x, P, order, coef, f, counts, M, out):
+    """out[i] -= Σ over the neighbours beyond the bandwidth (order[i, counts[i]:]) of the
+    untruncated smoother entry times M[l]: what the rank-16 product added there."""
+    n, ncol = M.shape
+    for i in range(i0, i1):
+        for q in range(counts[i], n):
+            ll = order[i, q]
+            u = f[i, 0] + f[i, 1] * P[ll, 0] + f[i, 2] * P[ll, 1] + f[i, 3] * (P[ll, 0] ** 2 + P[ll, 1] ** 2)
+            v = coef[i] * u * u * x[ll]
+            row = M[ll]
+            for c in range(ncol):
+                out[i, c] -= v * row[c]
