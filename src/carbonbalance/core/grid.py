@@ -166,13 +166,23 @@ def cell_area_m2(grid: GridSpec, rows: slice | None = None, cols: slice | None =
     proj = Proj(crs)
     x = grid.x_centres()[cols]
     y = grid.y_centres()[rows]
+    side = r * metres
+    if _equal_area(crs):  # Albers, Lambert azimuthal or cylindrical equal area: scale 1 everywhere
+        xs, ys = np.meshgrid(x[:: max(1, ncol // 7)], y[:: max(1, nrow // 7)])  # checked on a sample
+        if np.all(np.abs(np.asarray(proj.get_factors(*proj(xs, ys, inverse=True)).areal_scale) - 1.0) < 1e-9):
+            return np.full((nrow, ncol), side * side, dtype="float64")
     xx, yy = np.meshgrid(x, y)
     lon, lat = proj(xx, yy, inverse=True)
     scale = np.asarray(proj.get_factors(lon, lat).areal_scale, dtype="float64")
-    side = r * metres
     if np.all(np.abs(scale - 1.0) < 1e-9):
         return np.full((nrow, ncol), side * side, dtype="float64")
     return (side * side) / scale
+
+
+def _equal_area(crs: CRS) -> bool:
+    """Whether the projection's method is an equal-area one by name (its areal scale is 1)."""
+    op = crs.coordinate_operation
+    return op is not None and "equal area" in op.method_name.lower()
 
 
 def raster_cell_area_m2(transform: Affine, shape: tuple[int, int], crs) -> np.ndarray:
