@@ -76,6 +76,26 @@ def test_the_engine_gives_the_mgwr_packages_bandwidths_coefficients_and_standard
     assert ours.adj_r2 == pytest.approx(ref.adj_r2, rel=1e-9)
 
 
+def test_the_engine_with_row_blocks_agrees_with_the_package(monkeypatch):
+    """The inference through row blocks (8 units a block, so that they are chosen at 225
+    units for the local covariate) gives the package's standard errors to 1e-6."""
+    from carbonbalance.econometrics import gwr_engine as ge
+
+    monkeypatch.setattr(ge, "BLOCK_ROWS", 8)
+    kinds = []
+    monkeypatch.setattr(ge, "product_kind", lambda *a, _kind=ge.product_kind: kinds.append(_kind(*a)) or kinds[-1])
+    g = grid_units(15)
+    rng = np.random.default_rng(6)
+    g["x1"], g["x2"] = rng.normal(size=len(g)), rng.normal(size=len(g))
+    g["y"] = np.sin(g.u / 2.0) * 3 * g.x1 - 0.5 * g.x2 + rng.normal(scale=0.3, size=len(g))
+    ours = em.mgwr(g, "y", ["x1", "x2"], threads=2)
+    ref = em.mgwr(g, "y", ["x1", "x2"], engine="mgwr")
+    pd.testing.assert_series_equal(ours.bandwidths, ref.bandwidths)
+    cols = [c for c in ref.local.columns if c != "unit_id" and not c.endswith("_significant")]
+    np.testing.assert_allclose(ours.local[cols].to_numpy(), ref.local[cols].to_numpy(), rtol=1e-6, atol=1e-9)
+    assert "blocks" in kinds, kinds
+
+
 @pytest.mark.parametrize("fixed, bws", [(False, [120, 119, 100, 60]), (True, [400.0, 250.0])])
 def test_the_low_rank_smoother_product_equals_the_dense_one(fixed, bws):
     """A near-global bisquare smoother times a matrix as the rank-16 untruncated kernel minus
@@ -101,4 +121,28 @@ def test_the_low_rank_smoother_product_equals_the_dense_one(fixed, bws):
         np.testing.assert_allclose(out, A @ M, rtol=0, atol=1e-12 * np.abs(A @ M).max())
     assert ge.product_kind(space, n if not fixed else 1000.0) == "lowrank"
     assert ge.product_kind(ge.Space(coords, spherical=True, threads=1), n) == "dense"
-    assert ge.product_kind(space, 2 if not fixed else 10.0) == "sparse"
+
+
+@pytest.mark.parametrize("fixed, bws", [(False, [2, 7, 30, 90]), (True, [20.0, 60.0, 150.0])])
+def test_the_row_block_smoother_product_equals_the_dense_one(fixed, bws):
+    """A bisquare smoother as dense row blocks over each block's neighbours, times a matrix,
+    equals the dense product (to rounding), from a handful of neighbours to most units."""
+    from carbonbalance.econometrics import gwr_engine as ge
+    from carbonbalance.econometrics import gwr_kernels as gk
+
+    rng = np.random.default_rng(9)
+    n = 300
+    coords = rng.uniform(0, 300, size=(n, 2))
+    space = ge.Space(coords, kernel="bisquare", fixed=fixed, threads=2)
+    x, M = rng.normal(size=n) + 2.0, rng.normal(size=(n, n))
+    order = space.spatial_order()
+    assert sorted(order.tolist()) == list(range(n))
+    for bw in bws:
+        A = np.empty((n, n))
+        space.run(gk.smoother_dense, x, space.order, space.dist, float(bw), not fixed, space.kernel, A)
+        blocks = ge.SmootherBlocks(space, x, float(bw))
+        assert 0 < blocks.volume <= 1
+        out = np.full((n, n), np.nan)
+        blocks.times(M, out)
+        np.testing.assert_allclose(out, A @ M, rtol=0, atol=1e-12 * np.abs(A @ M).max())
+    assert ge.product_kind(space, bws[0]) == "blocks"  # few neighbours: blocks beat a dense product

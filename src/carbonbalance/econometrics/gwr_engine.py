@@ -69,6 +69,11 @@ class Space:
         self.run(k.local_fits, y, X, self.order, self.dist, float(bw), adaptive, self.kernel, params, predy, influ)
         return params, predy, influ
 
+    def spatial_order(self) -> np.ndarray:
+        if not hasattr(self, "_spatial_order"):
+            self._spatial_order = spatial_order(self.coords)
+        return self._spatial_order
+
     def min_max_distance(self) -> tuple[float, float]:
         return float(self.dist[:, 1].min()), float(self.dist[:, -1].max())
 
@@ -186,16 +191,72 @@ def backfit(space: Space, y, X, init_bw, criterion="AICc", bw_min=None, bw_max=N
     return bws.copy(), np.array(history), params, err
 
 
-SPARSE_COST = 40  # measured: a dense product through BLAS is about 40 times faster per entry than the sparse kernel
+SPARSE_COST = 40  # measured: a dense product through BLAS is about 40 times faster per entry than a sparse kernel
+BLOCK_COST = 2.0  # measured: per entry, a product by row blocks costs 2 dense entries (gathers, small GEMMs)
+BLOCK_ROWS = 96  # units per row block: 64-128 measured alike at 2,870 units
 RANK = 16  # the untruncated bisquare weight (1 - d²/h²)² is a rank-16 product of planar coordinates
+
+
+def spatial_order(coords: np.ndarray, bits: int = 10) -> np.ndarray:
+    """The units in Morton (Z-curve) order of their coordinates: consecutive units are close,
+    so a run of them shares most of its neighbours."""
+    c = coords - coords.min(axis=0)
+    c = (c / (float(c.max()) or 1.0) * (2**bits - 1)).astype(np.int64)
+    code = np.zeros(len(c), dtype=np.int64)
+    for b in range(bits):
+        code |= (((c[:, 0] >> b) & 1) << (2 * b)) | (((c[:, 1] >> b) & 1) << (2 * b + 1))
+    return np.argsort(code, kind="stable")
+
+
+class SmootherBlocks:
+    """A compactly supported smoother as dense row blocks: for each run of ``BLOCK_ROWS``
+    units in :func:`spatial_order`, the rows restricted to the union of their neighbours.
+    ``times(M, out)`` is then one small matrix product per block (BLAS) on the gathered rows
+    of M; what an intermediate bisquare bandwidth needs, where rows are too full for a
+    sparse kernel and too empty for a dense product."""
+
+    def __init__(self, space: Space, x: np.ndarray, bw: float):
+        n = space.n
+        coef, counts = np.empty(n), np.empty(n, dtype="int64")
+        cols, vals = np.empty((n, n), dtype="int32"), np.empty((n, n))
+        space.run(k.smoother_rows, x, space.order, space.dist, float(bw), not space.fixed, space.kernel, coef, cols,
+                  vals, counts)  # fmt: skip
+        self.threads = space.threads
+        self.blocks = []
+        units = space.spatial_order()
+        for b0 in range(0, n, BLOCK_ROWS):
+            rows = units[b0 : b0 + BLOCK_ROWS]
+            c = counts[rows]
+            width = int(c.max())
+            inside = np.arange(width)[None, :] < c[:, None]
+            neighbours, where = np.unique(cols[rows, :width][inside], return_inverse=True)
+            A = np.zeros((len(rows), len(neighbours)))
+            A[np.repeat(np.arange(len(rows)), c), where] = vals[rows, :width][inside]
+            self.blocks.append((rows, neighbours, A))
+        self.volume = sum(A.size for _, _, A in self.blocks) / float(n * n)  # share of a dense product
+
+    def times(self, M: np.ndarray, out: np.ndarray) -> None:
+        """out = A @ M."""
+
+        def block(b):
+            rows, neighbours, A = b
+            out[rows] = A @ M[neighbours]
+
+        if self.threads <= 1:
+            for b in self.blocks:
+                block(b)
+            return
+        with ThreadPoolExecutor(self.threads) as ex:
+            list(ex.map(block, self.blocks))
 
 
 def product_kind(space: Space, bw: float) -> str:
     """How the inference multiplies by a bandwidth's smoother, whichever costs least per
-    column: ``"sparse"`` (the entries within the bandwidth, row by row), ``"lowrank"`` (a
-    bisquare on planar coordinates: the untruncated kernel as a rank-16 product, minus the
-    few entries beyond the bandwidth; what a near-global bandwidth needs) or ``"dense"``
-    (BLAS on the whole matrix)."""
+    column: ``"blocks"`` (:class:`SmootherBlocks`, for the bisquare's compact support),
+    ``"lowrank"`` (a bisquare on planar coordinates: the untruncated kernel as a rank-16
+    product, minus the few entries beyond the bandwidth; what a near-global bandwidth needs)
+    or ``"dense"`` (BLAS on the whole matrix).  A block of B compact units with k neighbours
+    each spans about k + B + 2·sqrt(kB) columns, which sets the block volume."""
     n = space.n
     if space.kernel != k.BISQUARE:
         return "dense"
@@ -203,7 +264,9 @@ def product_kind(space: Space, bw: float) -> str:
         inside = int(np.count_nonzero(space.dist < bw))
     else:
         inside = n * min(int(bw), n)
-    costs = {"dense": float(n) * n, "sparse": float(inside) * SPARSE_COST}
+    per_row = inside / float(n)
+    volume = min(1.0, (per_row + BLOCK_ROWS + 2.0 * math.sqrt(per_row * BLOCK_ROWS)) / n)
+    costs = {"dense": float(n) * n, "blocks": BLOCK_COST * volume * n * n}
     if not space.spherical:
         costs["lowrank"] = 2.0 * RANK * n + float(n * n - inside) * SPARSE_COST
     return min(costs, key=costs.get)
@@ -228,7 +291,7 @@ def inference(space: Space, X, init_bw, history) -> tuple[np.ndarray, np.ndarray
     matrices of the initial GWR replayed through the back-fitting's bandwidth history.
 
     Returns (ENP_j (p,), CCT (n, p)).  Each smoother product runs the cheapest way for its
-    bandwidth (:func:`product_kind`): sparse rows for few neighbours, a rank-16 product with a
+    bandwidth (:func:`product_kind`): dense row blocks over the neighbours, a rank-16 product with a
     sparse correction for a near-global bisquare, else a dense matrix product (BLAS).
     """
     X = np.ascontiguousarray(X, dtype="float64")
@@ -239,7 +302,7 @@ def inference(space: Space, X, init_bw, history) -> tuple[np.ndarray, np.ndarray
     pR = np.ascontiguousarray(np.moveaxis(pR, 2, 0))  # (p, n, n): one contiguous matrix per covariate
     err = np.eye(n) - pR.sum(axis=0)
     old, A = np.empty((n, n)), np.empty((n, n))
-    cols = vals = None
+    blocks = {}
     coef, counts = np.empty(n), np.empty(n, dtype="int64")
     work = None
     steps = len(history) * p
@@ -249,12 +312,10 @@ def inference(space: Space, X, init_bw, history) -> tuple[np.ndarray, np.ndarray
             x = np.ascontiguousarray(X[:, j])
             bw = float(bws[j])
             kind = product_kind(space, bw)
-            if kind == "sparse":
-                if cols is None:
-                    cols, vals = np.empty((n, n), dtype="int32"), np.empty((n, n))
-                space.run(k.smoother_rows, x, space.order, space.dist, bw, adaptive, space.kernel, coef, cols, vals,
-                          counts)  # fmt: skip
-                space.run(k.sparse_rows_times, cols, vals, counts, old, pR[j])
+            if kind == "blocks":
+                if blocks.get(j, (None,))[0] != bw:  # a covariate's bandwidth is the same for most iterations
+                    blocks[j] = (bw, SmootherBlocks(space, x, bw))
+                blocks[j][1].times(old, pR[j])
             elif kind == "lowrank":
                 if work is None:
                     centred = space.coords - space.coords.mean(axis=0)
