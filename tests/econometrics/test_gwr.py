@@ -146,3 +146,26 @@ def test_the_row_block_smoother_product_equals_the_dense_one(fixed, bws):
         blocks.times(M, out)
         np.testing.assert_allclose(out, A @ M, rtol=0, atol=1e-12 * np.abs(A @ M).max())
     assert ge.product_kind(space, bws[0]) == "blocks"  # few neighbours: blocks beat a dense product
+
+
+@pytest.mark.parametrize("fixed, bws", [(False, [120, 116, 113]), (True, [2000.0, 420.0])])
+def test_low_rank_single_covariate_fits_equal_the_direct_ones(fixed, bws):
+    """Near-global single-covariate fits through the 4 x 4 moments minus the neighbours
+    beyond the bandwidth give the direct fits' coefficients, fitted values and influence
+    (to rounding), so the bandwidth searches score the same."""
+    from carbonbalance.econometrics import gwr_engine as ge
+    from carbonbalance.econometrics import gwr_kernels as gk
+
+    rng = np.random.default_rng(10)
+    n = 120
+    coords = rng.uniform(0, 300, size=(n, 2)) + [5.0e3, 3.0e3]
+    space = ge.Space(coords, kernel="bisquare", fixed=fixed, threads=2)
+    x, y = rng.normal(size=n) + 2.0, rng.normal(size=n)
+    for bw in bws:
+        assert space.lowrank_fits(bw)
+        ours = space.fit(y, x[:, None], bw)
+        direct = [np.empty((n, 1)), np.empty(n), np.empty(n)]
+        space.run(gk.local_fits, y, x[:, None], space.order, space.dist, float(bw), not fixed, space.kernel, *direct)
+        for a, b in zip(ours, direct):
+            np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-13)
+    assert not space.lowrank_fits(60 if not fixed else 100.0)

@@ -66,8 +66,35 @@ class Space:
         params = np.empty(X.shape)
         predy, influ = np.empty(self.n), np.empty(self.n)
         adaptive = not self.fixed
+        if X.shape[1] == 1 and self.lowrank_fits(bw):
+            P, scale = self.planar()
+            G = np.column_stack([np.ones(self.n), P[:, 0], P[:, 1], P[:, 0] ** 2 + P[:, 1] ** 2])
+            x = X[:, 0]
+            Mxy, Mxx = (G.T * (x * y)) @ G, (G.T * (x * x)) @ G
+            self.run(k.lowrank_fits, y, x, P, self.order, self.dist, float(bw), adaptive, scale, Mxy, Mxx, params,
+                     predy, influ)  # fmt: skip
+            return params, predy, influ
         self.run(k.local_fits, y, X, self.order, self.dist, float(bw), adaptive, self.kernel, params, predy, influ)
         return params, predy, influ
+
+    def planar(self) -> tuple[np.ndarray, float]:
+        """The coordinates centred and divided by their largest absolute value, and that scale:
+        the frame of the low-rank bisquare (well conditioned whatever the CRS's false origin)."""
+        if not hasattr(self, "_planar"):
+            centred = self.coords - self.coords.mean(axis=0)
+            scale = float(np.abs(centred).max()) or 1.0
+            self._planar = (np.ascontiguousarray(centred / scale), scale)
+        return self._planar
+
+    def lowrank_fits(self, bw: float) -> bool:
+        """Whether single-covariate fits at ``bw`` go through :func:`gwr_kernels.lowrank_fits`:
+        a bisquare on planar coordinates with at most a sixteenth of the neighbours beyond
+        the bandwidth (near-global bandwidths, where a pass over every neighbour is n² work)."""
+        if self.kernel != k.BISQUARE or self.spherical:
+            return False
+        if self.fixed:
+            return np.count_nonzero(self.dist >= bw) * 16 <= self.n * self.n
+        return (self.n - min(int(bw), self.n)) * 16 <= self.n
 
     def spatial_order(self) -> np.ndarray:
         if not hasattr(self, "_spatial_order"):
@@ -318,9 +345,7 @@ def inference(space: Space, X, init_bw, history) -> tuple[np.ndarray, np.ndarray
                 blocks[j][1].times(old, pR[j])
             elif kind == "lowrank":
                 if work is None:
-                    centred = space.coords - space.coords.mean(axis=0)
-                    scale = float(np.abs(centred).max()) or 1.0
-                    P = np.ascontiguousarray(centred / scale)
+                    P, scale = space.planar()
                     work = {"P": P, "scale": scale, "coef": coef, "f": np.empty((n, 4)), "counts": counts}
                 lowrank_times(space, x, bw, old, pR[j], work)
             else:

@@ -224,3 +224,38 @@ def truncation_times(i0, i1, x, P, order, coef, f, counts, M, out):
             row = M[ll]
             for c in range(ncol):
                 out[i, c] -= v * row[c]
+
+
+@numba.njit(nogil=True, cache=True)
+def lowrank_fits(i0, i1, y, x, P, order, dist, bw, adaptive, scale, Mxy, Mxx, params, predy, influ):
+    """Single-covariate local fits with a near-global bisquare on planar coordinates: the
+    weighted sums Σ_l w_il x_l y_l and Σ_l w_il x_l² as f_i' M f_i with the 4 x 4 moments
+    M = Σ_l z_l G_l G_l' of all units (:func:`smoother_factors`), minus the neighbours
+    beyond the bandwidth, instead of a pass over every neighbour.  Units i0..i1."""
+    n = x.shape[0]
+    f = np.empty(4)
+    for i in range(i0, i1):
+        h = dist[i, int(bw) - 1] * EPS if adaptive else bw
+        m = np.searchsorted(dist[i], h)  # the first neighbour at or beyond h: _weights' count
+        hs = h / scale
+        h2 = hs * hs
+        f[0] = 1.0 - (P[i, 0] * P[i, 0] + P[i, 1] * P[i, 1]) / h2
+        f[1] = 2.0 * P[i, 0] / h2
+        f[2] = 2.0 * P[i, 1] / h2
+        f[3] = -1.0 / h2
+        sxy = 0.0
+        sxx = 0.0
+        for a in range(4):
+            for b in range(4):
+                sxy += f[a] * Mxy[a, b] * f[b]
+                sxx += f[a] * Mxx[a, b] * f[b]
+        for q in range(m, n):
+            ll = order[i, q]
+            u = f[0] + f[1] * P[ll, 0] + f[2] * P[ll, 1] + f[3] * (P[ll, 0] ** 2 + P[ll, 1] ** 2)
+            w = u * u * x[ll]
+            sxy -= w * y[ll]
+            sxx -= w * x[ll]
+        beta = sxy / sxx
+        params[i, 0] = beta
+        predy[i] = x[i] * beta
+        influ[i] = x[i] * x[i] / sxx
