@@ -175,20 +175,6 @@ def smoother_dense(i0, i1, x, order, dist, bw, adaptive, kernel, A):
 
 
 @numba.njit(nogil=True, cache=True)
-def sparse_rows_times(i0, i1, cols, vals, counts, M, out):
-    """out[i] = Σ_q vals[i, q] · M[cols[i, q]] for rows i0..i1 (a sparse-dense product)."""
-    ncol = M.shape[1]
-    for i in range(i0, i1):
-        for c in range(ncol):
-            out[i, c] = 0.0
-        for q in range(counts[i]):
-            v = vals[i, q]
-            row = M[cols[i, q]]
-            for c in range(ncol):
-                out[i, c] += v * row[c]
-
-
-@numba.njit(nogil=True, cache=True)
 def smoother_factors(i0, i1, x, P, order, dist, bw, adaptive, scale, coef, f, counts):
     """Row factors of a bisquare smoother without its truncation (planar distances).
 
