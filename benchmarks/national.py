@@ -23,6 +23,7 @@ of ``benchmarks/README.md``, failing when a job's peak exceeds its declared ``me
     python benchmarks/national.py generate --years 2019 2020 --workdir /tmp/national
     python benchmarks/national.py run --workdir /tmp/national            # ~ minutes on 2 cores
     python benchmarks/national.py report --workdir /tmp/national
+    python benchmarks/national.py plan --workdir /tmp/national --years $(seq 2000 2021) [--resolution 250]
 """
 
 from __future__ import annotations
@@ -277,12 +278,16 @@ emissions: {{method: multisource, shares: {{values: {{urban: 0.3, industrial: 0.
 
 
 # --------------------------------------------------------------------------- run and report
-def run(workdir: Path, cores: int, targets: list[str]) -> None:
+def _copy_workflow(workdir: Path) -> None:
     for item in ("Snakefile", "workflow", "profiles", "envs"):
         src, dst = ROOT / item, workdir / item
         if dst.exists():
             shutil.rmtree(dst) if dst.is_dir() else dst.unlink()
         (shutil.copytree if src.is_dir() else shutil.copy2)(src, dst)
+
+
+def run(workdir: Path, cores: int, targets: list[str]) -> None:
+    _copy_workflow(workdir)
     cmd = [sys.executable, "-m", "snakemake", *targets, "--cores", str(cores), "--configfile", "national.yaml"]
     t0 = time.perf_counter()
     subprocess.run(cmd, cwd=workdir, check=True, env={**os.environ, "NUMBA_NUM_THREADS": "1"})
@@ -398,12 +403,29 @@ def anchor(workdir: Path, year: int, variable: str = "ndvi", threads: int = 2) -
     )
 
 
+def plan(workdir: Path, years: list[int], resolution: float | None) -> str:
+    """`carbonbalance plan` of the national configuration over ``years`` (e.g. 2000-2021),
+    optionally at another resolution: needs only the county boundaries, which it writes
+    when they are not there (no rasters: the plan is made before the inputs exist)."""
+    boundaries = workdir / "data/boundaries/counties.gpkg"
+    if not boundaries.exists():
+        boundaries.parent.mkdir(parents=True, exist_ok=True)
+        counties().to_file(boundaries, layer="counties", driver="GPKG")
+    (workdir / "national_plan.yaml").write_text(config(years))
+    _copy_workflow(workdir)
+    cmd = [sys.executable, "-m", "carbonbalance.cli", "plan", "national_plan.yaml"]
+    if resolution:
+        cmd += ["--resolution", str(resolution)]
+    return subprocess.run(cmd, cwd=workdir, check=True, capture_output=True, text=True).stdout
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("command", choices=["generate", "run", "report", "anchor"])
+    ap.add_argument("command", choices=["generate", "run", "report", "anchor", "plan"])
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/carbonbalance-national"))
     ap.add_argument("--years", type=int, nargs="+", default=[2019, 2020])
     ap.add_argument("--cores", type=int, default=2)
+    ap.add_argument("--resolution", type=float, default=None, help="plan: grid resolution in m (default 1000)")
     ap.add_argument("targets", nargs="*", default=[])
     args = ap.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -411,6 +433,8 @@ def main() -> None:
         generate(args.workdir, args.years)
     elif args.command == "run":
         run(args.workdir, args.cores, args.targets)
+    elif args.command == "plan":
+        print(plan(args.workdir, args.years, args.resolution))
     elif args.command == "anchor":
         print(anchor(args.workdir, args.years[0], threads=args.cores))
     else:
