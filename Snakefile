@@ -14,9 +14,22 @@ include: "workflow/rules/common.smk"
 
 
 load_config(config, workflow.configfiles)
+if PLANNING:
+    write_plan_scale()
 
 
 report: "workflow/report/workflow.rst"
+
+
+# Light rules (seconds, a few hundred MB at national scale) run on the submitting host
+# when the workflow goes to a cluster; in a local run this changes nothing.
+localrules:
+    all,
+    statistics,
+    energy_accounting,
+    zonal_levels,
+    budget,
+    run_metadata,
 
 
 wildcard_constraints:
@@ -32,6 +45,10 @@ include: "workflow/rules/zonal.smk"
 include: "workflow/rules/budget.smk"
 include: "workflow/rules/spatial.smk"
 include: "workflow/rules/econometrics.smk"
+
+
+onerror:
+    report_cluster_failures(log)
 
 
 rule all:

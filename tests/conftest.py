@@ -21,6 +21,7 @@ from carbonbalance.ingest.params import RasterInput
 
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+sys.path.insert(0, str(ROOT / "tools"))  # compare_results
 
 
 @pytest.fixture
@@ -179,3 +180,18 @@ def irregular(small_grid):
     values = rng.gamma(1.0, 10.0, g.shape)
     values[rng.random(g.shape) < 0.05] = np.nan
     return g, gdf, values
+
+
+@pytest.fixture(scope="session")
+def test_run(tmp_path_factory):
+    """The test configuration run once per session in a fresh copy of the workflow (what a
+    user clones): (workflow folder, seconds the run took).  Shared by the workflow tests and
+    the SLURM tests, which compare their cluster run with it."""
+    import time
+
+    from helpers import TEST
+
+    wf = copy_workflow(tmp_path_factory.mktemp("wf"))
+    t0 = time.time()
+    snakemake(wf, "--cores", "2", "--configfile", *TEST)
+    return wf, time.time() - t0

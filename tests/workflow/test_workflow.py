@@ -487,6 +487,7 @@ def declared_mem(resolution: float, bounds) -> dict:
 
     config = {
         "run_name": "memcheck",
+        "years": [2019, 2020],
         "grid": {"crs": "EPSG:3857", "resolution": resolution, "bounds": list(bounds)},
         "boundaries": {"path": "nowhere.gpkg", "layer": None},
     }

@@ -21,10 +21,10 @@ rule budget:
         level="|".join(table_levels()),
     conda:
         ENV
-    threads: 1
+    threads: need("budget").threads
     resources:
-        mem_mb=2000,
-        runtime=10,
+        mem_mb=mem("budget"),
+        runtime=runtime("budget"),
     params:
         tables=cfg("tables"),
         parent=lambda w: parent_level(w.level),
@@ -50,12 +50,14 @@ rule budget_map:
         L("budget_map/{year}.log"),
     benchmark:
         L("benchmarks/budget_map_{year}.tsv")
+    group:
+        "analysis"
     conda:
         ENV
-    threads: 1
+    threads: need("budget_map").threads
     resources:
-        mem_mb=2000,
-        runtime=10,
+        mem_mb=mem("budget_map"),
+        runtime=runtime("budget_map"),
     params:
         level=table_levels()[0],
         level_id=cfg("boundaries", "levels")[0]["id"],

@@ -23,13 +23,14 @@ rule casa:
     benchmark:
         L("benchmarks/casa_{year}.tsv")
     priority: 40
+    group:
+        "year"
     conda:
         ENV
-    threads: 2
+    threads: need("casa").threads
     resources:
-        # benchmarks/casa.py: peak 0.9 GB and 33 s for China at 1 km from chunked stores on 2 threads
-        mem_mb=mem(900, 30),
-        runtime=60,
+        mem_mb=mem("casa"),
+        runtime=runtime("casa"),
     params:
         casa=cfg("casa"),
         classes=cfg("landcover_classes"),
@@ -50,12 +51,14 @@ rule casa_map:
         L("casa_map/{year}.log"),
     benchmark:
         L("benchmarks/casa_map_{year}.tsv")
+    group:
+        "year"
     conda:
         ENV
-    threads: 1
+    threads: need("casa_map").threads
     resources:
-        mem_mb=mem(700, 25),
-        runtime=10,
+        mem_mb=mem("casa_map"),
+        runtime=runtime("casa_map"),
     params:
         levels=[lvl["id"] for lvl in cfg("boundaries", "levels")],
     message:

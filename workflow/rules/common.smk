@@ -1,6 +1,7 @@
 # Helpers shared by the rule files.  Kept free of the carbonbalance library's heavy
 # dependencies so that the DAG can be built by a Snakemake that lives outside the project's
 # environment (the config checks use modules that need only PyYAML and jsonschema).
+import os
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -10,6 +11,9 @@ MONTHLY = ("ndvi", "temperature", "precipitation", "radiation")
 ANNUAL = ("landcover", "landuse", "nightlight", "population")
 OPTIONAL = ("npp",)
 ENV = "../../envs/carbonbalance.yaml"
+#: set by `carbonbalance plan` to a file for the run's size: the DAG of a config is built
+#: without its raster and table inputs, which a plan is made before having
+PLANNING = os.environ.get("CARBONBALANCE_PLAN", "")
 CASA_OUTPUTS = ("npp.tif", "rh.tif", "nep.tif", "sequestration_tco2.tif", "casa_monthly.zarr")
 
 
@@ -56,7 +60,7 @@ def load_config(cfg, configfiles):
     check_source_inputs()
     check_grid()
     check_demo_paths()
-    if not cfg["demo"]["enabled"]:
+    if not cfg["demo"]["enabled"] and not PLANNING:
         check_user_inputs()
 
 
@@ -105,6 +109,19 @@ def raw_paths(var, year):
 def input_variables():
     """Every input the run reads files of: the raster inputs and a gridded inventory."""
     return [*raster_inputs(), *(["inventory"] if "inventory" in config["inputs"] else [])]
+
+
+def source(paths):
+    """Input files of the user's data (rasters, tables); none while planning."""
+    return [] if PLANNING else paths
+
+
+def write_plan_scale():
+    """For `carbonbalance plan`: the run's size (grid cells, units, years) as JSON."""
+    import json
+
+    s = run_scale()
+    Path(PLANNING).write_text(json.dumps({"cells": s.cells, "units": s.units, "years": s.years}))
 
 
 def preset_files(var):
@@ -409,8 +426,9 @@ _GRID_CELLS = {}
 
 def grid_cells():
     """Cells of the run's grid, for the resource declarations: from aligned/grid.json once
-    build_grid wrote it; else from grid.bounds or the boundaries' extent (the file's header)
-    at grid.resolution; else 1 million (a demo's boundaries do not exist before it runs)."""
+    build_grid wrote it; else from grid.bounds, or from the corners of every unit's bounding
+    box (the file's index, no geometry read) in the grid CRS, at grid.resolution; else
+    1 million (a demo's boundaries do not exist before it runs)."""
     if "n" in _GRID_CELLS:
         return _GRID_CELLS["n"]
     import json
@@ -425,13 +443,16 @@ def grid_cells():
         else:
             bounds = g["bounds"]
             if bounds is None:
+                import numpy as np
                 import pyogrio
                 from pyproj import CRS, Transformer
 
-                info = pyogrio.read_info(config["boundaries"]["path"], layer=config["boundaries"]["layer"])
-                bounds = Transformer.from_crs(
-                    CRS.from_user_input(info["crs"]), CRS.from_user_input(g["crs"]), always_xy=True
-                ).transform_bounds(*info["total_bounds"], densify_pts=21)
+                path, layer = config["boundaries"]["path"], config["boundaries"]["layer"]
+                info = pyogrio.read_info(path, layer=layer)
+                b = pyogrio.read_bounds(path, layer=layer)[1]
+                to_grid = Transformer.from_crs(CRS.from_user_input(info["crs"]), CRS.from_user_input(g["crs"]), always_xy=True)
+                x, y = to_grid.transform(np.concatenate([b[0], b[0], b[2], b[2]]), np.concatenate([b[1], b[3], b[1], b[3]]))
+                bounds = (x.min(), y.min(), x.max(), y.max())
             n = int((bounds[2] - bounds[0]) / g["resolution"] + 1) * int((bounds[3] - bounds[1]) / g["resolution"] + 1)
     except Exception:  # no grid yet, no readable boundaries, or no pyproj/pyogrio here
         pass
@@ -439,8 +460,87 @@ def grid_cells():
     return n
 
 
-def mem(base_mb, per_mcell_mb=0.0):
-    """A job's mem_mb: ``base_mb`` plus ``per_mcell_mb`` per million grid cells.  Fitted to the
-    process high-water marks of the demo and of the national benchmark (26.7 M cells,
-    benchmarks/README.md): every rule declares at least 1.25 times its national peak."""
-    return lambda wildcards: int(base_mb + per_mcell_mb * grid_cells() / 1e6)
+_UNITS = {}
+
+
+def unit_count():
+    """Units of the finest level, for the resource declarations: the features of the
+    boundaries file (its header), or 100 before a demo has written it."""
+    if "n" not in _UNITS:
+        n = 100
+        try:
+            import pyogrio
+
+            n = int(pyogrio.read_info(config["boundaries"]["path"], layer=config["boundaries"]["layer"])["features"])
+        except Exception:  # not there yet (the demo), or no pyogrio here
+            pass
+        _UNITS["n"] = max(n, 1)
+    return _UNITS["n"]
+
+
+def run_scale():
+    """The size of this run that the resource declarations follow."""
+    resources = library_module("carbonbalance.core.resources")
+    return resources.Scale(cells=grid_cells(), units=unit_count(), years=len(years()))
+
+
+def need(rule):
+    """The line of ``rule`` in carbonbalance.core.resources.NEEDS (measured on the national
+    benchmark; benchmarks/README.md)."""
+    return library_module("carbonbalance.core.resources").need(rule)
+
+
+def mem(rule):
+    """A job's mem_mb, following the grid cells and units of the run (and the years, for
+    the rules that read them all): at least 1.25 times the peak of the national benchmark."""
+    return lambda wildcards: need(rule).mem_mb(run_scale())
+
+
+def runtime(rule):
+    """A job's runtime in minutes (SLURM -t): three times its expected wall time at this
+    run's size, and at least 10 minutes."""
+    return lambda wildcards: need(rule).runtime_min(run_scale())
+
+
+SLURM_ADVICE = {
+    "OUT_OF_MEMORY": "the job used more than its mem_mb: raise it for this rule, e.g. --set-resources casa:mem_mb=8000",
+    "TIMEOUT": "the job ran longer than its runtime: raise it, e.g. --set-resources casa:runtime=240",
+    "FAILED": "the rule's script stopped with an error: its log (above) names the cause",
+    "NODE_FAIL": "the node failed: rerun; Snakemake resumes where it stopped",
+    "CANCELLED": "the job was cancelled (scancel, or preempted)",
+}
+
+
+def report_cluster_failures(logfile):
+    """On a failed SLURM run: state, exit code, run time against its limit and peak memory
+    against its request of every failed SLURM job (from sacct), with what to do about it."""
+    import re
+    import subprocess
+    import sys
+
+    try:
+        text = Path(logfile).read_text()
+    except (OSError, TypeError):
+        return
+    ids = sorted(set(re.findall(r"SLURM-job '(\d+)' failed", text)), key=int)
+    for jobid in ids:
+        cmd = ["sacct", "-j", jobid, "-n", "-P", "-o", "JobID,JobName,State,ExitCode,Elapsed,Timelimit,MaxRSS,ReqMem"]
+        try:
+            rows = [r.split("|") for r in subprocess.check_output(cmd, text=True, timeout=30).splitlines() if r]
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if not rows:
+            continue
+        job = rows[0]
+        state = job[2].split()[0]
+        code, signal = (job[3].split(":") + ["0"])[:2]
+        units = {"K": 1 / 1024, "M": 1.0, "G": 1024.0}
+        rss = [float(r[6][:-1]) * units[r[6][-1]] for r in rows if r[6][-1:] in units]
+        submitted = re.search(rf"SLURM jobid {jobid} \(log: .*?/logs/slurm/([^/]+)/", text)
+        print(
+            f"SLURM job {jobid} ({submitted.group(1) if submitted else 'unknown rule'}): state {state}, exit code "
+            f"{code}{f' (signal {signal})' if signal != '0' else ''}, ran {job[4]} of its limit {job[5]}, peak "
+            f"memory {f'{max(rss):.0f} MB' if rss else 'not recorded'} of {job[7]} requested; "
+            f"{SLURM_ADVICE.get(state, 'see its SLURM log')}",
+            file=sys.stderr,
+        )

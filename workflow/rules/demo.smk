@@ -13,10 +13,10 @@ if cfg("demo", "enabled"):
             L("benchmarks/demo_inputs.tsv")
         conda:
             ENV
-        threads: 1
+        threads: need("demo_inputs").threads
         resources:
-            mem_mb=2000,
-            runtime=20,
+            mem_mb=mem("demo_inputs"),
+            runtime=runtime("demo_inputs"),
         params:
             seed=cfg("demo", "seed"),
             # the folder the generator may write to (not a path prefix it derives outputs from)

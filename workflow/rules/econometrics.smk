@@ -24,13 +24,14 @@ rule econometrics:
     wildcard_constraints:
         level="|".join(table_levels()),
     priority: 20
+    group:
+        "analysis"
     conda:
         ENV
-    threads: 1
+    threads: need("econometrics").threads
     resources:
-        # dense N × N algebra: 2,870 counties need about 1 GB
-        mem_mb=3000,
-        runtime=30,
+        mem_mb=mem("econometrics"),
+        runtime=runtime("econometrics"),
     params:
         cfg=cfg("econometrics", drop=("levels", "mgwr")),
         level_id=lambda w: level_id(w.level),
@@ -59,13 +60,15 @@ rule mgwr:
         year=r"\d{4}",
     # the longest per-year jobs start first, so that the critical path is not left for last
     priority: 50
+    group:
+        "analysis"
     conda:
         ENV
     # the local fits run on the job's threads (a national county year: about 15 s on 2)
-    threads: 2
+    threads: need("mgwr").threads
     resources:
-        mem_mb=3000,
-        runtime=60,
+        mem_mb=mem("mgwr"),
+        runtime=runtime("mgwr"),
     params:
         y=cfg("econometrics", "mgwr", "y") or cfg("econometrics", "y"),
         x=cfg("econometrics", "mgwr", "x") or cfg("econometrics", "x"),
@@ -97,12 +100,14 @@ rule mgwr_map:
     wildcard_constraints:
         level="|".join(table_levels()),
         year=r"\d{4}",
+    group:
+        "analysis"
     conda:
         ENV
-    threads: 1
+    threads: need("mgwr_map").threads
     resources:
-        mem_mb=2000,
-        runtime=30,
+        mem_mb=mem("mgwr_map"),
+        runtime=runtime("mgwr_map"),
     params:
         level_id=lambda w: level_id(w.level),
     message:

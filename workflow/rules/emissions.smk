@@ -29,13 +29,14 @@ rule emissions:
     benchmark:
         L("benchmarks/emissions_{year}.tsv")
     priority: 30
+    group:
+        "year"
     conda:
         ENV
-    threads: 2
+    threads: need("emissions").threads
     resources:
-        # labels in memory (int16) + a few 1024² blocks per thread; China at 1 km < 1 GB
-        mem_mb=mem(800, 25),
-        runtime=30,
+        mem_mb=mem("emissions"),
+        runtime=runtime("emissions"),
     params:
         emissions=emission_params(),
         mode=cfg("zonal", "mode"),
@@ -63,12 +64,14 @@ rule emissions_map:
         L("emissions_map/{year}.log"),
     benchmark:
         L("benchmarks/emissions_map_{year}.tsv")
+    group:
+        "year"
     conda:
         ENV
-    threads: 1
+    threads: need("emissions_map").threads
     resources:
-        mem_mb=mem(700, 30),
-        runtime=10,
+        mem_mb=mem("emissions_map"),
+        runtime=runtime("emissions_map"),
     params:
         levels=[lvl["id"] for lvl in cfg("boundaries", "levels")],
     message:
@@ -89,10 +92,10 @@ rule energy_accounting:
         L("benchmarks/energy_accounting.tsv")
     conda:
         ENV
-    threads: 1
+    threads: need("energy_accounting").threads
     resources:
-        mem_mb=1000,
-        runtime=5,
+        mem_mb=mem("energy_accounting"),
+        runtime=runtime("energy_accounting"),
     params:
         energy=cfg("emissions", "energy"),
     message:
@@ -114,12 +117,14 @@ rule landuse_absorption:
         L("landuse_absorption/{year}.log"),
     benchmark:
         L("benchmarks/landuse_absorption_{year}.tsv")
+    group:
+        "align"
     conda:
         ENV
-    threads: 2
+    threads: need("landuse_absorption").threads
     resources:
-        mem_mb=mem(600, 10),
-        runtime=10,
+        mem_mb=mem("landuse_absorption"),
+        runtime=runtime("landuse_absorption"),
     params:
         absorption=cfg("emissions", "absorption"),
         levels=cfg("boundaries", "levels"),
@@ -136,7 +141,7 @@ if "inventory" in config["inputs"]:
         input:
             grid=R("aligned/grid.json"),
             units=R("boundaries/units.gpkg"),
-            files=lambda w: raw_paths("inventory", w.year),
+            files=lambda w: source(raw_paths("inventory", w.year)),
             presets=preset_files("inventory"),
         output:
             table=R("zonal/{year}/inventory.parquet"),
@@ -147,12 +152,10 @@ if "inventory" in config["inputs"]:
             L("benchmarks/emission_inventory_{year}.tsv")
         conda:
             ENV
-        threads: 1
+        threads: need("emission_inventory").threads
         resources:
-            # the inventory's window over the region (EDGAR 0.1 deg over China: 0.3 M cells) and
-            # one exactextract pass per unit set
-            mem_mb=2000,
-            runtime=20,
+            mem_mb=mem("emission_inventory"),
+            runtime=runtime("emission_inventory"),
         params:
             inventory=cfg("inputs", "inventory"),
             level_id=level_id(table_levels()[0]),

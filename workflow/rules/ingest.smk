@@ -13,12 +13,14 @@ rule prepare_boundaries:
         L("prepare_boundaries.log"),
     benchmark:
         L("benchmarks/prepare_boundaries.tsv")
+    group:
+        "setup"
     conda:
         ENV
-    threads: 1
+    threads: need("prepare_boundaries").threads
     resources:
-        mem_mb=2000,
-        runtime=10,
+        mem_mb=mem("prepare_boundaries"),
+        runtime=runtime("prepare_boundaries"),
     params:
         boundaries=cfg("boundaries"),
         crs=cfg("grid", "crs"),
@@ -40,12 +42,14 @@ rule build_grid:
         L("build_grid.log"),
     benchmark:
         L("benchmarks/build_grid.tsv")
+    group:
+        "setup"
     conda:
         ENV
-    threads: 2
+    threads: need("build_grid").threads
     resources:
-        mem_mb=mem(600, 10),
-        runtime=10,
+        mem_mb=mem("build_grid"),
+        runtime=runtime("build_grid"),
     params:
         grid=cfg("grid"),
     message:
@@ -65,13 +69,14 @@ rule unit_assignment:
         L("unit_assignment.log"),
     benchmark:
         L("benchmarks/unit_assignment.tsv")
+    group:
+        "setup"
     conda:
         ENV
-    threads: 1
+    threads: need("unit_assignment").threads
     resources:
-        # benchmarks/zonal.py: China's ~2,870 counties at 1 km, one exactextract pass
-        mem_mb=mem(600, 40),
-        runtime=20,
+        mem_mb=mem("unit_assignment"),
+        runtime=runtime("unit_assignment"),
     params:
         levels=cfg("boundaries", "levels"),
     message:
@@ -84,7 +89,7 @@ rule align_monthly:
     input:
         grid=R("aligned/grid.json"),
         assignment=R("aligned/unit_assignment.zarr"),
-        rasters=lambda w: raw_paths(w.var, w.year),
+        rasters=lambda w: source(raw_paths(w.var, w.year)),
         presets=lambda w: preset_files(w.var),
     output:
         store=directory(R("aligned/{year}/{var}.zarr")),
@@ -96,12 +101,14 @@ rule align_monthly:
     wildcard_constraints:
         var="|".join(MONTHLY),
     priority: 30
+    group:
+        "align"
     conda:
         ENV
-    threads: 2
+    threads: need("align_monthly").threads
     resources:
-        mem_mb=mem(950, 20),
-        runtime=30,
+        mem_mb=mem("align_monthly"),
+        runtime=runtime("align_monthly"),
     params:
         spec=lambda w: cfg("inputs")[w.var],
         classes=None,
@@ -114,6 +121,9 @@ rule align_monthly:
 use rule align_monthly as align_annual with:
     wildcard_constraints:
         var="|".join(ANNUAL + OPTIONAL),
+    resources:
+        mem_mb=mem("align_annual"),
+        runtime=runtime("align_annual"),
     params:
         spec=lambda w: cfg("inputs")[w.var],
         classes=lambda w: (
@@ -125,7 +135,7 @@ use rule align_monthly as align_annual with:
 
 rule statistics:
     input:
-        csv=cfg("statistics", "path"),
+        csv=source(cfg("statistics", "path")),
         units=R("boundaries/units.parquet"),
     output:
         table=R("tables/statistics.parquet"),
@@ -136,10 +146,10 @@ rule statistics:
         L("benchmarks/statistics.tsv")
     conda:
         ENV
-    threads: 1
+    threads: need("statistics").threads
     resources:
-        mem_mb=1000,
-        runtime=5,
+        mem_mb=mem("statistics"),
+        runtime=runtime("statistics"),
     params:
         statistics=cfg("statistics"),
     message:
@@ -159,10 +169,10 @@ rule run_metadata:
         L("benchmarks/run_metadata.tsv")
     conda:
         ENV
-    threads: 1
+    threads: need("run_metadata").threads
     resources:
-        mem_mb=500,
-        runtime=5,
+        mem_mb=mem("run_metadata"),
+        runtime=runtime("run_metadata"),
     params:
         config=config,
     message:

@@ -21,12 +21,14 @@ rule spatial:
     wildcard_constraints:
         level="|".join(table_levels()),
     priority: 20
+    group:
+        "analysis"
     conda:
         ENV
-    threads: 1
+    threads: need("spatial").threads
     resources:
-        mem_mb=2500,
-        runtime=20,
+        mem_mb=mem("spatial"),
+        runtime=runtime("spatial"),
     params:
         analysis=cfg("analysis"),
         level_id=lambda w: level_id(w.level),
@@ -48,12 +50,14 @@ rule centre_of_gravity:
         L("centre_of_gravity.log"),
     benchmark:
         L("benchmarks/centre_of_gravity.tsv")
+    group:
+        "analysis"
     conda:
         ENV
-    threads: 1
+    threads: need("centre_of_gravity").threads
     resources:
-        mem_mb=mem(600, 10),
-        runtime=10,
+        mem_mb=mem("centre_of_gravity"),
+        runtime=runtime("centre_of_gravity"),
     params:
         years=years(),
     message:
@@ -80,13 +84,14 @@ rule hotspots:
     benchmark:
         L("benchmarks/hotspots_{year}.tsv")
     priority: 10
+    group:
+        "year"
     conda:
         ENV
-    threads: 1
+    threads: need("hotspots").threads
     resources:
-        # national benchmark (26.7 M cells): 1.44 GB, of which Gi* 0.74 GB (benchmarks/README.md)
-        mem_mb=mem(800, 40),
-        runtime=10,
+        mem_mb=mem("hotspots"),
+        runtime=runtime("hotspots"),
     params:
         distance=cfg("analysis", "hotspot_distance_m"),
     message:

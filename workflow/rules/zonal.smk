@@ -12,12 +12,14 @@ rule zonal:
     benchmark:
         L("benchmarks/zonal_{year}.tsv")
     priority: 20
+    group:
+        "year"
     conda:
         ENV
-    threads: 2
+    threads: need("zonal").threads
     resources:
-        mem_mb=mem(1200, 40),
-        runtime=20,
+        mem_mb=mem("zonal"),
+        runtime=runtime("zonal"),
     params:
         mode=cfg("zonal", "mode"),
         landuse_codes=sorted(int(c) for c in cfg("landuse_classes")),
@@ -40,10 +42,10 @@ rule zonal_levels:
         L("benchmarks/zonal_levels.tsv")
     conda:
         ENV
-    threads: 1
+    threads: need("zonal_levels").threads
     resources:
-        mem_mb=2000,
-        runtime=10,
+        mem_mb=mem("zonal_levels"),
+        runtime=runtime("zonal_levels"),
     params:
         levels=[(lvl["name"], lvl["id"]) for lvl in cfg("boundaries", "levels")],
     message:
