@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from helpers import ROOT
 
 from carbonbalance.core.config import SCHEMA, config_reference, deref, load_schema
@@ -43,3 +44,25 @@ def test_the_reference_lists_every_key_with_a_description_and_its_default():
         assert desc, f"{key} has no description in the schema"
         if "default" in sub and not isinstance(sub["default"], (dict, list)):
             assert default == ("null" if sub["default"] is None else f"`{sub['default']}`"), key
+
+
+@pytest.mark.parametrize("files", [["config/demo.yaml"], ["config/demo.yaml", "config/test.yaml"], ["config/demo_products.yaml"]])
+def test_fill_defaults_equals_snakemakes_validate(files, tmp_path):
+    """The workflow fills the schema's defaults itself (from the schema it has loaded once,
+    with libyaml); the result is what snakemake.utils.validate(set_default=True) gives."""
+    import copy
+
+    import yaml
+    from snakemake.utils import validate
+
+    from carbonbalance.core.config import fill_defaults, load_schema, merge, normalise
+
+    cfg = {}
+    for f in files:
+        cfg = merge(cfg, yaml.safe_load((ROOT / f).read_text()))
+    cfg = normalise(cfg)
+    ours, theirs = copy.deepcopy(cfg), copy.deepcopy(cfg)
+    schema = ROOT / "workflow/schemas/config.schema.yaml"
+    fill_defaults(ours, load_schema(schema))
+    validate(theirs, str(schema), set_default=True)
+    assert ours == theirs

@@ -41,8 +41,6 @@ def L(path):
 def load_config(cfg, configfiles):
     """Validate the run's config (one line per error, naming the key), fill the schema
     defaults, and check at load time what can be checked without running a job."""
-    from snakemake.utils import validate
-
     if not cfg:
         raise WorkflowError(
             "no configuration: run with --configfile my.yaml (see README.md, 'Using your own "
@@ -55,7 +53,7 @@ def load_config(cfg, configfiles):
         files = ", ".join(str(f) for f in configfiles) or "the config"
         raise WorkflowError(f"invalid configuration ({files}):\n" + "\n".join(errors))
     apply_class_presets(cfg)
-    validate(cfg, str(Path(workflow.basedir, SCHEMA)), set_default=True)
+    check.fill_defaults(cfg, check.load_schema(Path(workflow.basedir, SCHEMA)))
     check_config_levels()
     check_source_inputs()
     check_grid()

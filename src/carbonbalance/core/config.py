@@ -55,10 +55,8 @@ def normalise(cfg: dict) -> dict:
 def schema_errors(cfg: dict, schema_path, limit: int = 10) -> list[str]:
     """'key.path: message' for every way ``cfg`` breaks the schema (at most ``limit`` lines)."""
     import jsonschema
-    import yaml
 
-    schema = yaml.safe_load(Path(schema_path).read_text())
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = jsonschema.Draft202012Validator(load_schema(schema_path))
     out = []
     for e in sorted(validator.iter_errors(cfg), key=lambda e: [str(p) for p in e.absolute_path]):
         key = ".".join(str(p) for p in e.absolute_path) or "(top level)"
@@ -84,9 +82,42 @@ def check_files(paths, schema_path=SCHEMA) -> list[str]:
 
 
 def load_schema(schema_path=SCHEMA) -> dict:
+    """The schema as a dict, read with libyaml's loader where PyYAML has it: every Snakemake
+    start-up reads it (and every SLURM job starts Snakemake twice), and the pure-Python
+    loader takes about a second for it."""
+    import copy
+
     import yaml
 
-    return yaml.safe_load(Path(schema_path).read_text())
+    path = Path(schema_path).resolve()
+    key = (str(path), path.stat().st_mtime_ns)
+    if key not in _SCHEMAS:
+        _SCHEMAS[key] = yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return copy.deepcopy(_SCHEMAS[key])
+
+
+_SCHEMAS: dict = {}
+
+
+def fill_defaults(cfg: dict, schema: dict) -> dict:
+    """Set the schema's defaults in ``cfg`` where it leaves keys out (as
+    ``snakemake.utils.validate(..., set_default=True)`` does, on an already loaded schema
+    whose references are local)."""
+    import copy
+
+    from jsonschema import Draft202012Validator, validators
+
+    plain = Draft202012Validator.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, sub):
+        if isinstance(instance, dict):
+            for name, prop in properties.items():
+                if "default" in prop:
+                    instance.setdefault(name, copy.deepcopy(prop["default"]))
+        yield from plain(validator, properties, instance, sub)
+
+    validators.extend(Draft202012Validator, {"properties": set_defaults})(schema).validate(cfg)
+    return cfg
 
 
 def subschema(schema: dict, *keys: str) -> dict:
