@@ -21,10 +21,11 @@ if PLANNING:
 report: "workflow/report/workflow.rst"
 
 
-# Light rules (seconds, a few hundred MB at national scale) run on the submitting host
-# when the workflow goes to a cluster; in a local run this changes nothing.
+# Light rules (seconds, a few hundred MB at national scale) and the demo's generator run on
+# the submitting host when the workflow goes to a cluster; in a local run this changes nothing.
 localrules:
     all,
+    demo_inputs,
     statistics,
     energy_accounting,
     zonal_levels,

@@ -50,8 +50,6 @@ rule budget_map:
         L("budget_map/{year}.log"),
     benchmark:
         L("benchmarks/budget_map_{year}.tsv")
-    group:
-        "analysis"
     conda:
         ENV
     threads: need("budget_map").threads

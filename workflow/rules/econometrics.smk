@@ -24,8 +24,6 @@ rule econometrics:
     wildcard_constraints:
         level="|".join(table_levels()),
     priority: 20
-    group:
-        "analysis"
     conda:
         ENV
     threads: need("econometrics").threads
@@ -60,8 +58,6 @@ rule mgwr:
         year=r"\d{4}",
     # the longest per-year jobs start first, so that the critical path is not left for last
     priority: 50
-    group:
-        "analysis"
     conda:
         ENV
     # the local fits run on the job's threads (a national county year: about 15 s on 2)
@@ -100,8 +96,6 @@ rule mgwr_map:
     wildcard_constraints:
         level="|".join(table_levels()),
         year=r"\d{4}",
-    group:
-        "analysis"
     conda:
         ENV
     threads: need("mgwr_map").threads

@@ -21,8 +21,6 @@ rule spatial:
     wildcard_constraints:
         level="|".join(table_levels()),
     priority: 20
-    group:
-        "analysis"
     conda:
         ENV
     threads: need("spatial").threads
@@ -50,8 +48,6 @@ rule centre_of_gravity:
         L("centre_of_gravity.log"),
     benchmark:
         L("benchmarks/centre_of_gravity.tsv")
-    group:
-        "analysis"
     conda:
         ENV
     threads: need("centre_of_gravity").threads
