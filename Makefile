@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 CORES  ?= 2
 
-.PHONY: demo demo-products test run check-config install install-test lint docs dry-run clean bench-national
+.PHONY: demo demo-products test run plan check-config install install-test lint docs dry-run clean bench-national
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,8 @@ bench-national: install
 	$(BIN)/python benchmarks/national.py run --workdir $(BENCH_DIR) --cores $(CORES)
 	$(BIN)/python benchmarks/national.py report --workdir $(BENCH_DIR)
 
-# Static checks first (seconds), then the suite.
+# Static checks first (seconds), then the suite, which also starts a single-node SLURM
+# (tools/local_slurm.sh, root) and runs the test config on it (tests/cluster/).
 test: lint
 	$(BIN)/python -m pytest -q
 
@@ -62,6 +63,12 @@ run: install
 	@test -n "$(CONFIG)" || { echo "usage: make run CONFIG=my.yaml [CORES=8]"; exit 2; }
 	$(BIN)/carbonbalance check-config $(CONFIG)
 	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG)
+
+# What a run will ask of a cluster before it is submitted: jobs per rule, CPU-hours, memory
+# and runtime per job, disk.  make plan CONFIG=my.yaml [YEARS=2000-2021] [RESOLUTION=250]
+plan: install
+	@test -n "$(CONFIG)" || { echo "usage: make plan CONFIG=my.yaml [YEARS=2000-2021] [RESOLUTION=250]"; exit 2; }
+	$(BIN)/carbonbalance plan $(CONFIG) $(if $(YEARS),--years $(YEARS)) $(if $(RESOLUTION),--resolution $(RESOLUTION))
 
 check-config: install
 	$(BIN)/carbonbalance check-config $(CONFIG)

@@ -46,7 +46,10 @@ def test_the_reference_lists_every_key_with_a_description_and_its_default():
             assert default == ("null" if sub["default"] is None else f"`{sub['default']}`"), key
 
 
-@pytest.mark.parametrize("files", [["config/demo.yaml"], ["config/demo.yaml", "config/test.yaml"], ["config/demo_products.yaml"]])
+CONFIGS = [["config/demo.yaml"], ["config/demo.yaml", "config/test.yaml"], ["config/demo_products.yaml"]]
+
+
+@pytest.mark.parametrize("files", CONFIGS)
 def test_fill_defaults_equals_snakemakes_validate(files, tmp_path):
     """The workflow fills the schema's defaults itself (from the schema it has loaded once,
     with libyaml); the result is what snakemake.utils.validate(set_default=True) gives."""

@@ -56,6 +56,8 @@ def load_config(cfg, configfiles):
     check.fill_defaults(cfg, check.load_schema(Path(workflow.basedir, SCHEMA)))
     check_config_levels()
     check_source_inputs()
+    if not workflow.is_main_process:
+        return  # a job's own Snakemake (cluster jobs, groups): the main process checked the files
     check_grid()
     check_demo_paths()
     if not cfg["demo"]["enabled"] and not PLANNING:

@@ -10,6 +10,7 @@ reduces the counts and sums of the run's record.
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import dask.array as da
@@ -140,15 +141,17 @@ def ndvi_limits(ndvi, vtype, params: CasaParams, mask=None, threads: int = 1) ->
 
 def latitude(grid: GridSpec, chunks) -> da.Array:
     """Lazy latitude (degrees) of the cell centres, chunked like ``chunks`` (y, x)."""
+    return da.map_blocks(functools.partial(_latitude_block, grid), chunks=chunks, dtype="float64")
+
+
+def _latitude_block(grid: GridSpec, block_info=None) -> np.ndarray:
+    """Latitudes of one block (a module-level function: graphs go to distributed workers)."""
     from pyproj import Transformer
 
-    def block(block_info=None):
-        (r0, r1), (c0, c1) = block_info[None]["array-location"]
-        x, y = np.meshgrid(grid.x_centres()[c0:c1], grid.y_centres()[r0:r1])
-        tr = Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True)
-        return tr.transform(x, y)[1]
-
-    return da.map_blocks(block, chunks=chunks, dtype="float64")
+    (r0, r1), (c0, c1) = block_info[None]["array-location"]
+    x, y = np.meshgrid(grid.x_centres()[c0:c1], grid.y_centres()[r0:r1])
+    tr = Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True)
+    return tr.transform(x, y)[1]
 
 
 def casa_stacked(
@@ -190,15 +193,19 @@ def casa_stacked(
     slots = term_slots(terms)
     nout = n_out(terms)
 
-    def block(n, t, p, s, v, lt):
-        out = np.empty((nout,) + v.shape[1:], dtype=dtype)
-        # views of in-memory inputs are passed as they are (numba compiles a strided variant)
-        kernels.casa_block(n, t, p, s, v[0], lt[0] if corr else np.zeros((1, 1)), days, doy, scalars, slots, out)
-        return out
-
+    block = functools.partial(_casa_block, nout=nout, dtype=dtype, corr=corr, days=days, doy=doy, scalars=scalars,
+                              slots=slots)  # fmt: skip
     return da.map_blocks(
         block, *ins, vt[None], la[None], dtype=dtype, meta=np.empty((0, 0, 0), dtype), chunks=((nout,),) + chunks[1:]
     )
+
+
+def _casa_block(n, t, p, s, v, lt, *, nout, dtype, corr, days, doy, scalars, slots) -> np.ndarray:
+    """One chunk through the kernel (a module-level function: graphs go to distributed workers)."""
+    out = np.empty((nout,) + v.shape[1:], dtype=dtype)
+    # views of in-memory inputs are passed as they are (numba compiles a strided variant)
+    kernels.casa_block(n, t, p, s, v[0], lt[0] if corr else np.zeros((1, 1)), days, doy, scalars, slots, out)
+    return out
 
 
 def as_dataset(stacked: da.Array, terms=MONTHLY_TERMS) -> xr.Dataset:

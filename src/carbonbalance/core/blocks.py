@@ -1,100 +1,17 @@
-"""Running dask graphs on the threads a rule was given (with progress in the log), or on a
-dask distributed cluster (config section ``dask``), and in-memory arrays as dask arrays
-without copies."""
+"""Running dask graphs on the threads a rule was given (with progress in the log), and
+in-memory arrays as dask arrays without copies."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
-from dataclasses import dataclass
-from typing import ClassVar
 
 import dask
 import dask.array as da
 import numpy as np
 from dask.callbacks import Callback
 
-from carbonbalance.core.params import Section
-from carbonbalance.errors import ConfigError
-
 log = logging.getLogger(__name__)
-
-#: the distributed client of the running job (None: dask's threaded scheduler)
-_CLIENT = None
-
-
-@dataclass
-class DaskParams(Section):
-    """``dask.scheduler``: where the raster rules (alignment, CASA, emissions, zonal statistics)
-    run their block graphs: ``threads`` (a pool of the rule's threads, the default), ``local``
-    (a ``distributed.LocalCluster`` of one single-threaded worker process per rule thread,
-    sharing the rule's ``mem_mb``) or the address of a running scheduler
-    (``tcp://host:8786``, e.g. one that ``dask-jobqueue`` started on SLURM, whose workers
-    bring their own memory limits)."""
-
-    section: ClassVar[str] = "dask"
-    scheduler: str = "threads"
-
-    def check(self) -> None:
-        s = self.scheduler
-        if s not in ("threads", "local") and "://" not in s:
-            raise ConfigError(
-                f"dask.scheduler: {s!r} is neither 'threads', 'local' nor a scheduler address such as 'tcp://host:8786'"
-            )
-
-
-@contextlib.contextmanager
-def _main_not_reimported():
-    """Worker processes start by "spawn", which imports the parent's ``__main__`` file again:
-    for a Snakemake script (no ``if __name__ == "__main__"`` guard) that would rerun the job in
-    every worker.  Without ``__main__.__file__`` multiprocessing skips that import."""
-    import sys
-
-    main = sys.modules.get("__main__")
-    path = getattr(main, "__file__", None)
-    if path is not None and getattr(main, "__spec__", None) is None:
-        del main.__file__
-        try:
-            yield
-        finally:
-            main.__file__ = path
-    else:
-        yield
-
-
-@contextlib.contextmanager
-def scheduler(params: DaskParams | None, threads: int, mem_mb: int | None = None):
-    """Run the block graphs of the ``with`` body on ``params.scheduler``; yields the
-    distributed client (None for threads).  A ``local`` cluster gets ``threads`` worker
-    processes of one thread each and ``mem_mb / threads`` of memory each."""
-    global _CLIENT
-    spec = "threads" if params is None else params.scheduler
-    if spec == "threads":
-        yield None
-        return
-    from distributed import Client, LocalCluster
-
-    cluster = None
-    if spec == "local":
-        n = max(1, int(threads))
-        limit = f"{int(mem_mb) // n}MB" if mem_mb else "auto"
-        with _main_not_reimported():
-            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, memory_limit=limit,
-                                   dashboard_address=None)  # fmt: skip
-        log.info("dask: LocalCluster of %d worker processes, %s each", n, limit)
-        client = Client(cluster)
-    else:
-        client = Client(spec)
-        log.info("dask: scheduler %s, %d workers", spec, len(client.scheduler_info()["workers"]))
-    _CLIENT = client
-    try:
-        yield client
-    finally:
-        _CLIENT = None
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 class LogProgress(Callback):
@@ -119,14 +36,7 @@ class LogProgress(Callback):
 
 
 def compute(*objs, threads: int = 1, label: str | None = None):
-    """``dask.compute`` on a thread pool of ``threads`` workers (or the job's distributed
-    cluster, see :func:`scheduler`), logging progress if labelled."""
-    if _CLIENT is not None:
-        t0 = time.perf_counter()
-        out = dask.compute(*objs, scheduler=_CLIENT.get)
-        if label is not None:
-            log.info("%s: done on the distributed cluster, %.1f s", label, time.perf_counter() - t0)
-        return out
+    """``dask.compute`` on a thread pool of ``threads`` workers, logging progress if labelled."""
     kw = dict(scheduler="threads", num_workers=max(1, int(threads)))
     if label is None:
         return dask.compute(*objs, **kw)
@@ -146,8 +56,6 @@ def chunked_view(a: np.ndarray, chunks) -> da.Array:
     from dask.array.core import normalize_chunks
 
     chunks = normalize_chunks(chunks, a.shape, dtype=a.dtype)
-    if _CLIENT is not None:  # the array goes to the cluster once, as one key of the graph
-        return da.from_array(a, chunks=chunks)
 
     def block(block_info=None):
         return a[tuple(slice(s, e) for s, e in block_info[None]["array-location"])]
@@ -189,17 +97,6 @@ def run_blocks(fn, items, threads: int = 1, label: str | None = None, logger: lo
 
     items = list(items)
     n = len(items)
-    if _CLIENT is not None:
-        from distributed import as_completed
-
-        t0 = time.perf_counter()
-        futures = _CLIENT.map(fn, items, pure=False)
-        index = {f.key: k for k, f in enumerate(futures)}
-        results = [None] * n
-        for done, f in enumerate(as_completed(futures), 1):
-            results[index[f.key]] = f.result()
-            _progress(label, logger, done, n, t0)
-        return results
     if threads <= 1 or n <= 1:
         results = []
         t0 = time.perf_counter()

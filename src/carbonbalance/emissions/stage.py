@@ -15,6 +15,7 @@ Fallbacks when a unit's (category's) weights sum to zero follow the configured c
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 
 import numpy as np
@@ -115,12 +116,14 @@ def landuse_categories(classes: dict):
 def category_raster(landuse, codes: np.ndarray, idx: np.ndarray):
     """Lazy int8 category index per cell (-1 none or no data) from a land-use dask array."""
 
-    def block(a):
-        c = classify(a, codes, idx, "landuse", "landuse_classes")
-        c[c < -1] = -1
-        return c
+    return landuse.map_blocks(functools.partial(_category_block, codes=codes, idx=idx), dtype="int8")
 
-    return landuse.map_blocks(block, dtype="int8")
+
+def _category_block(a, *, codes, idx) -> np.ndarray:
+    """Category indices of one block (a module-level function: graphs go to distributed workers)."""
+    c = classify(a, codes, idx, "landuse", "landuse_classes")
+    c[c < -1] = -1
+    return c
 
 
 def _open_layer(path, var: str, grid: GridSpec, chunk: int):
