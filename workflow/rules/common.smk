@@ -513,7 +513,8 @@ SLURM_ADVICE = {
 
 def report_cluster_failures(logfile):
     """On a failed SLURM run: state, exit code, run time against its limit and peak memory
-    against its request of every failed SLURM job (from sacct), with what to do about it."""
+    against its request of every SLURM job of this run that did not complete (from sacct),
+    with what to do about it (Snakemake itself prints the rules' logs)."""
     import re
     import subprocess
     import sys
@@ -522,25 +523,23 @@ def report_cluster_failures(logfile):
         text = Path(logfile).read_text()
     except (OSError, TypeError):
         return
-    ids = sorted(set(re.findall(r"SLURM-job '(\d+)' failed", text)), key=int)
-    for jobid in ids:
-        cmd = ["sacct", "-j", jobid, "-n", "-P", "-o", "JobID,JobName,State,ExitCode,Elapsed,Timelimit,MaxRSS,ReqMem"]
+    submitted = dict(re.findall(r"submitted with SLURM jobid (\d+) \(log: .*?/logs/slurm/([^/]+)/", text))
+    units = {"K": 1 / 1024, "M": 1.0, "G": 1024.0}
+    for jobid, name in sorted(submitted.items(), key=lambda kv: int(kv[0])):
+        cmd = ["sacct", "-j", jobid, "-n", "-P", "-o", "JobID,State,ExitCode,Elapsed,Timelimit,MaxRSS,ReqMem"]
         try:
             rows = [r.split("|") for r in subprocess.check_output(cmd, text=True, timeout=30).splitlines() if r]
-        except (OSError, subprocess.SubprocessError):
+        except (OSError, subprocess.SubprocessError):  # no accounting (squeue status): nothing to add
+            return
+        if not rows or rows[0][1].startswith(("COMPLETED", "RUNNING", "PENDING")):
             continue
-        if not rows:
-            continue
-        job = rows[0]
-        state = job[2].split()[0]
-        code, signal = (job[3].split(":") + ["0"])[:2]
-        units = {"K": 1 / 1024, "M": 1.0, "G": 1024.0}
-        rss = [float(r[6][:-1]) * units[r[6][-1]] for r in rows if r[6][-1:] in units]
-        submitted = re.search(rf"SLURM jobid {jobid} \(log: .*?/logs/slurm/([^/]+)/", text)
+        state = rows[0][1].split()[0]
+        code, signal = (rows[0][2].split(":") + ["0"])[:2]
+        rss = [float(r[5][:-1]) * units[r[5][-1]] for r in rows if r[5][-1:] in units]
         print(
-            f"SLURM job {jobid} ({submitted.group(1) if submitted else 'unknown rule'}): state {state}, exit code "
-            f"{code}{f' (signal {signal})' if signal != '0' else ''}, ran {job[4]} of its limit {job[5]}, peak "
-            f"memory {f'{max(rss):.0f} MB' if rss else 'not recorded'} of {job[7]} requested; "
-            f"{SLURM_ADVICE.get(state, 'see its SLURM log')}",
+            f"SLURM job {jobid} ({name}): state {state}, exit code {code}"
+            f"{f' (signal {signal})' if signal != '0' else ''}, ran {rows[0][3]} of its limit {rows[0][4]}, peak "
+            f"memory {f'{max(rss):.0f} MB' if rss else 'not recorded'} of {rows[0][6]} requested; "
+            f"{SLURM_ADVICE.get(state, 'see its SLURM log')}; SLURM log: logs/slurm/{name}/{jobid}.log",
             file=sys.stderr,
         )
