@@ -450,8 +450,12 @@ def grid_cells():
                 path, layer = config["boundaries"]["path"], config["boundaries"]["layer"]
                 info = pyogrio.read_info(path, layer=layer)
                 b = pyogrio.read_bounds(path, layer=layer)[1]
-                to_grid = Transformer.from_crs(CRS.from_user_input(info["crs"]), CRS.from_user_input(g["crs"]), always_xy=True)
-                x, y = to_grid.transform(np.concatenate([b[0], b[0], b[2], b[2]]), np.concatenate([b[1], b[3], b[1], b[3]]))
+                to_grid = Transformer.from_crs(
+                    CRS.from_user_input(info["crs"]), CRS.from_user_input(g["crs"]), always_xy=True
+                )
+                x, y = to_grid.transform(
+                    np.concatenate([b[0], b[0], b[2], b[2]]), np.concatenate([b[1], b[3], b[1], b[3]])
+                )
                 bounds = (x.min(), y.min(), x.max(), y.max())
             n = int((bounds[2] - bounds[0]) / g["resolution"] + 1) * int((bounds[3] - bounds[1]) / g["resolution"] + 1)
     except Exception:  # no grid yet, no readable boundaries, or no pyproj/pyogrio here
