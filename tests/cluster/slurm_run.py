@@ -33,6 +33,7 @@ def slurm(command: str, out, timeout: int = 900) -> int:
 
 
 def copy_workflow(dest: Path) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
     for item in ("Snakefile", "workflow", "config", "profiles", "envs"):
         src = ROOT / item
         (shutil.copytree if src.is_dir() else shutil.copy2)(src, dest / item)
