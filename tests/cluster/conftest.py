@@ -32,6 +32,8 @@ def pytest_collection_modifyitems(session, config, items):
     if not cluster or hasattr(config, "slurm_background"):
         return
     items[:] = [i for i in items if not _is_cluster_item(i)] + cluster
+    if config.option.collectonly:
+        return
     workdir = Path(tempfile.mkdtemp(prefix="carbonbalance-slurm-"))
     with open(workdir / "runner.err", "w") as err:  # the child keeps its own handle
         proc = subprocess.Popen(

@@ -99,7 +99,7 @@ def test_npp_product_and_inventory_feed_the_budget(products_run):
     targets = [
         f"results/test/{t}" for t in ("tables/budget_county.csv", "zonal/province.parquet", "zonal/region.parquet")
     ]
-    snakemake(wf, "--cores", "2", "--configfile", *PRODUCTS, "sources.yaml", *targets)
+    snakemake(wf, *targets, "--cores", "2", "--configfile", *PRODUCTS, "sources.yaml")
     zonal = {lvl: pd.read_parquet(r / f"zonal/{lvl}.parquet") for lvl in ("county", "province", "region")}
     budget = pd.read_csv(r / "tables/budget_county.csv", dtype={"unit_id": str}).merge(
         zonal["county"], on=["unit_id", "year"]
