@@ -120,11 +120,12 @@ def hotspot_map(z: np.ndarray, extent, units, out_png, title: str) -> None:
     k = max(1, int(np.ceil(max(z.shape) / 2000)))
     idx = np.ma.masked_less(confidence_index(z[k // 2 :: k, k // 2 :: k]), 0)
     fig, ax = plt.subplots(figsize=(7.5, 6), constrained_layout=True)
-    ax.set_facecolor("#dddddd")
+    # no data in its own grey inside the grid (the axes' face is hidden with the axis from
+    # matplotlib 3.11 on, so it cannot carry it)
     im = ax.imshow(
         idx,
         extent=extent,
-        cmap=ListedColormap(HOTSPOT_COLOURS),
+        cmap=ListedColormap(HOTSPOT_COLOURS).with_extremes(bad="#dddddd"),
         norm=BoundaryNorm(np.arange(-0.5, 7.5), 7),
         interpolation="nearest",
     )
