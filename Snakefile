@@ -48,10 +48,6 @@ include: "workflow/rules/spatial.smk"
 include: "workflow/rules/econometrics.smk"
 
 
-onerror:
-    report_cluster_failures(log)
-
-
 rule all:
     default_target: True
     input:
