@@ -43,7 +43,8 @@ def test_slurm_run_equals_the_local_run(slurm_run, test_run, report):
 
 def test_failing_job_says_why(slurm_run, report):
     """A CASA job whose aligned NDVI store is broken fails on the cluster: the user sees that
-    it failed, where SLURM's log of the job is, and the rule's log, which names the store."""
+    it failed, where SLURM's log of the job is, SLURM's exit cause from that log, and the
+    rule's log, which names the store."""
     wf, _, _ = slurm_run
     shutil.rmtree(wf / "results/test/aligned/2019/ndvi.zarr/ndvi")
     cmd = submit(wf, "--configfile", *TEST, "--forcerun", "casa", "--until", "casa", timeout=600)
@@ -54,4 +55,7 @@ def test_failing_job_says_why(slurm_run, report):
     assert proc.returncode != 0
     assert re.search(r"logs/slurm/group_year_casa\w*/\d+\.log", out), out[-4000:]
     assert "logs/test/casa/2019.log" in out
+    exit_cause = re.search(r"srun: error: .*Exited with exit code \d+", out)
+    assert exit_cause, out[-4000:]
+    report.append("its exit cause, from the SLURM log printed with it: " + exit_cause.group(0))
     assert cause and "aligned/2019/ndvi.zarr: no variable 'ndvi'" in cause[0], out[-4000:]

@@ -6,6 +6,7 @@ from helpers import ROOT
 
 from carbonbalance.budget.params import TablesParams
 from carbonbalance.casa.params import CasaParams
+from carbonbalance.core.blocks import DaskParams
 from carbonbalance.core.config import load_schema, schema_defaults, subschema
 from carbonbalance.core.grid import GridParams
 from carbonbalance.demo.params import DemoParams
@@ -23,6 +24,7 @@ SECTIONS = [
     ("casa", CasaParams()),
     ("emissions", EmissionParams()),
     ("zonal", ZonalParams()),
+    ("dask", DaskParams()),
     ("tables", TablesParams()),
     ("analysis", SpatialParams()),
     ("econometrics", EconometricsParams()),
@@ -61,3 +63,9 @@ def test_raster_input_defaults_equal_the_schema():
         else:
             assert value in (None, (), spec.resampling), key
     assert spec.resampling == "bilinear"  # the first allowed method when neither config nor preset names one
+
+
+def test_dask_scheduler_must_be_threads_local_or_an_address():
+    assert DaskParams.from_config({"scheduler": "tcp://10.0.0.1:8786"}).scheduler == "tcp://10.0.0.1:8786"
+    with pytest.raises(ConfigError, match="dask.scheduler: 'lokal'"):
+        DaskParams.from_config({"scheduler": "lokal"})

@@ -7,7 +7,18 @@ import re
 import pytest
 from helpers import ROOT
 
-from carbonbalance.core.resources import MEMORY_MARGIN, NATIONAL_CELLS, NATIONAL_UNITS, NEEDS, Scale, need, plan
+from carbonbalance.core.resources import (
+    DASK_RULES,
+    DASK_WORKER_MB,
+    MEMORY_MARGIN,
+    NATIONAL_CELLS,
+    NATIONAL_UNITS,
+    NEEDS,
+    Scale,
+    dask_workers,
+    need,
+    plan,
+)
 
 NATIONAL = Scale(cells=NATIONAL_CELLS, units=NATIONAL_UNITS, years=2)
 
@@ -99,3 +110,16 @@ def test_plan_sums_jobs_cpu_hours_and_disk():
     assert casa.cpu_hours == pytest.approx(22 * need("casa").seconds(NATIONAL) * 2 / 3600)
     assert casa.disk_gb == pytest.approx(22 * need("casa").disk_mb(NATIONAL) / 1e3)
     assert casa.disk_gb / 22 == pytest.approx(0.75, rel=0.05)  # casa_monthly 531 MB + COGs 219 MB a year
+
+
+def test_a_local_dask_cluster_declares_its_workers_memory():
+    """dask.scheduler: local starts one worker process per thread inside the raster jobs:
+    their start-up memory is declared on top of the threaded need; a running scheduler's
+    workers are not the job's."""
+    national = Scale(NATIONAL_CELLS, NATIONAL_UNITS, 22)
+    for rule in DASK_RULES:
+        n = dask_workers(rule, "local")
+        assert n == need(rule).threads >= 1
+        assert need(rule).mem_mb(national, dask_workers=n) == need(rule).mem_mb(national) + n * DASK_WORKER_MB
+        assert dask_workers(rule, "threads") == dask_workers(rule, "tcp://scheduler:8786") == 0
+    assert dask_workers("budget", "local") == 0

@@ -496,8 +496,11 @@ def need(rule):
 
 def mem(rule):
     """A job's mem_mb, following the grid cells and units of the run (and the years, for
-    the rules that read them all): at least 1.25 times the peak of the national benchmark."""
-    return lambda wildcards: need(rule).mem_mb(run_scale())
+    the rules that read them all): at least 1.25 times the peak of the national benchmark,
+    plus the worker processes of a local dask cluster (config dask.scheduler: local)."""
+    resources = library_module("carbonbalance.core.resources")
+    workers = resources.dask_workers(rule, config.get("dask", {}).get("scheduler", "threads"))
+    return lambda wildcards: need(rule).mem_mb(run_scale(), dask_workers=workers)
 
 
 def runtime(rule):

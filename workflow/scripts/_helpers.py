@@ -39,6 +39,16 @@ def setup(snakemake) -> logging.Logger:
     return log
 
 
+def dask_scheduler(snakemake):
+    """The block-graph scheduler of a raster rule from the config's ``dask`` section (read
+    from the config, not params: where a job computes does not change its results, so
+    switching it reruns nothing), with the rule's threads and mem_mb."""
+    from carbonbalance.core.blocks import DaskParams, scheduler
+
+    params = DaskParams.from_config(snakemake.config.get("dask"))
+    return scheduler(params, snakemake.threads, getattr(snakemake.resources, "mem_mb", None))
+
+
 def _record_peak(snakemake, start: float, log) -> None:
     """The job's peak memory (the process high-water mark, what /usr/bin/time -v reports, not
     Snakemake's sampled figure) and wall time, beside its log as ``<log>.peak.json``; a

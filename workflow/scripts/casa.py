@@ -1,6 +1,6 @@
 """CASA NPP, RH, NEP and sequestration of one year on the grid (rule casa)."""
 
-from _helpers import setup
+from _helpers import dask_scheduler, setup
 
 log = setup(snakemake)
 
@@ -15,14 +15,15 @@ params = CasaParams.from_config(sm.params.casa)
 paths = {k: sm.input[k] for k in ("ndvi", "temperature", "precipitation", "radiation", "landcover")}
 paths["cell_area"] = sm.input.area
 outputs = {k: sm.output[k] for k in ("npp", "rh", "nep", "sequestration", "monthly")}
-record = run_casa_year(
-    paths,
-    GridSpec.from_json(sm.input.grid),
-    params,
-    sm.params.classes,
-    year,
-    outputs,
-    units_path=sm.input.units,
-    threads=sm.threads,
-)
+with dask_scheduler(sm):
+    record = run_casa_year(
+        paths,
+        GridSpec.from_json(sm.input.grid),
+        params,
+        sm.params.classes,
+        year,
+        outputs,
+        units_path=sm.input.units,
+        threads=sm.threads,
+    )
 write_json(sm.output.meta, {"casa": {str(year): record}})

@@ -1,6 +1,6 @@
 """Allocate one year's emission totals to the grid (rule emissions)."""
 
-from _helpers import setup
+from _helpers import dask_scheduler, setup
 
 log = setup(snakemake)
 
@@ -18,17 +18,18 @@ params = EmissionParams.from_config(sm.params.emissions)
 paths = {k: sm.input[k] for k in ("light", "population", "area", "landuse") if k in sm.input.keys()}
 outputs = {k: sm.output[k] for k in sm.output.keys() if k != "meta"}
 units = gpd.read_file(sm.input.units, ignore_geometry=True)
-record = run_emissions_year(
-    paths,
-    GridSpec.from_json(sm.input.grid),
-    params,
-    pd.read_parquet(sm.input.statistics),
-    units,
-    sm.input.assignment,
-    year,
-    outputs,
-    mode=sm.params.mode,
-    landuse_classes=sm.params.landuse_classes,
-    threads=sm.threads,
-)
+with dask_scheduler(sm):
+    record = run_emissions_year(
+        paths,
+        GridSpec.from_json(sm.input.grid),
+        params,
+        pd.read_parquet(sm.input.statistics),
+        units,
+        sm.input.assignment,
+        year,
+        outputs,
+        mode=sm.params.mode,
+        landuse_classes=sm.params.landuse_classes,
+        threads=sm.threads,
+    )
 write_json(sm.output.meta, {"emissions": {str(year): record}})

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from _helpers import setup
+from _helpers import dask_scheduler, setup
 
 log = setup(snakemake)
 
@@ -15,16 +15,17 @@ from carbonbalance.ingest.stage import align_variable
 sm = snakemake
 spec = RasterInput.from_config(sm.wildcards.var, sm.params.spec)
 grid = GridSpec.from_json(sm.input.grid)
-record = align_variable(
-    spec,
-    int(sm.wildcards.year),
-    grid,
-    sm.output.store,
-    threads=sm.threads,
-    class_codes=[int(c) for c in sm.params.classes] if sm.params.classes else None,
-    region=read_coverage(sm.input.assignment).region(),
-    # the regridding weights of every source grid, computed by the first alignment that needs them
-    cache_dir=Path(sm.input.grid).parent / "regrid",
-)
+with dask_scheduler(sm):
+    record = align_variable(
+        spec,
+        int(sm.wildcards.year),
+        grid,
+        sm.output.store,
+        threads=sm.threads,
+        class_codes=[int(c) for c in sm.params.classes] if sm.params.classes else None,
+        region=read_coverage(sm.input.assignment).region(),
+        # the regridding weights of every source grid, computed by the first alignment that needs them
+        cache_dir=Path(sm.input.grid).parent / "regrid",
+    )
 log.info("%s %s aligned: min %s max %s", spec.variable, sm.wildcards.year, record["min"], record["max"])
 write_json(sm.output.meta, {"align": {f"{spec.variable}/{sm.wildcards.year}": record}})

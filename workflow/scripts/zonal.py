@@ -1,6 +1,6 @@
 """Zonal statistics of one year per finest unit (rule zonal)."""
 
-from _helpers import setup
+from _helpers import dask_scheduler, setup
 
 log = setup(snakemake)
 
@@ -30,9 +30,10 @@ paths = {
 paths["sequestration"] = inp.sequestration_tco2
 paths |= {k: inp[k] for k in ("npp_product", "inventory") if k in inp.keys()}
 cov = read_coverage(inp.assignment)
-table, means = zonal_year(
-    cov, paths, year, mode=sm.params.mode, landuse_codes=sm.params.landuse_codes, threads=sm.threads
-)
+with dask_scheduler(sm):
+    table, means = zonal_year(
+        cov, paths, year, mode=sm.params.mode, landuse_codes=sm.params.landuse_codes, threads=sm.threads
+    )
 table.attrs = {}
 with atomic_output(sm.output.table) as tmp:
     table.to_parquet(tmp, index=False)

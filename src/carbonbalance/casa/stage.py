@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import logging
 
-import dask.array as da
 import numpy as np
 import xarray as xr
 
@@ -21,7 +20,7 @@ from carbonbalance.casa.engine import (
     vegetation_types,
 )
 from carbonbalance.casa.params import ANNUAL_TERMS, MONTHLY_TERMS, STATUS, TYPES, CasaParams
-from carbonbalance.core.blocks import chunked_view, compute
+from carbonbalance.core.blocks import chunked_view, store
 from carbonbalance.core.constants import MONTHLY
 from carbonbalance.core.encoding import packing
 from carbonbalance.core.grid import GridSpec
@@ -159,9 +158,8 @@ def run_casa_year(
             writers.append(w)
             sources.append(arr)
             targets.append(w)
-        stored = da.store(sources, targets, lock=False, compute=False)
         try:
-            _, summ = compute(stored, summary, threads=threads, label=f"CASA {year}")
+            (summ,) = store(sources, targets, summary, threads=threads, label=f"CASA {year}")
         finally:
             for w in writers:
                 w.close()

@@ -31,6 +31,13 @@ MEMORY_MARGIN = 1.25
 RUNTIME_MARGIN = 3.0
 RUNTIME_FLOOR_MIN = 10
 
+#: the rules that can run their blocks on a dask distributed cluster (config ``dask``)
+DASK_RULES = frozenset({"align_monthly", "align_annual", "casa", "emissions", "zonal"})
+#: memory of one worker process of a dask ``LocalCluster`` before it holds a block (Python,
+#: numpy, numba, xarray, rasterio and distributed imported; measured 360 MB), which a job
+#: with ``dask.scheduler: local`` declares on top of its threaded need, per worker
+DASK_WORKER_MB = 500
+
 
 @dataclass(frozen=True)
 class Scale:
@@ -77,10 +84,11 @@ class Need:
         cells = s.mcells * (s.years if per_year and self.cell_years else 1)
         return base + mcell * cells + kunit * s.kunits + kunit_year * s.kunits * s.years + kunit2 * s.kunits**2
 
-    def mem_mb(self, s: Scale) -> int:
-        """Declared memory (``mem_mb``) of one job."""
+    def mem_mb(self, s: Scale, dask_workers: int = 0) -> int:
+        """Declared memory (``mem_mb``) of one job; ``dask_workers`` local dask worker
+        processes (``dask.scheduler: local``) add :data:`DASK_WORKER_MB` each."""
         return int(math.ceil(self._terms(self.mem_base, self.mem_mcell, self.mem_kunit, self.mem_kunit_year,
-                                         self.mem_kunit2, s)))  # fmt: skip
+                                         self.mem_kunit2, s))) + DASK_WORKER_MB * dask_workers  # fmt: skip
 
     def seconds(self, s: Scale) -> float:
         """Expected wall seconds of one job on ``threads`` cores (the benchmark's machine)."""
@@ -157,6 +165,12 @@ NEEDS: dict[str, Need] = {
     # 0.7 s; 220 MB
     "run_metadata": Need(threads=1, mem_base=500, sec_base=2),
 }
+
+
+def dask_workers(rule: str, scheduler: str) -> int:
+    """Worker processes a job of ``rule`` starts itself: its threads on a ``local`` dask
+    cluster, none otherwise (threads, or a running scheduler's own workers)."""
+    return need(rule).threads if scheduler == "local" and rule in DASK_RULES else 0
 
 
 def need(rule: str) -> Need:

@@ -243,10 +243,11 @@ class Allocation:
         """Compute the allocation block by block: into ``out`` (n_categories, ny, nx) float64
         in place, and/or hand each block to ``sink(rows, cols, values)``.
 
-        values is (n_categories, h, w) float64; sink is called from worker threads (it must
-        be thread-safe, e.g. lock a file).  Blocks without cells inside units are zeros and
-        read nothing.  Returns (and keeps as :attr:`unit_sums`) what was placed per label
-        unit and category, (n_categories, n_labels) float64.
+        values is (n_categories, h, w) float64; sink is called in this process, from worker
+        threads on the threaded scheduler (it must be thread-safe, e.g. lock a file).
+        Blocks without cells inside units are zeros and read nothing.  Returns (and keeps as
+        :attr:`unit_sums`) what was placed per label unit and category, (n_categories,
+        n_labels) float64.
         """
         S, use_cats, C = plan.n_slots, self.use_cats, self.n_cat
         n_labels = len(self.lut) - 1
@@ -292,11 +293,18 @@ class Allocation:
                 )
             else:
                 values[...] = 0.0
+            return values, usums
+
+        def keep(item, result):  # in this process: on a distributed cluster the values come back as copies
+            _, (rows, cols) = item
+            values, usums = result
+            if out is not None and not np.shares_memory(values, out):
+                out[:, rows, cols] = values
             if sink is not None:
                 sink(rows, cols, values)
             return usums
 
-        parts = run_blocks(block, enumerate(self.blocks), threads=self.threads, label=label)
+        parts = run_blocks(block, enumerate(self.blocks), threads=self.threads, label=label, sink=keep)
         self.unit_sums = np.sum(parts, axis=0) if parts else np.zeros((C, n_labels))
         return self.unit_sums
 
