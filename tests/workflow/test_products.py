@@ -9,12 +9,13 @@ import pandas as pd
 import pytest
 import rasterio
 from conftest import copy_workflow, snakemake
-from helpers import TEST
+from helpers import TEST, planned_jobs
 
 from carbonbalance.core.store import open_store
 
-PRODUCTS = ["config/demo_products.yaml", "config/test.yaml"]
-SOURCES = """inputs:
+#: the NPP product and the gridded inventory are inputs of the products run from the start
+#: (aligned and summed per unit beside the other layers, used by no table until SOURCES)
+PRODUCT_INPUTS = """inputs:
   npp:
     path: "resources/demo_products/MOD17A3HGF/MOD17A3HGF.A{year}001.{tile}.061.hdf"
     tiles: [h27v05, h28v05]
@@ -23,20 +24,30 @@ SOURCES = """inputs:
     path: "resources/demo_products/EDGAR/EDGAR_CO2_{year}_flx.nc"
     variable: fluxes
     units: kg CO2 m-2 s-1
-tables:
+"""
+LAYOUT = ["config/demo_products.yaml", "config/test.yaml"]
+PRODUCTS = [*LAYOUT, "product_inputs.yaml"]
+SOURCES = """tables:
   sequestration_source: npp_product
   emission_source: inventory
 """
+#: what the two extra inputs add to the products run: their stores, tables, records and columns
+EXTRA_FILES = ("npp.zarr", "inventory.zarr", "inventory.parquet")
+EXTRA_FILES += ("align_npp_", "align_inventory_", "emission_inventory_")
+EXTRA_COLUMNS = ("npp_product_", "inventory_")
 
 
-#: the map rules: drawn from the tables and grids compared below, left out of the products run
-MAPS = ("casa_map", "emissions_map", "budget_map", "mgwr_map")
+#: left out of the products run: the maps and the analysis (spatial statistics, econometrics),
+#: which read only the grids and tables compared below (CI time)
+OMITTED = ("casa_map", "emissions_map", "budget_map")
+OMITTED += ("spatial", "centre_of_gravity", "hotspots", "econometrics", "mgwr")
 
 
 @pytest.fixture(scope="module")
 def products_run(tmp_path_factory):
     wf = copy_workflow(tmp_path_factory.mktemp("products"))
-    snakemake(wf, "--cores", "2", "--configfile", *PRODUCTS, "--omit-from", *MAPS)
+    (wf / "product_inputs.yaml").write_text(PRODUCT_INPUTS)
+    snakemake(wf, "--cores", "2", "--configfile", *PRODUCTS, "--omit-from", *OMITTED)
     return wf
 
 
@@ -45,6 +56,8 @@ def _same_numbers(a, b, path):
         x, y = pd.read_csv(a), pd.read_csv(b)
     elif path.suffix == ".parquet":
         x, y = pd.read_parquet(a), pd.read_parquet(b)
+        assert all(c.startswith(EXTRA_COLUMNS) for c in set(y.columns) - set(x.columns)), path
+        y = y[list(x.columns)]
     elif path.suffix == ".tif":
         with rasterio.open(a) as s, rasterio.open(b) as t:
             np.testing.assert_allclose(s.read(), t.read(), rtol=1e-9, atol=1e-12, equal_nan=True, err_msg=str(path))
@@ -66,11 +79,18 @@ def test_the_products_layout_gives_the_geotiff_demos_results(test_run, products_
     def listing(root):  # the regridding weights' cache is named by the source grids, which differ here
         return sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file() and "regrid" not in p.parts)
 
-    files = listing(b)
-    maps = ("casa_", "emissions_", "budget_", "mgwr_")
+    extra = [f for f in listing(b) if any(f.name.startswith(e) or e in f.parts for e in EXTRA_FILES)]
+    assert {f.parts[0] for f in extra} == {"aligned", "zonal", "meta"}, extra
+    files = [f for f in listing(b) if f not in extra]
+    omitted = ("figures", "analysis")
     assert set(listing(a)) - set(files) == {
-        f for f in listing(a) if f.parts[0] == "figures" and f.name.startswith(maps)
-    }, "only the maps are left out of the products run"
+        f
+        for f in listing(a)
+        if f.parts[0] in omitted
+        or f.name == "run_metadata.json"
+        or (f.parts[0] == "meta" and f.name.startswith(("analysis_", "econometrics_", "mgwr_")))
+    }, "only the maps and the analysis are left out of the products run"
+    assert not any(f.parts[0] in omitted for f in files)
     compared = identical = 0
     for rel in files:
         if rel.parts[0] == "meta" or rel.name in ("run_metadata.json", "zarr.json") or rel.suffix in (".gpkg", ".png"):
@@ -99,7 +119,9 @@ def test_npp_product_and_inventory_feed_the_budget(products_run):
     targets = [
         f"results/test/{t}" for t in ("tables/budget_county.csv", "zonal/province.parquet", "zonal/region.parquet")
     ]
-    snakemake(wf, *targets, "--cores", "2", "--configfile", *PRODUCTS, "sources.yaml")
+    args = [*targets, "--cores", "2", "--configfile", *PRODUCTS, "sources.yaml"]
+    assert set(planned_jobs(snakemake(wf, "-n", *args).stdout)) == {"budget"}  # the products were read before
+    snakemake(wf, *args)
     zonal = {lvl: pd.read_parquet(r / f"zonal/{lvl}.parquet") for lvl in ("county", "province", "region")}
     budget = pd.read_csv(r / "tables/budget_county.csv", dtype={"unit_id": str}).merge(
         zonal["county"], on=["unit_id", "year"]
@@ -138,10 +160,10 @@ def test_land_use_classes_come_from_the_preset_or_are_named(tmp_path):
     text = (wf / "config/demo_products.yaml").read_text()
     start = text.index("# The demo's nine land-use codes")
     (wf / "config/demo_products.yaml").write_text(text[:start] + text[text.index("statistics:\n", start) :])
-    ok = snakemake(wf, "-n", "--configfile", *PRODUCTS)  # CNLUCC's preset maps every code
+    ok = snakemake(wf, "-n", "--configfile", *LAYOUT)  # CNLUCC's preset maps every code
     assert "landuse_absorption" in ok.stdout
     (wf / "plain.yaml").write_text("inputs:\n  landuse:\n    product: CLCD\n")
-    snakemake(wf, "-n", "--configfile", *PRODUCTS, "plain.yaml")
+    snakemake(wf, "-n", "--configfile", *LAYOUT, "plain.yaml")
     demo = (wf / "config/demo.yaml").read_text()
     start = demo.index("# Land-use code (CNLUCC-like)")
     (wf / "config/demo.yaml").write_text(demo[:start] + demo[demo.index("statistics:\n", start) :])
