@@ -21,7 +21,7 @@ Inputs (``generate``), into ``<workdir>/data``:
 of ``benchmarks/README.md``, failing when a job's peak exceeds its declared ``mem_mb``.
 
     python benchmarks/national.py generate --years 2019 2020 --workdir /tmp/national
-    python benchmarks/national.py run --workdir /tmp/national            # ~ minutes on 2 cores
+    python benchmarks/national.py run --workdir /tmp/national [--no-figures]   # ~ minutes on 2 cores
     python benchmarks/national.py report --workdir /tmp/national
     python benchmarks/national.py plan --workdir /tmp/national --years $(seq 2000 2021) [--resolution 250]
 """
@@ -286,9 +286,11 @@ def _copy_workflow(workdir: Path) -> None:
         (shutil.copytree if src.is_dir() else shutil.copy2)(src, dst)
 
 
-def run(workdir: Path, cores: int, targets: list[str]) -> None:
+def run(workdir: Path, cores: int, targets: list[str], figures: bool = True) -> None:
     _copy_workflow(workdir)
     cmd = [sys.executable, "-m", "snakemake", *targets, "--cores", str(cores), "--configfile", "national.yaml"]
+    if not figures:
+        cmd += ["--omit-from", *FIGURES]
     t0 = time.perf_counter()
     subprocess.run(cmd, cwd=workdir, check=True, env={**os.environ, "NUMBA_NUM_THREADS": "1"})
     print(f"national run: {time.perf_counter() - t0:.0f} s wall")
@@ -426,13 +428,14 @@ def main() -> None:
     ap.add_argument("--years", type=int, nargs="+", default=[2019, 2020])
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--resolution", type=float, default=None, help="plan: grid resolution in m (default 1000)")
+    ap.add_argument("--no-figures", action="store_true", help="run: leave out the figure rules (FIGURES)")
     ap.add_argument("targets", nargs="*", default=[])
     args = ap.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     if args.command == "generate":
         generate(args.workdir, args.years)
     elif args.command == "run":
-        run(args.workdir, args.cores, args.targets)
+        run(args.workdir, args.cores, args.targets, figures=not args.no_figures)
     elif args.command == "plan":
         print(plan(args.workdir, args.years, args.resolution))
     elif args.command == "anchor":

@@ -145,6 +145,12 @@ def compressors(bitshuffle: bool = False, level: int = 3) -> list:
     population    3.40, 48 MB/s      3.18, 130 MB/s     1.89, 90 MB/s
     ============  =================  =================  =================
 
+    A bit shuffle at zstd 1 for the noisy CASA terms (FPAR, APAR, NPP, NEP: ratio 2.66
+    against 2.72 at byte/5 for NPP, 342 against 38 MB/s on a 12 x 512 x 512 national block)
+    was tried on 2026-12-02: the national CASA job 50.0 s against 58.6 s, but
+    ``casa_monthly.zarr`` 552 MB against 509 MB a year, which leaves the 1.5 GB a year of
+    issue 18 no margin; not adopted.
+
     Each packed variable states its choice (:class:`Packing`); unpacked ones use the default.
     """
     from zarr.codecs import BloscCodec, BloscShuffle
