@@ -54,3 +54,74 @@ def test_hotspot_map_of_a_large_grid_shows_every_class_it_holds(tmp_path):
     for colour in HOTSPOT_COLOURS:
         assert (np.abs(rgb - np.array(to_rgb(colour))).max(axis=1) < 0.02).sum() > 200, colour
     assert (np.abs(rgb - np.array(to_rgb("#dddddd"))).max(axis=1) < 0.02).sum() > 200  # no data
+
+
+ALBERS = "+proj=aea +lat_1=25 +lat_2=47 +lat_0=0 +lon_0=105 +ellps=WGS84 +units=m +no_defs"
+
+
+def _albers(lon, lat):
+    from pyproj import Transformer
+
+    return Transformer.from_crs("EPSG:4326", ALBERS, always_xy=True).transform(lon, lat)
+
+
+def test_scale_and_north_follow_the_projection():
+    """Ground metres per map unit: 1 on an Albers standard parallel (true scale there), about
+    111.32 km x cos(latitude) per degree, N cos(latitude) / a in Web Mercator; north along the
+    central meridian is straight up and leans towards it on either side (meridians converge)."""
+    from carbonbalance.plots.base import crs_label, ground_metres_per_unit, north_direction
+
+    assert ground_metres_per_unit(ALBERS, *_albers(110, 25)) == pytest.approx(1.0, abs=1e-4)
+    assert ground_metres_per_unit(ALBERS, *_albers(110, 36)) > 1.0  # between the parallels, shrunk on the map
+    assert ground_metres_per_unit("EPSG:4326", 110, 40) == pytest.approx(111_320 * np.cos(np.radians(40)), rel=3e-3)
+    y40 = 4_865_942.28  # latitude 40° in Web Mercator
+    e2, phi = 0.00669437999, np.radians(40)  # WGS 84: a parallel's radius is N cos(phi), N = a / sqrt(1 - e2 sin2)
+    parallel = np.cos(phi) / np.sqrt(1 - e2 * np.sin(phi) ** 2)
+    assert ground_metres_per_unit("EPSG:3857", 0, y40) == pytest.approx(parallel)
+    assert north_direction(ALBERS, *_albers(105, 35)) == pytest.approx((0.0, 1.0), abs=1e-9)
+    east, west = north_direction(ALBERS, *_albers(120, 35)), north_direction(ALBERS, *_albers(90, 35))
+    assert east[0] < -0.1 and west[0] > 0.1 and east[1] > 0.9  # 15° off the meridian: about 8.6° of tilt
+    assert north_direction("EPSG:4326", 120, 35) == pytest.approx((0.0, 1.0), abs=1e-9)
+    assert crs_label(ALBERS) == "Albers Equal Area (lat₁ 25°, lat₂ 47°, lon₀ 105°), WGS 84 ellipsoid"
+    assert crs_label("EPSG:4326") == "EPSG:4326 WGS 84"
+
+
+def test_every_map_has_a_scale_bar_a_north_arrow_and_its_crs(tmp_path, monkeypatch):
+    """Raster panels, choropleths, the hot-spot map and the centre-of-gravity map each carry a
+    scale bar and a north arrow in every panel, and the CRS below the last one."""
+    import pandas as pd
+    import rasterio
+    from matplotlib_scalebar.scalebar import ScaleBar
+    from rasterio.transform import from_origin
+
+    import carbonbalance.plots.spatial as spatial
+    from carbonbalance.plots.maps import choropleth_panels, map_panels
+
+    x0, y0 = _albers(112, 36)
+    units = gpd.GeoDataFrame(
+        {"v": [1.0, 2.0, 3.0, 4.0], "p": ["a", "a", "b", "b"]},
+        geometry=[box(x0 + i * 1e4, y0, x0 + (i + 1) * 1e4, y0 + 1e4) for i in range(4)],
+        crs=ALBERS,
+    )
+    tif = tmp_path / "g.tif"
+    with rasterio.open(tif, "w", driver="GTiff", width=40, height=10, count=1, dtype="float32", crs=ALBERS,
+                       transform=from_origin(x0, y0 + 1e4, 1000, 1000)) as dst:  # fmt: skip
+        dst.write(np.arange(400, dtype="float32").reshape(1, 10, 40))
+        dst.update_tags(units="g C m-2 yr-1")
+    figures = [
+        map_panels([{"path": tif, "title": "a"}, {"path": tif, "title": "b"}], outlines=units),
+        choropleth_panels(units, [{"column": "v", "title": "v"}], outline_column="p"),
+    ]
+    monkeypatch.setattr(spatial, "finish", lambda fig, **kw: figures.append(fig))
+    spatial.hotspot_map(np.zeros((10, 40)), [x0, x0 + 4e4, y0, y0 + 1e4], units, None, "Gi*")
+    centres = pd.DataFrame({"year": [2019, 2020], "cx": [x0 + 1e4, x0 + 2e4], "cy": [y0 + 5e3] * 2,
+                            "sigma_x_m": [5e3] * 2, "sigma_y_m": [3e3] * 2, "angle_rad": [0.1] * 2})  # fmt: skip
+    spatial.centre_trajectory(units, centres, None)
+    assert len(figures) == 4
+    for fig in figures:
+        maps = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+        for ax in maps:
+            assert sum(isinstance(a, ScaleBar) for a in ax.artists) == 1
+            assert [t.get_text() for t in ax.texts if t.get_text() == "N"] == ["N"]
+        notes = [t.get_text() for ax in maps for t in ax.texts if t.get_text().startswith("Albers")]
+        assert notes == ["Albers Equal Area (lat₁ 25°, lat₂ 47°, lon₀ 105°), WGS 84 ellipsoid"]

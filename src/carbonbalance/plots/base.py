@@ -1,6 +1,9 @@
-"""What every figure shares: the non-interactive backend (set once here), saving and closing."""
+"""What every figure shares: the non-interactive backend (set once here), map furniture
+(scale bar, north arrow, the coordinate reference system), saving and closing."""
 
 from __future__ import annotations
+
+import math
 
 
 def pyplot():
@@ -32,3 +35,86 @@ def finish(fig, title=None, out_png=None, dpi: int = 150):
         fig.savefig(out_png, dpi=dpi)
         pyplot().close(fig)
     return fig
+
+
+def ground_metres_per_unit(crs, x: float, y: float) -> float:
+    """Metres on the ground per horizontal map unit at (x, y) of ``crs``: the geodesic length
+    of a short east-west step there (1 in Albers or UTM, about 111 km x cos(latitude) for
+    degrees, cos(latitude) in Web Mercator)."""
+    from pyproj import CRS, Geod, Transformer
+
+    crs = CRS.from_user_input(crs)
+    to_geo = Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
+    step = 1e-4 if crs.is_geographic else 100.0
+    (lon0, lon1), (lat0, lat1) = to_geo.transform([x - step / 2, x + step / 2], [y, y])
+    geod = Geod(ellps="WGS84") if crs.ellipsoid is None else Geod(a=crs.ellipsoid.semi_major_metre,
+                                                                  rf=crs.ellipsoid.inverse_flattening)  # fmt: skip
+    return geod.inv(lon0, lat0, lon1, lat1)[2] / step
+
+
+def north_direction(crs, x: float, y: float) -> tuple[float, float]:
+    """The unit vector (map units, x east, y up) along the meridian towards north at (x, y):
+    straight up in geographic or Mercator maps, tilted towards the central meridian's
+    apex in conic ones (Albers) away from the central meridian."""
+    from pyproj import CRS, Transformer
+
+    crs = CRS.from_user_input(crs)
+    to_geo = Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
+    from_geo = Transformer.from_crs(crs.geodetic_crs, crs, always_xy=True)
+    lon, lat = to_geo.transform(x, y)
+    nx, ny = from_geo.transform(lon, min(lat + 0.01, 89.99))
+    dx, dy = nx - x, ny - y
+    norm = math.hypot(dx, dy)
+    return dx / norm, dy / norm
+
+
+def crs_label(crs) -> str:
+    """A short readable name of ``crs`` for a map's corner, e.g. ``Albers Equal Area (lat₁ 25°,
+    lat₂ 47°, lon₀ 105°), WGS 84`` or ``EPSG:4326 WGS 84``."""
+    from pyproj import CRS
+
+    crs = CRS.from_user_input(crs)
+    epsg = crs.to_epsg()
+    if epsg is not None:
+        return f"EPSG:{epsg} {CRS.from_epsg(epsg).name}"
+    datum = crs.datum.name if crs.datum is not None else ""
+    datum = {"World Geodetic System 1984": "WGS 84"}.get(datum, datum)
+    if datum.startswith("Unknown based on "):  # a proj string with +ellps only
+        datum = datum.removeprefix("Unknown based on ")
+    op = crs.coordinate_operation
+    if op is None:
+        return f"{crs.name}, {datum}"
+    order = {  # the parameters that name a conic or cylindrical projection, in this order
+        "Latitude of 1st standard parallel": "lat₁",
+        "Latitude of 2nd standard parallel": "lat₂",
+        "Longitude of false origin": "lon₀",
+        "Longitude of natural origin": "lon₀",
+    }
+    values = {p.name: p.value for p in op.params}
+    params = [f"{short} {values[name]:g}°" for name, short in order.items() if name in values]
+    return f"{op.method_name} ({', '.join(params)}), {datum}" if params else f"{op.method_name}, {datum}"
+
+
+def map_furniture(ax, crs, note: bool = True) -> None:
+    """A scale bar (lower left, true at the map's centre), a north arrow (upper right, along
+    the meridian through the map's centre) and, with ``note``, the coordinate reference
+    system in the lower right corner of a map drawn in ``crs`` (call it after the extent
+    is set; the axes must keep an equal aspect, as maps do)."""
+    from matplotlib_scalebar.scalebar import ScaleBar
+
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    ax.add_artist(
+        ScaleBar(ground_metres_per_unit(crs, cx, cy), "m", location="lower left", length_fraction=0.25,
+                 box_alpha=0.75, font_properties={"size": 7}, border_pad=0.6)
+    )  # fmt: skip
+    ux, uy = north_direction(crs, cx, cy)
+    # the arrow in points (screen units, equal in x and y), its tip near the upper right
+    # corner and the N beyond the tip
+    tip = (0.94, 0.88)
+    ax.annotate("", xy=tip, xycoords="axes fraction", xytext=(-ux * 22, -uy * 22), textcoords="offset points",
+                arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.2})  # fmt: skip
+    ax.annotate("N", xy=tip, xycoords="axes fraction", xytext=(ux * 8, uy * 8), textcoords="offset points",
+                ha="center", va="center", fontsize=8, fontweight="bold")  # fmt: skip
+    if note:  # below the map, right-aligned
+        ax.text(1.0, -0.01, crs_label(crs), transform=ax.transAxes, ha="right", va="top", fontsize=6, color="0.3")

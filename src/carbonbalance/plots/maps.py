@@ -7,7 +7,7 @@ import logging
 import numpy as np
 
 from carbonbalance.core.store import read_decimated as read_for_map
-from carbonbalance.plots.base import finish, pyplot
+from carbonbalance.plots.base import finish, map_furniture, pyplot
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +72,22 @@ def map_panels(
         ax.set_ylim(extent[2:])
         ax.set_xticks([])
         ax.set_yticks([])
+        ax.set_xlabel("")  # the outlines' plot labels the axes "Easting [metre]"; the scale bar says it
+        ax.set_ylabel("")
+        map_furniture(ax, _crs_of(p["path"], outlines), note=ax is axes[0][-1])
         cb = fig.colorbar(im, ax=ax, shrink=0.8, extend="both")
         cb.set_label(units)
     return finish(fig, title, out_png, dpi)
+
+
+def _crs_of(path, outlines=None):
+    """The CRS a raster map is drawn in: the outlines' (the run's grid CRS), else the raster's."""
+    if outlines is not None and outlines.crs is not None:
+        return outlines.crs
+    import rasterio
+
+    with rasterio.open(path) as src:
+        return src.crs.to_wkt()
 
 
 def _group_outlines(ax, units, column: str) -> None:
@@ -126,4 +139,5 @@ def choropleth_panels(
             _group_outlines(ax, units, outline_column)
         ax.set_title(p["title"])
         ax.set_axis_off()
+        map_furniture(ax, units.crs, note=ax is axes[0][-1])
     return finish(fig, title, out_png, dpi)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from carbonbalance.plots.base import finish, pyplot
+from carbonbalance.plots.base import finish, map_furniture, pyplot
 from carbonbalance.spatial.hotspots import CLASSES as HOTSPOT_CLASSES
 
 LISA_COLOURS = {"HH": "#d7191c", "HL": "#fdae61", "LH": "#abd9e9", "LL": "#2c7bb6", "ns": "#eeeeee"}
@@ -105,6 +105,7 @@ def centre_trajectory(units, centres: pd.DataFrame, out_png) -> None:
     ax.set_title("emission centre of gravity and standard deviational ellipse")
     ax.legend(fontsize=7)
     ax.set_axis_off()
+    map_furniture(ax, units.crs)
     finish(fig, out_png=out_png)
 
 
@@ -134,4 +135,5 @@ def hotspot_map(z: np.ndarray, extent, units, out_png, title: str) -> None:
     cb.ax.set_yticklabels(HOTSPOT_CLASSES)
     ax.set_title(title)
     ax.set_axis_off()
+    map_furniture(ax, units.crs)
     finish(fig, out_png=out_png)
