@@ -8,6 +8,7 @@ import geopandas as gpd
 import pandas as pd
 
 from carbonbalance.core.store import atomic_output
+from carbonbalance.plots.labels import title
 from carbonbalance.plots.maps import choropleth_panels
 
 sm = snakemake
@@ -26,9 +27,9 @@ units = units.merge(
 scheme = sm.params.scheme
 panels = [
     {"column": f"zone_{scheme}", "title": f"zones ({scheme})", "categorical": True},
-    {"column": "cbi", "title": "CBI = CE / CS", "cmap": "RdYlGn_r"},
-    {"column": "ecc", "title": "economic contribution (ECC)", "cmap": "PuBu"},
-    {"column": "esc", "title": "ecological support (ESC)", "cmap": "YlGn"},
+    {"column": "cbi", "title": title("cbi"), "cmap": "RdYlGn_r"},
+    {"column": "ecc", "title": title("ecc"), "cmap": "PuBu"},
+    {"column": "esc", "title": title("esc"), "cmap": "YlGn"},
 ]
 with atomic_output(sm.output[0]) as tmp:
     choropleth_panels(

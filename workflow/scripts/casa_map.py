@@ -7,14 +7,15 @@ log = setup(snakemake)
 import geopandas as gpd
 
 from carbonbalance.core.store import atomic_output
+from carbonbalance.plots.labels import title
 from carbonbalance.plots.maps import map_panels
 
 sm = snakemake
 year = sm.wildcards.year
 units = gpd.read_file(sm.input.units)
 panels = [
-    {"path": sm.input.npp, "title": f"NPP {year}", "cmap": "YlGn"},
-    {"path": sm.input.nep, "title": f"NEP {year} (positive = sink)", "cmap": "RdBu", "diverging": True},
+    {"path": sm.input.npp, "title": title("npp", year), "cmap": "YlGn"},
+    {"path": sm.input.nep, "title": title("nep", year), "cmap": "RdBu", "diverging": True},
 ]
 with atomic_output(sm.output[0]) as tmp:
     map_panels(

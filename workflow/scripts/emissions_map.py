@@ -7,14 +7,15 @@ log = setup(snakemake)
 import geopandas as gpd
 
 from carbonbalance.core.store import atomic_output
+from carbonbalance.plots.labels import title
 from carbonbalance.plots.maps import map_panels
 
 sm = snakemake
 year = sm.wildcards.year
 units = gpd.read_file(sm.input.units)
-panels = [{"path": sm.input.total, "title": f"CO2 emissions {year}", "cmap": "inferno", "log": True}]
+panels = [{"path": sm.input.total, "title": title("emissions", year), "cmap": "inferno", "log": True}]
 panels += [
-    {"path": sm.input[k], "title": f"{k} {year}", "cmap": "inferno", "log": True}
+    {"path": sm.input[k], "title": title(f"emissions_{k}", year), "cmap": "inferno", "log": True}
     for k in ("urban", "industrial", "rural")
     if k in sm.input.keys()
 ]

@@ -8,6 +8,7 @@ import numpy as np
 
 from carbonbalance.core.store import read_decimated as read_for_map
 from carbonbalance.plots.base import finish, map_furniture, pyplot
+from carbonbalance.plots.labels import pretty_units
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ def map_panels(
         ax.set_ylabel("")
         map_furniture(ax, _crs_of(p["path"], outlines), note=ax is axes[0][-1])
         cb = fig.colorbar(im, ax=ax, shrink=0.8, extend="both")
-        cb.set_label(units)
+        cb.set_label(pretty_units(units))
     return finish(fig, title, out_png, dpi)
 
 

@@ -1,0 +1,68 @@
+"""What figures call things: one table of readable names and units for the columns and
+variables the figures show, and the typography of units (g C m⁻² yr⁻¹, t CO₂).
+
+Figures take their titles, axis and colour-bar labels from here, never from column names;
+:func:`label` raises for a column the table does not know, so that a new figure cannot
+print ``ce_tco2`` by accident.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: column or variable -> (readable name, units as stored; "" for a ratio or a class)
+LABELS: dict[str, tuple[str, str]] = {
+    # budget tables (SPEC §6)
+    "ce_tco2": ("carbon emissions CE", "t CO2"),
+    "cs_tco2": ("carbon sequestration CS", "t CO2"),
+    "cb_tco2": ("carbon budget CB = CE − CS", "t CO2"),
+    "cbi": ("carbon balance index CBI = CE / CS", ""),
+    "ecc": ("economic contribution coefficient ECC", ""),
+    "esc": ("ecological support coefficient ESC", ""),
+    "cii_tco2": ("carbon intensity CII", "t CO2"),
+    # gridded results
+    "npp": ("net primary production NPP", "g C m-2 yr-1"),
+    "rh": ("heterotrophic respiration RH", "g C m-2 yr-1"),
+    "nep": ("net ecosystem production NEP (positive = sink)", "g C m-2 yr-1"),
+    "sequestration": ("carbon sequestration", "t CO2 per cell"),
+    "emissions": ("CO2 emissions", "t CO2 per cell"),
+    "emissions_urban": ("urban CO2 emissions", "t CO2 per cell"),
+    "emissions_industrial": ("industrial CO2 emissions", "t CO2 per cell"),
+    "emissions_rural": ("rural CO2 emissions", "t CO2 per cell"),
+}
+
+#: chemical formulas written with subscripts
+_FORMULAS = {"CO2": "CO₂", "CH4": "CH₄", "N2O": "N₂O"}
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+#: a unit symbol with an exponent, as stored in attributes and tags (CF-like: m-2, yr-1)
+_POWER = re.compile(r"\b(m|km|cm|ha|s|d|yr|month|sr|K|MJ|J|W|g|kg|t)(-?\d+)\b")
+
+
+def pretty_units(units: str) -> str:
+    """``g C m-2 yr-1`` -> ``g C m⁻² yr⁻¹``, ``t CO2`` -> ``t CO₂``, ``10^4 yuan`` -> ``10⁴ yuan``,
+    ``degC`` -> ``°C``; units without exponents or formulas come back unchanged."""
+    text = str(units)
+    for plain, pretty in _FORMULAS.items():
+        text = re.sub(rf"\b{plain}\b", pretty, text)
+    text = _POWER.sub(lambda m: m.group(1) + m.group(2).translate(_SUPERSCRIPT), text)
+    text = re.sub(r"\bdegC\b", "°C", text)
+    return re.sub(r"\b10\^(-?\d+)", lambda m: "10" + m.group(1).translate(_SUPERSCRIPT), text)
+
+
+def label(column: str, with_units: bool = True) -> str:
+    """The readable name of ``column`` with its units in parentheses, e.g. ``carbon
+    emissions CE (t CO₂)``; a KeyError names a column the table does not have."""
+    try:
+        name, units = LABELS[column]
+    except KeyError:
+        raise KeyError(f"{column!r} has no entry in carbonbalance.plots.labels.LABELS") from None
+    name = pretty_units(name)
+    return f"{name} ({pretty_units(units)})" if with_units and units else name
+
+
+def title(column: str, year: int | str | None = None) -> str:
+    """A panel title: the readable name, capitalised, and the year, e.g. ``Net primary
+    production NPP, 2020`` (units go on the colour bar or the legend)."""
+    name = label(column, with_units=False)
+    name = name[:1].upper() + name[1:]
+    return f"{name}, {year}" if year is not None else name

@@ -1,0 +1,34 @@
+"""Figure labels: one table of readable names, units typeset (issue 20)."""
+
+import pytest
+
+from carbonbalance.plots.labels import LABELS, label, pretty_units, title
+
+
+@pytest.mark.parametrize(
+    "units, pretty",
+    [
+        ("g C m-2 yr-1", "g C m⁻² yr⁻¹"),
+        ("t CO2", "t CO₂"),
+        ("t CO2 per cell", "t CO₂ per cell"),
+        ("kg CO2 m-2 s-1", "kg CO₂ m⁻² s⁻¹"),
+        ("nW cm-2 sr-1", "nW cm⁻² sr⁻¹"),
+        ("MJ m-2 month-1", "MJ m⁻² month⁻¹"),
+        ("10^4 yuan", "10⁴ yuan"),
+        ("degC", "°C"),
+        ("persons", "persons"),
+        ("1", "1"),
+    ],
+)
+def test_units_are_typeset(units, pretty):
+    assert pretty_units(units) == pretty
+
+
+def test_labels_come_from_the_table_and_unknown_columns_are_named():
+    assert label("ce_tco2") == "carbon emissions CE (t CO₂)"
+    assert label("cbi") == "carbon balance index CBI = CE / CS"  # a ratio: no units
+    assert title("npp", 2020) == "Net primary production NPP, 2020"
+    assert title("emissions_urban", 2019) == "Urban CO₂ emissions, 2019"
+    assert all("_" not in label(c) for c in LABELS)  # no column names in what a reader sees
+    with pytest.raises(KeyError, match="'ce' has no entry in carbonbalance.plots.labels.LABELS"):
+        label("ce")
