@@ -125,3 +125,52 @@ def test_every_map_has_a_scale_bar_a_north_arrow_and_its_crs(tmp_path, monkeypat
             assert [t.get_text() for t in ax.texts if t.get_text() == "N"] == ["N"]
         notes = [t.get_text() for ax in maps for t in ax.texts if t.get_text().startswith("Albers")]
         assert notes == ["Albers Equal Area (lat₁ 25°, lat₂ 47°, lon₀ 105°), WGS 84 ellipsoid"]
+
+
+def test_threshold_classes_break_at_the_threshold_on_a_palette_centred_there():
+    from matplotlib import colormaps
+
+    from carbonbalance.plots.maps import threshold_classes
+
+    values = np.array([0.1, 0.3, 0.5, 0.9, 1.0, 1.2, 2.0, 5.0, 9.0, np.nan])
+    bins, colours = threshold_classes(values, 1.0, k=6, cmap="RdYlGn_r")
+    assert 1.0 in bins and bins == sorted(bins) and bins[-1] == 9.0 and len(colours) == len(bins)
+    n_below = bins.index(1.0) + 1  # green (RGBA: G > R) up to 1, red above
+    assert all(c[1] > c[0] for c in colours[:n_below]) and all(c[0] > c[1] for c in colours[n_below:])
+    assert colours[0] == colormaps["RdYlGn_r"](0.5 * 0.5 / n_below)  # the lower half of the palette
+    above_only, _ = threshold_classes([1.5, 2.0, 3.0], 1.0, k=6)
+    assert 1.0 not in above_only and above_only[-1] == 3.0
+
+
+def test_budget_choropleths_colour_zones_by_meaning_and_keep_legends_off_the_map():
+    """Sink zones green, high-carbon zones red, a user's own zone a neutral colour; no data in
+    its own grey; every legend to the right of its map."""
+    from matplotlib.colors import to_hex
+
+    from carbonbalance.plots.maps import NO_DATA, ZONE_COLOURS, choropleth_panels, zone_colours
+
+    assert ZONE_COLOURS["carbon sink functional"] == "#1a9850" and ZONE_COLOURS["high-carbon control"] == "#a50026"
+    mine = zone_colours(["carbon sink", "my own zone"])
+    assert mine["carbon sink"] == ZONE_COLOURS["carbon sink"] and mine["my own zone"] not in ZONE_COLOURS.values()
+    x0, y0 = _albers(112, 36)
+    zones = ["carbon sink functional", "high-carbon optimisation", "low-carbon economic", None]
+    units = gpd.GeoDataFrame(
+        {"zone": zones, "cbi": [0.4, 3.0, 1.5, np.nan]},
+        geometry=[box(x0 + i * 1e4, y0, x0 + (i + 1) * 1e4, y0 + 1e4) for i in range(4)],
+        crs=ALBERS,
+    )
+    fig = choropleth_panels(
+        units,
+        [{"column": "zone", "title": "zones", "zones": True}, {"column": "cbi", "title": "CBI", "threshold": 1.0}],
+    )
+    fig.canvas.draw()
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        assert legend is not None and legend.get_window_extent().x0 >= ax.get_window_extent().x1 - 1
+    painted = {}  # unit (by its box's position) -> its face colour
+    for coll in fig.axes[0].collections:
+        for path, face in zip(coll.get_paths(), coll.get_facecolors()):
+            if len(coll.get_facecolors()) and path.vertices.size:
+                painted[int((path.vertices[:, 0].mean() - x0) // 1e4)] = to_hex(face)
+    assert painted == {0: ZONE_COLOURS[zones[0]], 1: ZONE_COLOURS[zones[1]], 2: ZONE_COLOURS[zones[2]], 3: NO_DATA}
+    assert NO_DATA not in ZONE_COLOURS.values() and NO_DATA != "#ffffff"

@@ -26,10 +26,12 @@ units = units.merge(
 )
 scheme = sm.params.scheme
 panels = [
-    {"column": f"zone_{scheme}", "title": f"zones ({scheme})", "categorical": True},
-    {"column": "cbi", "title": title("cbi"), "cmap": "RdYlGn_r"},
-    {"column": "ecc", "title": title("ecc"), "cmap": "PuBu"},
-    {"column": "esc", "title": title("esc"), "cmap": "YlGn"},
+    {"column": f"zone_{scheme}", "title": f"Zones ({scheme})", "zones": True},
+    # classes broken at 1, the threshold of each index: CBI 1 = sink or source (green below),
+    # ECC and ESC 1 = above or below the region's share
+    {"column": "cbi", "title": title("cbi"), "cmap": "RdYlGn_r", "threshold": 1.0},
+    {"column": "ecc", "title": title("ecc"), "cmap": "PuOr_r", "threshold": 1.0},
+    {"column": "esc", "title": title("esc"), "cmap": "BrBG", "threshold": 1.0},
 ]
 with atomic_output(sm.output[0]) as tmp:
     choropleth_panels(

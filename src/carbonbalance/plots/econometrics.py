@@ -44,7 +44,11 @@ def mgwr_maps(units, local: pd.DataFrame, summary: pd.DataFrame, title: str, out
     names = list(summary["covariate"])
     data = units[["unit_id", "geometry"]].merge(local, on="unit_id", how="left")
     bw = summary.set_index("covariate")["bandwidth"]
-    panels = [{"column": n, "title": f"{n}\nbandwidth {bw[n]:g}", "cmap": "RdBu_r", "k": 5} for n in names]
+    # classes broken at 0 on a palette centred there: a one-signed coefficient gets one side
+    panels = [
+        {"column": n, "title": f"{n}\nbandwidth {bw[n]:g}", "cmap": "RdBu_r", "k": 6, "threshold": 0.0, "fmt": "{:.3g}"}
+        for n in names
+    ]
     fig = choropleth_panels(data, panels, title=title, out_png=None)
     for ax, n in zip(fig.axes[: len(names)], names):
         ns = data[~data[f"{n}_significant"].astype(bool)]

@@ -39,31 +39,36 @@ def map_panels(
     """One row of raster maps, each with its colour bar in the raster's units.
 
     panels : [{"path": ..., "title": ..., "cmap": ..., "diverging": bool, "log": bool}]
-             ``log``: logarithmic colour scale over the positive values (zeros left blank)
+             ``log``: logarithmic colour scale over the positive values; zeros and values
+             below the scale take its lowest colour (the colour bar's lower end)
     outlines : GeoDataFrame of the finest units (drawn thin); ``outline_groups`` are id
                columns dissolved into thicker outlines (e.g. the province id).
+    Cells inside the units without a value are :data:`NO_DATA` grey, the outside white.
     """
+    from matplotlib import colormaps
     from matplotlib.colors import LogNorm, TwoSlopeNorm
 
     plt = pyplot()
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 5.0), constrained_layout=True, squeeze=False)
     for ax, p in zip(axes[0], panels):
         a, extent, units = read_for_map(p["path"])
-        ax.set_facecolor("#dddddd")
-        if p.get("log"):
-            a = np.where(a > 0, a, np.nan)
-        finite = a[np.isfinite(a)]
+        if outlines is not None:  # no data inside the region shows through the raster's NaN
+            outlines.plot(ax=ax, color=NO_DATA, linewidth=0, zorder=0)
+        cmap = colormaps[p.get("cmap", "viridis")]
+        finite = a[np.isfinite(a) & (a > 0)] if p.get("log") else a[np.isfinite(a)]
         kw = {}
         if finite.size:
             lo, hi = np.percentile(finite, [2, 98])
             if p.get("log"):
+                a = np.where(np.isfinite(a) & (a <= 0), lo / 10, a)  # zeros below the scale
+                cmap = cmap.with_extremes(under=cmap(0.0))
                 kw["norm"] = LogNorm(vmin=lo, vmax=max(np.percentile(finite, 99.9), lo * 10))
             elif p.get("diverging"):
                 m = max(abs(lo), abs(hi), 1e-9)
                 kw["norm"] = TwoSlopeNorm(vcenter=0.0, vmin=-m, vmax=m)
             else:
                 kw.update(vmin=lo, vmax=hi if hi > lo else lo + 1)
-        im = ax.imshow(a, extent=extent, cmap=p.get("cmap", "viridis"), interpolation="nearest", **kw)
+        im = ax.imshow(a, extent=extent, cmap=cmap, interpolation="nearest", **kw)
         if outlines is not None:
             outlines.boundary.plot(ax=ax, color="0.35", linewidth=0.3)
             for col in outline_groups or []:
@@ -97,17 +102,90 @@ def _group_outlines(ax, units, column: str) -> None:
     groups.geometry.apply(_without_slivers).boundary.plot(ax=ax, color="black", linewidth=0.9)
 
 
+#: what figures paint where a unit or a cell inside the region has no value: a mid grey,
+#: apart from the white outside the region and from every class colour used here
+NO_DATA = "#b0b0b0"
+
+#: zone colours that follow their meaning (sink zones green, low-carbon zones blue, intensity
+#: control orange, high-carbon and total-control zones red to brown); colour-blind safe in
+#: pairs of neighbours (ColorBrewer RdYlBu / BrBG hues)
+ZONE_COLOURS = {
+    "carbon sink functional": "#1a9850",
+    "carbon sink": "#1a9850",
+    "low-carbon optimisation": "#a6d96a",
+    "low-carbon economic": "#4575b4",
+    "low-carbon development": "#91bfdb",
+    "carbon intensity control": "#fdae61",
+    "high-carbon optimisation": "#d73027",
+    "high-carbon control": "#a50026",
+    "total carbon control": "#8c510a",
+}
+
+
+def zone_colours(names) -> dict:
+    """Colour per zone name: :data:`ZONE_COLOURS`, and for zones of a user's own scheme the
+    neutral colours of ColorBrewer's Set2 in order."""
+    from matplotlib import colormaps
+
+    extra = iter(colormaps["Set2"].colors)
+    return {n: ZONE_COLOURS[n] if n in ZONE_COLOURS else next(extra) for n in names}
+
+
+def threshold_classes(values, threshold: float, k: int = 6, cmap: str = "RdBu_r"):
+    """Class breaks with ``threshold`` as one of them (CBI = 1: sink or source) and a diverging
+    palette centred on it: up to ``k // 2`` quantile classes on each side, the classes below
+    the threshold in the lower half of ``cmap``, those above in the upper half.  Returns
+    (upper bounds of the classes, their colours)."""
+    from matplotlib import colormaps
+
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    below, above = np.sort(v[v <= threshold]), np.sort(v[v > threshold])
+    half = max(1, k // 2)
+
+    def bounds(side, lo_end):
+        if side.size == 0:
+            return []
+        qs = np.unique(np.quantile(side, np.linspace(0, 1, half + 1)[1:]))
+        return [float(q) for q in qs if (q < threshold if lo_end else q > threshold)]
+
+    lower = bounds(below, True) + ([threshold] if below.size else [])
+    upper = bounds(above, False)
+    cm = colormaps[cmap]
+    colours = [cm(0.5 * (i + 0.5) / len(lower)) for i in range(len(lower))]
+    colours += [cm(0.5 + 0.5 * (i + 0.5) / len(upper)) for i in range(len(upper))]
+    return lower + upper, colours
+
+
+def pd_categorical(values, names):
+    """``values`` as an ordered categorical of ``names`` (legend and colours in that order)."""
+    import pandas as pd
+
+    return pd.Categorical(values, categories=names, ordered=True)
+
+
+def _legend_outside(**kw) -> dict:
+    """Legend keywords that put it to the right of the map, outside the mapped area."""
+    return {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "fontsize": 7, "frameon": False} | kw
+
+
 def choropleth_panels(
     units, panels: list[dict], outline_column: str | None = None, title: str | None = None, out_png=None, dpi: int = 150
 ):
-    """One row of unit maps.
+    """One row of unit maps, each legend to the right of its map.
 
-    panels : [{"column": ..., "title": ..., "categorical": bool, "cmap": ...,
-               "scheme": mapclassify scheme (default NaturalBreaks), "k": classes}]
-    Units without a value are grey and listed in the legend as "missing".
+    panels : [{"column": ..., "title": ..., "categorical": bool, "zones": bool, "cmap": ...,
+               "scheme": mapclassify scheme (default NaturalBreaks), "k": classes,
+               "threshold": a value that must be a class break (CBI = 1), "fmt": legend
+               number format}]
+    ``zones`` colours zone names by their meaning (:func:`zone_colours`); ``threshold``
+    classes the values on each side of it on a diverging palette (:func:`threshold_classes`).
+    Units without a value are drawn in :data:`NO_DATA` and listed in the legend as "no data".
     """
+    from matplotlib.colors import ListedColormap
+
     plt = pyplot()
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.4 * len(panels), 5.2), constrained_layout=True, squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.6 * len(panels), 5.2), constrained_layout=True, squeeze=False)
     for ax, p in zip(axes[0], panels):
         col = p["column"]
         values = units[col]
@@ -118,23 +196,38 @@ def choropleth_panels(
             legend=True,
             edgecolor="0.4",
             linewidth=0.3,
-            missing_kwds={"color": "#dddddd", "label": "missing"},
+            missing_kwds={"color": NO_DATA, "label": "no data"},
         )
-        categorical = {"loc": "upper left", "bbox_to_anchor": (0, -0.02), "fontsize": 7, "ncol": 2}
+        fmt = p.get("fmt", "{:,.2f}")
         distinct = values.dropna().unique()
-        if p.get("categorical"):
-            kw.update(categorical=True, cmap=p.get("cmap", "tab10"), legend_kwds=categorical)
+        if p.get("zones"):
+            names = sorted(distinct, key=lambda n: list(ZONE_COLOURS).index(n) if n in ZONE_COLOURS else 99)
+            colours = zone_colours(names)
+            data = units.assign(**{col: pd_categorical(values, names)})
+            kw.update(categorical=True, cmap=ListedColormap([colours[n] for n in names]), legend_kwds=_legend_outside())
+        elif p.get("categorical"):
+            kw.update(categorical=True, cmap=p.get("cmap", "tab10"), legend_kwds=_legend_outside())
+        elif p.get("threshold") is not None and len(distinct) >= 2:
+            bins, colours = threshold_classes(
+                values, float(p["threshold"]), int(p.get("k", 6)), p.get("cmap", "RdBu_r")
+            )
+            kw.update(
+                cmap=ListedColormap(colours),
+                scheme="UserDefined",
+                classification_kwds={"bins": bins},
+                legend_kwds=_legend_outside(fmt=fmt),
+            )
         elif len(distinct) >= 3:
             k = max(2, min(int(p.get("k", 5)), len(distinct) - 1))
             kw.update(
                 cmap=p.get("cmap", "viridis"),
-                legend_kwds={"fontsize": 7, "loc": "lower right"},
+                legend_kwds=_legend_outside(fmt=fmt),
                 scheme=p.get("scheme", "NaturalBreaks"),
                 k=k,
             )
         else:  # one or two distinct values: no classes to break, show them as categories
             data = units.assign(**{col: values.map(lambda v: f"{v:.4g}", na_action="ignore")})
-            kw.update(categorical=True, cmap=p.get("cmap", "viridis"), legend_kwds=categorical)
+            kw.update(categorical=True, cmap=p.get("cmap", "viridis"), legend_kwds=_legend_outside())
         data.plot(**kw)
         if outline_column:
             _group_outlines(ax, units, outline_column)
