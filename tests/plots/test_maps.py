@@ -174,3 +174,60 @@ def test_budget_choropleths_colour_zones_by_meaning_and_keep_legends_off_the_map
                 painted[int((path.vertices[:, 0].mean() - x0) // 1e4)] = to_hex(face)
     assert painted == {0: ZONE_COLOURS[zones[0]], 1: ZONE_COLOURS[zones[1]], 2: ZONE_COLOURS[zones[2]], 3: NO_DATA}
     assert NO_DATA not in ZONE_COLOURS.values() and NO_DATA != "#ffffff"
+
+
+def test_centre_of_gravity_map_enlarges_the_trajectory_with_shifts_in_km(monkeypatch):
+    import pandas as pd
+
+    import carbonbalance.plots.spatial as spatial
+
+    x0, y0 = _albers(112, 36)
+    units = gpd.GeoDataFrame({"u": [1]}, geometry=[box(x0, y0, x0 + 2e5, y0 + 2e5)], crs=ALBERS)
+    centres = pd.DataFrame({"year": [2019, 2020, 2021], "cx": [x0 + 1e5, x0 + 1.025e5, x0 + 1.035e5],
+                            "cy": [y0 + 1e5, y0 + 1e5, y0 + 0.99e5], "sigma_x_m": [5e4] * 3, "sigma_y_m": [4e4] * 3,
+                            "angle_rad": [0.2] * 3, "shift_m": [np.nan, 2500.0, np.hypot(1000, 1000)]})  # fmt: skip
+    figures = []
+    monkeypatch.setattr(spatial, "finish", lambda fig, **kw: figures.append(fig))
+    spatial.centre_trajectory(units, centres, None)
+    (inset,) = figures[0].axes[0].child_axes
+    texts = [t.get_text() for t in inset.texts]
+    assert [t for t in texts if t.endswith("km")] == ["2.5 km", "1.4 km"]
+    assert {"2019", "2020", "2021"} <= set(texts)
+    assert len([t for t in inset.texts if t.arrow_patch is not None and not t.get_text()]) == 2  # one arrow per step
+
+
+def test_raster_panels_share_one_scale_and_stay_inside_the_units(tmp_path):
+    """Emission categories on one log scale; the image clipped to the units (the outside stays
+    white), no data inside them grey, zeros at the scale's lower end."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    from carbonbalance.plots.maps import NO_DATA, map_panels
+
+    x0, y0 = _albers(112, 36)
+    units = gpd.GeoDataFrame({"u": [1]}, geometry=[box(x0 + 5e3, y0 + 2e3, x0 + 3e4, y0 + 8e3)], crs=ALBERS)
+    paths = []
+    for k, scale in enumerate((1.0, 1000.0)):
+        a = (np.arange(400, dtype="float64").reshape(10, 40) + 1) * scale
+        a[0, 0], a[5, 10] = 0.0, np.nan
+        path = tmp_path / f"e{k}.tif"
+        with rasterio.open(path, "w", driver="GTiff", width=40, height=10, count=1, dtype="float64", crs=ALBERS,
+                           transform=from_origin(x0, y0 + 1e4, 1000, 1000)) as dst:  # fmt: skip
+            dst.write(a[None])
+            dst.update_tags(units="t CO2 per cell")
+        paths.append(path)
+    panels = [{"path": p, "title": p.stem, "log": True, "cmap": "YlOrRd"} for p in paths]
+    own = map_panels(panels, outlines=units)
+    shared = map_panels(panels, outlines=units, shared_scale=True)
+    lims = [(im.norm.vmin, im.norm.vmax) for ax in shared.axes for im in ax.images]
+    assert len(lims) == 2 and lims[0] == lims[1]
+    assert [(im.norm.vmin, im.norm.vmax) for ax in own.axes for im in ax.images][0] != lims[0]
+    for ax in shared.axes:
+        for im in ax.images:
+            assert im.get_clip_path() is not None  # clipped to the units
+            assert np.allclose(im.cmap.get_under(), im.cmap(0.0))  # zeros: the lowest colour
+        if ax.images:
+            assert ax.collections[0].get_facecolor()[0][:3] == pytest.approx(
+                tuple(int(NO_DATA[i : i + 2], 16) / 255 for i in (1, 3, 5))
+            )
+    assert shared.axes[-1].get_ylabel() == "t CO₂ per cell"

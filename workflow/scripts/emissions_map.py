@@ -13,9 +13,9 @@ from carbonbalance.plots.maps import map_panels
 sm = snakemake
 year = sm.wildcards.year
 units = gpd.read_file(sm.input.units)
-panels = [{"path": sm.input.total, "title": title("emissions", year), "cmap": "inferno", "log": True}]
+panels = [{"path": sm.input.total, "title": title("emissions", year), "cmap": "YlOrRd", "log": True}]
 panels += [
-    {"path": sm.input[k], "title": title(f"emissions_{k}", year), "cmap": "inferno", "log": True}
+    {"path": sm.input[k], "title": title(f"emissions_{k}", year), "cmap": "YlOrRd", "log": True}
     for k in ("urban", "industrial", "rural")
     if k in sm.input.keys()
 ]
@@ -25,6 +25,7 @@ with atomic_output(sm.output[0]) as tmp:
         outlines=units,
         outline_groups=[sm.params.levels[-1]],
         out_png=tmp,
-        title=f"Emissions allocated to the grid, {year}",
+        title=f"Emissions allocated to the grid, {year} (one colour scale for all panels)",
+        shared_scale=True,
     )
 log.info("wrote %s", sm.output[0])

@@ -35,6 +35,7 @@ def map_panels(
     title: str | None = None,
     out_png=None,
     dpi: int = 150,
+    shared_scale: bool = False,
 ):
     """One row of raster maps, each with its colour bar in the raster's units.
 
@@ -43,19 +44,25 @@ def map_panels(
              below the scale take its lowest colour (the colour bar's lower end)
     outlines : GeoDataFrame of the finest units (drawn thin); ``outline_groups`` are id
                columns dissolved into thicker outlines (e.g. the province id).
+    shared_scale : one colour scale for all panels (from the values of all of them), so that
+               panels of one quantity (the emission categories) compare by eye
     Cells inside the units without a value are :data:`NO_DATA` grey, the outside white.
     """
     from matplotlib import colormaps
     from matplotlib.colors import LogNorm, TwoSlopeNorm
 
+    def shown(a, p):  # the values a panel's scale is drawn from
+        return a[np.isfinite(a) & (a > 0)] if p.get("log") else a[np.isfinite(a)]
+
     plt = pyplot()
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 5.0), constrained_layout=True, squeeze=False)
-    for ax, p in zip(axes[0], panels):
-        a, extent, units = read_for_map(p["path"])
+    grids = [read_for_map(p["path"]) for p in panels]
+    pooled = np.concatenate([shown(g[0], p) for g, p in zip(grids, panels)]) if shared_scale else None
+    for ax, p, (a, extent, units) in zip(axes[0], panels, grids):
         if outlines is not None:  # no data inside the region shows through the raster's NaN
             outlines.plot(ax=ax, color=NO_DATA, linewidth=0, zorder=0)
         cmap = colormaps[p.get("cmap", "viridis")]
-        finite = a[np.isfinite(a) & (a > 0)] if p.get("log") else a[np.isfinite(a)]
+        finite = pooled if shared_scale else shown(a, p)
         kw = {}
         if finite.size:
             lo, hi = np.percentile(finite, [2, 98])
@@ -69,6 +76,8 @@ def map_panels(
             else:
                 kw.update(vmin=lo, vmax=hi if hi > lo else lo + 1)
         im = ax.imshow(a, extent=extent, cmap=cmap, interpolation="nearest", **kw)
+        if outlines is not None:  # nothing outside the units (zeros of an emission grid there)
+            im.set_clip_path(_region_path(outlines, (extent[1] - extent[0]) / 1500), transform=ax.transData)
         if outlines is not None:
             outlines.boundary.plot(ax=ax, color="0.35", linewidth=0.3)
             for col in outline_groups or []:
@@ -84,6 +93,23 @@ def map_panels(
         cb = fig.colorbar(im, ax=ax, shrink=0.8, extend="both")
         cb.set_label(pretty_units(units))
     return finish(fig, title, out_png, dpi)
+
+
+def _region_path(units, tolerance: float):
+    """One compound matplotlib path of every unit's rings, simplified to ``tolerance`` (about a
+    pixel of the figure), to clip a raster to the region."""
+    from matplotlib.path import Path
+
+    verts, codes = [], []
+    for geom in units.geometry.simplify(tolerance):
+        for poly in getattr(geom, "geoms", [geom]):
+            for ring in (poly.exterior, *poly.interiors):
+                xy = np.asarray(ring.coords)
+                if len(xy) < 3:
+                    continue
+                verts.append(xy)
+                codes.append([Path.MOVETO] + [Path.LINETO] * (len(xy) - 2) + [Path.CLOSEPOLY])
+    return Path(np.concatenate(verts), np.concatenate(codes))
 
 
 def _crs_of(path, outlines=None):

@@ -101,12 +101,41 @@ def centre_trajectory(units, centres: pd.DataFrame, out_png) -> None:
                 label=str(r.year),
             )
         )
-    ax.plot(centres["cx"], centres["cy"], "-o", color="black", ms=3)
-    ax.set_title("emission centre of gravity and standard deviational ellipse")
-    ax.legend(fontsize=7)
+    ax.plot(centres["cx"], centres["cy"], "o", color="black", ms=2)
+    ax.set_title("Emission centre of gravity and standard deviational ellipse per year")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title="ellipse")
     ax.set_axis_off()
     map_furniture(ax, units.crs)
+    if len(centres) >= 2:
+        _trajectory_inset(ax, centres, cmap)
     finish(fig, out_png=out_png)
+
+
+def _trajectory_inset(ax, centres: pd.DataFrame, cmap) -> None:
+    """The yearly centres, which a whole-region map draws on top of one another, enlarged in an
+    inset: an arrow per step labelled with its shift in km (``shift_m``, map metres of the
+    run's equal-area grid), the years at the points; the inset's area framed on the map."""
+    x, y = centres["cx"].to_numpy(float), centres["cy"].to_numpy(float)
+    span = max(np.ptp(x), np.ptp(y), 1.0)
+    pad = 0.25 * span
+    inset = ax.inset_axes([0.64, 0.02, 0.34, 0.34])
+    inset.set_xlim(x.min() - pad, x.min() + span + pad)
+    inset.set_ylim(y.min() - pad, y.min() + span + pad)
+    inset.set_aspect("equal")
+    inset.set_xticks([])
+    inset.set_yticks([])
+    inset.set_facecolor("white")
+    for k in range(1, len(centres)):
+        inset.annotate("", xy=(x[k], y[k]), xytext=(x[k - 1], y[k - 1]),
+                       arrowprops={"arrowstyle": "-|>", "color": cmap(k), "lw": 1.2})  # fmt: skip
+        shift = centres["shift_m"].iloc[k] if "shift_m" in centres else np.hypot(x[k] - x[k - 1], y[k] - y[k - 1])
+        inset.annotate(f"{shift / 1000:.1f} km", ((x[k] + x[k - 1]) / 2, (y[k] + y[k - 1]) / 2), fontsize=6,
+                       color="0.2", xytext=(3, -8), textcoords="offset points")  # fmt: skip
+    for k, year in enumerate(centres["year"]):
+        inset.plot(x[k], y[k], "o", color=cmap(k), ms=4)
+        inset.annotate(str(year), (x[k], y[k]), fontsize=6, xytext=(3, 3), textcoords="offset points")
+    inset.set_title("shift per year", fontsize=7)
+    ax.indicate_inset_zoom(inset, edgecolor="0.3")
 
 
 def hotspot_map(z: np.ndarray, extent, units, out_png, title: str) -> None:
