@@ -32,3 +32,13 @@ def test_labels_come_from_the_table_and_unknown_columns_are_named():
     assert all("_" not in label(c) for c in LABELS)  # no column names in what a reader sees
     with pytest.raises(KeyError, match="'ce' has no entry in carbonbalance.plots.labels.LABELS"):
         label("ce")
+
+
+def test_masses_are_shown_in_kt_mt_or_gt_without_an_axis_offset():
+    from carbonbalance.plots.labels import readable_scale
+
+    assert readable_scale([2.5e7, 3e5], "t CO2") == (1e6, "Mt CO2")
+    assert readable_scale([4.0e3, float("nan")], "t CO2") == (1e3, "kt CO2")
+    assert readable_scale([12.0], "t CO2") == (1.0, "t CO2")
+    assert readable_scale([3e9], "t") == (1e9, "Gt")
+    assert readable_scale([5e7], "") == (1.0, "")  # a ratio keeps its numbers

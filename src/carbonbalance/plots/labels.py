@@ -66,3 +66,21 @@ def title(column: str, year: int | str | None = None) -> str:
     name = label(column, with_units=False)
     name = name[:1].upper() + name[1:]
     return f"{name}, {year}" if year is not None else name
+
+
+#: larger units of a mass, by the power of ten they start at
+_PREFIXES = {"t": [(1e9, "Gt"), (1e6, "Mt"), (1e3, "kt")]}
+
+
+def readable_scale(values, units: str) -> tuple[float, str]:
+    """(factor, units) to show ``values`` given in ``units`` without an axis offset: t CO₂ in
+    kt, Mt or Gt by the size of the largest value (divide the values by the factor)."""
+    import numpy as np
+
+    v = np.asarray(values, dtype=float)
+    top = float(np.nanmax(np.abs(v))) if v.size and np.isfinite(v).any() else 0.0
+    head, _, rest = units.partition(" ")
+    for factor, bigger in _PREFIXES.get(head, []):
+        if top >= factor:
+            return factor, f"{bigger} {rest}".strip()
+    return 1.0, units

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from carbonbalance.plots.base import finish, map_furniture, pyplot
+from carbonbalance.plots.labels import LABELS, pretty_units, readable_scale
 from carbonbalance.spatial.hotspots import CLASSES as HOTSPOT_CLASSES
 
 LISA_COLOURS = {"HH": "#d7191c", "HL": "#fdae61", "LH": "#abd9e9", "LL": "#2c7bb6", "ns": "#eeeeee"}
@@ -56,11 +57,20 @@ def kde_and_dagum(kde: pd.DataFrame, dagum: pd.DataFrame, out_png) -> None:
     fig, axes = plt.subplots(2, len(names), figsize=(5 * len(names), 8), constrained_layout=True, squeeze=False)
     for k, var in enumerate(names):
         ax = axes[0, k]
-        for year, part in kde[kde["variable"] == var].groupby("year"):
-            ax.plot(part["x"], part["density"], label=str(year))
-        ax.set_title(f"kernel density of {var} (Epanechnikov, Silverman)")
-        ax.set_xlabel(var)
-        ax.legend(fontsize=7)
+        rows = kde[kde["variable"] == var]
+        name, units = LABELS.get(var, (var, ""))
+        factor, shown = readable_scale(rows["x"], units)  # t CO2 in Mt: no 1e7 offset on the axis
+        cmap = plt.get_cmap("viridis", max(rows["year"].nunique(), 2))
+        for j, (year, part) in enumerate(rows.groupby("year")):
+            ax.plot(part["x"] / factor, part["density"] * factor, label=str(year), color=cmap(j))
+        ax.set_title(f"Kernel density of {pretty_units(name)}\n(Epanechnikov, Silverman bandwidth)", fontsize=10)
+        ax.set_xlabel(f"{pretty_units(name)} ({pretty_units(shown)})" if shown else pretty_units(name))
+        ax.set_ylabel(f"density (per {pretty_units(shown)})" if shown else "density")
+        lower = rows["lower_bound"].dropna() if "lower_bound" in rows else []
+        if len(lower):
+            ax.set_xlim(left=float(lower.iloc[0]) / factor)  # reflected at its lower bound: no curve below it
+        ax.set_ylim(bottom=0)
+        ax.legend(fontsize=7, title="year")
         ax = axes[1, k]
         d = dagum[dagum["variable"] == var] if len(dagum) else dagum
         if len(d):
@@ -75,7 +85,8 @@ def kde_and_dagum(kde: pd.DataFrame, dagum: pd.DataFrame, out_png) -> None:
             ax.plot(d["year"], d["total"], color="black", marker="o", label="Gini")
             ax.set_xticks(d["year"])
             ax.legend(fontsize=7)
-        ax.set_title(f"Dagum Gini of {var}")
+        ax.set_title(f"Dagum Gini of {pretty_units(name)}", fontsize=10)
+        ax.set_ylabel("Gini coefficient and its components")
     finish(fig, out_png=out_png)
 
 
