@@ -42,3 +42,20 @@ def test_masses_are_shown_in_kt_mt_or_gt_without_an_axis_offset():
     assert readable_scale([12.0], "t CO2") == (1.0, "t CO2")
     assert readable_scale([3e9], "t") == (1e9, "Gt")
     assert readable_scale([5e7], "") == (1.0, "")  # a ratio keeps its numbers
+
+
+@pytest.mark.parametrize(
+    "expr, shown",
+    [
+        ("log(gdp_1e4yuan/population_persons)", "log(GDP per person)"),
+        ("log(co2_tco2/population_persons)", "log(CO₂ per person)"),
+        ("urbanisation_rate", "urbanisation rate"),
+        ("log(energy_efficiency_1e4yuan_per_tce)", "log(energy efficiency)"),
+        ("w_inverse_distance^2", "weights inverse distance²"),
+        ("ce_tco2", "carbon emissions CE"),
+    ],
+)
+def test_model_variables_read_as_words(expr, shown):
+    from carbonbalance.plots.labels import expression_label
+
+    assert expression_label(expr) == shown

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from carbonbalance.plots.base import finish, pyplot
+from carbonbalance.plots.labels import expression_label
 from carbonbalance.plots.maps import choropleth_panels
 
 
@@ -16,6 +17,8 @@ def effects_forest(effects: pd.DataFrame, robustness: pd.DataFrame, title: str, 
     runs = [("main", effects.assign(run="main"))]
     runs += [(r, g) for r, g in robustness.groupby("run", sort=False)] if len(robustness) else []
     covs = list(effects["covariate"])
+    y = str(effects["y"].iloc[0]) if "y" in effects and len(effects) else None
+    dependent = expression_label(y) if y else "the dependent variable"
     fig, axes = plt.subplots(
         1, 3, figsize=(13, 0.9 + 0.55 * len(covs) * max(1, len(runs)) ** 0.5), sharey=True, constrained_layout=True
     )
@@ -26,14 +29,16 @@ def effects_forest(effects: pd.DataFrame, robustness: pd.DataFrame, title: str, 
             t = table.set_index("covariate").reindex(covs)
             pos = np.arange(len(covs)) + k * step
             ax.errorbar(
-                t[label], pos, xerr=1.96 * t[f"{label}_se"], fmt="o", ms=4, capsize=2, color=colours(k), label=run
-            )
+                t[label], pos, xerr=1.96 * t[f"{label}_se"], fmt="o", ms=4, capsize=2, color=colours(k),
+                label=expression_label(run) if run != "main" else "main",
+            )  # fmt: skip
         ax.axvline(0, color="0.5", lw=0.8)
         ax.set_title(f"{label} effect")
+        ax.set_xlabel(f"effect on {dependent} (95 % interval)")
         ax.grid(axis="x", alpha=0.3)
-    axes[0].set_yticks(np.arange(len(covs)) + step * (len(runs) - 1) / 2, covs)
+    axes[0].set_yticks(np.arange(len(covs)) + step * (len(runs) - 1) / 2, [expression_label(c) for c in covs])
     axes[0].invert_yaxis()
-    axes[-1].legend(fontsize=7, loc="best")
+    axes[-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title="run")
     fig.suptitle(title)
     finish(fig, out_png=out_png)
 
@@ -46,7 +51,14 @@ def mgwr_maps(units, local: pd.DataFrame, summary: pd.DataFrame, title: str, out
     bw = summary.set_index("covariate")["bandwidth"]
     # classes broken at 0 on a palette centred there: a one-signed coefficient gets one side
     panels = [
-        {"column": n, "title": f"{n}\nbandwidth {bw[n]:g}", "cmap": "RdBu_r", "k": 6, "threshold": 0.0, "fmt": "{:.3g}"}
+        {
+            "column": n,
+            "title": f"{expression_label(n)}\nbandwidth {bw[n]:g}",
+            "cmap": "RdBu_r",
+            "k": 6,
+            "threshold": 0.0,
+            "fmt": "{:.3g}",
+        }  # fmt: skip
         for n in names
     ]
     fig = choropleth_panels(data, panels, title=title, out_png=None)

@@ -84,3 +84,38 @@ def readable_scale(values, units: str) -> tuple[float, str]:
         if top >= factor:
             return factor, f"{bigger} {rest}".strip()
     return 1.0, units
+
+
+#: the yearbook's canonical columns (config ``statistics.columns``) as a reader calls them
+VARIABLES = {
+    "co2_tco2": "CO2",
+    "gdp_1e4yuan": "GDP",
+    "population_persons": "population",
+    "energy_tce": "energy use",
+    "engel_coefficient": "Engel coefficient",
+    "secondary_share": "secondary-industry share",
+    "urbanisation_rate": "urbanisation rate",
+    "energy_efficiency_1e4yuan_per_tce": "energy efficiency",
+}
+
+
+def expression_label(expr: str) -> str:
+    """A model variable as a reader calls it: ``log(gdp_1e4yuan/population_persons)`` ->
+    ``log(GDP per person)``, ``urbanisation_rate`` -> ``urbanisation rate``; column names the
+    tables know (:data:`LABELS`) by their short name, other names with spaces for underscores."""
+    text = re.sub(r"(\w+)\s*/\s*population_persons", lambda m: f"{m.group(1)} per person", expr)
+    text = text.replace("/", " per ")
+    text = re.sub(r"^w_(\w+)", r"weights \1", text)  # a robustness run's spatial weights
+    text = re.sub(r"\^(\d+)", lambda m: m.group(1).translate(_SUPERSCRIPT), text)
+
+    def name(m):
+        word = m.group(0)
+        if word in VARIABLES:
+            return VARIABLES[word]
+        if word in LABELS:
+            return LABELS[word][0]
+        return word.replace("_", " ")
+
+    words = re.sub(r"[A-Za-z_][A-Za-z0-9_]*", lambda m: m.group(0) if m.group(0) in ("log", "weights") else name(m),
+                   text)  # fmt: skip
+    return pretty_units(words)
