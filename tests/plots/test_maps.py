@@ -231,3 +231,35 @@ def test_raster_panels_share_one_scale_and_stay_inside_the_units(tmp_path):
                 tuple(int(NO_DATA[i : i + 2], 16) / 255 for i in (1, 3, 5))
             )
     assert shared.axes[-1].get_ylabel() == "t CO₂ per cell"
+
+
+def test_moran_scatter_of_the_first_and_last_year_and_a_lisa_map_of_every_year(monkeypatch):
+    import pandas as pd
+    from libpysal.weights import lat2W
+
+    import carbonbalance.plots.spatial as spatial
+
+    x0, y0 = _albers(112, 36)
+    gdf = gpd.GeoDataFrame(
+        {"unit_id": [f"u{i}" for i in range(9)]},
+        geometry=[box(x0 + (i % 3) * 1e4, y0 + (i // 3) * 1e4, x0 + (i % 3 + 1) * 1e4, y0 + (i // 3 + 1) * 1e4)
+                  for i in range(9)],
+        crs=ALBERS,
+    )  # fmt: skip
+    w = lat2W(3, 3)
+    w.transform = "r"
+    years = (2019, 2020, 2021)
+    rng = np.random.default_rng(3)
+    values = {"ce_tco2": {y: rng.gamma(2.0, 1e5, 9) for y in years}}
+    lisa = pd.DataFrame([(f"u{i}", "ns" if i else "HH", "ce_tco2", y) for y in years for i in range(9)],
+                        columns=["unit_id", "cluster", "variable", "year"])  # fmt: skip
+    moran = pd.DataFrame({"variable": "ce_tco2", "year": years, "I": [0.1, 0.2, 0.3], "p_sim": [0.2, 0.1, 0.05]})
+    figures = []
+    monkeypatch.setattr(spatial, "finish", lambda fig, **kw: figures.append(fig))
+    spatial.moran_and_lisa(gdf, values, w, lisa, moran, None)
+    titles = [ax.get_title() for ax in figures[0].axes if ax.get_title()]
+    assert titles[:2] == [
+        "Moran scatter, carbon emissions CE, 2019\nI = 0.100, pseudo p = 0.200",
+        "Moran scatter, carbon emissions CE, 2021\nI = 0.300, pseudo p = 0.050",
+    ]
+    assert titles[2:] == [f"LISA clusters, carbon emissions CE, {y}" for y in years]

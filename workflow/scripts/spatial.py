@@ -25,13 +25,15 @@ tables = unit_tables(gdf, budget, params, group if group in gdf.columns else Non
 for name, table in tables.items():
     with atomic_output(sm.output[name]) as tmp:
         table.to_csv(tmp, index=False)
-last = int(budget["year"].max())
-ys = {
-    v: budget[budget["year"] == last].set_index("unit_id")[v].reindex(gdf["unit_id"]).to_numpy()
+values = {
+    v: {
+        int(year): part.set_index("unit_id")[v].reindex(gdf["unit_id"]).to_numpy()
+        for year, part in budget.groupby("year")
+    }
     for v in params.variables
 }
 with atomic_output(sm.output.moran_lisa) as tmp:
-    moran_and_lisa(gdf, ys, w[0], tables["lisa"], tables["moran"], last, tmp)
+    moran_and_lisa(gdf, values, w[0], tables["lisa"], tables["moran"], tmp)
 with atomic_output(sm.output.kde_dagum) as tmp:
     kde_and_dagum(tables["kde"], tables["dagum"], tmp)
 moran = tables["moran"]

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from carbonbalance.plots.base import finish, map_furniture, pyplot
-from carbonbalance.plots.labels import LABELS, pretty_units, readable_scale
+from carbonbalance.plots.labels import LABELS, expression_label, pretty_units, readable_scale
 from carbonbalance.spatial.hotspots import CLASSES as HOTSPOT_CLASSES
 
 LISA_COLOURS = {"HH": "#d7191c", "HL": "#fdae61", "LH": "#abd9e9", "LL": "#2c7bb6", "ns": "#eeeeee"}
@@ -15,37 +15,58 @@ LISA_COLOURS = {"HH": "#d7191c", "HL": "#fdae61", "LH": "#abd9e9", "LL": "#2c7bb
 HOTSPOT_COLOURS = ["#2166ac", "#67a9cf", "#d1e5f0", "#f7f7f7", "#fddbc7", "#ef8a62", "#b2182b"]
 
 
-def moran_and_lisa(gdf, y_by_var: dict, w, lisa: pd.DataFrame, moran: pd.DataFrame, year: int, out_png) -> None:
-    """Per variable: the Moran scatter (standardised value vs its spatial lag, fitted line
-    of slope I) above the LISA cluster map of ``year``."""
+def moran_and_lisa(gdf, values: dict, w, lisa: pd.DataFrame, moran: pd.DataFrame, out_png, columns: int = 6) -> None:
+    """Per variable: the Moran scatter plots of the first and the last year (standardised
+    value against its spatial lag, the fitted line of slope I) and the LISA cluster map of
+    every year, in rows of ``columns`` panels; one legend for the maps.
+
+    values : {variable: {year: values in the order of ``gdf``}}
+    """
     from matplotlib.patches import Patch
 
+    from carbonbalance.plots.maps import NO_DATA
+
     plt = pyplot()
-    names = list(y_by_var)
-    fig, axes = plt.subplots(2, len(names), figsize=(5 * len(names), 9.5), constrained_layout=True, squeeze=False)
-    for k, var in enumerate(names):
-        y = np.asarray(y_by_var[var], dtype="float64")
-        z = (y - y.mean()) / y.std()
-        lag = np.asarray(w.sparse @ z).ravel()
-        ax = axes[0, k]
-        ax.scatter(z, lag, s=14, color="0.3")
-        slope = np.polyfit(z, lag, 1)
-        xs = np.linspace(z.min(), z.max(), 2)
-        ax.plot(xs, np.polyval(slope, xs), color="#d7191c")
-        ax.axhline(0, color="0.6", lw=0.8)
-        ax.axvline(0, color="0.6", lw=0.8)
-        row = moran[(moran["variable"] == var) & (moran["year"] == year)]
-        i_txt = f"I = {row['I'].iloc[0]:.3f}, p_sim = {row['p_sim'].iloc[0]:.3f}" if len(row) else ""
-        ax.set_title(f"{var} {year}: {i_txt}")
-        ax.set_xlabel("standardised value")
-        ax.set_ylabel("spatial lag")
-        sub = lisa[(lisa["variable"] == var) & (lisa["year"] == year)].set_index("unit_id")["cluster"]
-        colours = gdf["unit_id"].map(sub).map(LISA_COLOURS).fillna("#ffffff")
-        ax = axes[1, k]
-        gdf.plot(color=colours, edgecolor="0.4", linewidth=0.3, ax=ax)
-        ax.set_axis_off()
-        ax.set_title(f"LISA clusters of {var}")
-        ax.legend(handles=[Patch(color=c, label=n) for n, c in LISA_COLOURS.items()], loc="lower left", fontsize=7)
+    names = list(values)
+    years = {var: sorted(values[var]) for var in names}
+    panels = {var: 2 + len(years[var]) for var in names}
+    rows = {var: -(-panels[var] // columns) for var in names}
+    fig, axes = plt.subplots(sum(rows.values()), columns, figsize=(3.2 * columns, 3.3 * sum(rows.values())),
+                             constrained_layout=True, squeeze=False)  # fmt: skip
+    top = 0
+    for var in names:
+        cells = list(axes[top : top + rows[var]].ravel())
+        top += rows[var]
+        name = expression_label(var)
+        first, last = years[var][0], years[var][-1]
+        for ax, year in zip(cells[:2], (first, last)):
+            y = np.asarray(values[var][year], dtype="float64")
+            ok = np.isfinite(y)
+            z = np.where(ok, (y - np.nanmean(y)) / np.nanstd(y), 0.0)
+            lag = np.asarray(w.sparse @ z).ravel()
+            ax.scatter(z[ok], lag[ok], s=10, color="0.3")
+            slope = np.polyfit(z[ok], lag[ok], 1)
+            xs = np.linspace(z[ok].min(), z[ok].max(), 2)
+            ax.plot(xs, np.polyval(slope, xs), color="#d7191c")
+            ax.axhline(0, color="0.6", lw=0.8)
+            ax.axvline(0, color="0.6", lw=0.8)
+            row = moran[(moran["variable"] == var) & (moran["year"] == year)]
+            i_txt = f"\nI = {row['I'].iloc[0]:.3f}, pseudo p = {row['p_sim'].iloc[0]:.3f}" if len(row) else ""
+            ax.set_title(f"Moran scatter, {name}, {year}{i_txt}", fontsize=8)
+            ax.set_xlabel("standardised value", fontsize=8)
+            ax.set_ylabel("spatial lag", fontsize=8)
+        for ax, year in zip(cells[2:], years[var]):
+            sub = lisa[(lisa["variable"] == var) & (lisa["year"] == year)].set_index("unit_id")["cluster"]
+            colours = gdf["unit_id"].map(sub).map(LISA_COLOURS).fillna(NO_DATA)
+            gdf.plot(color=colours, edgecolor="0.4", linewidth=0.2, ax=ax)
+            ax.set_axis_off()
+            ax.set_title(f"LISA clusters, {name}, {year}", fontsize=8)
+            map_furniture(ax, gdf.crs, note=var == names[-1] and year == years[var][-1])
+        for ax in cells[2 + len(years[var]) :]:
+            ax.set_axis_off()
+    handles = [Patch(color=c, label=n if n != "ns" else "not significant") for n, c in LISA_COLOURS.items()]
+    fig.legend(handles=handles + [Patch(color=NO_DATA, label="no data")], loc="outside lower center",
+               ncol=len(handles) + 1, fontsize=8, frameon=False)  # fmt: skip
     finish(fig, out_png=out_png)
 
 
