@@ -53,7 +53,10 @@ def test_hotspot_map_of_a_large_grid_shows_every_class_it_holds(tmp_path):
     rgb = mpimg.imread(tmp_path / "h.png")[..., :3].reshape(-1, 3)
     for colour in HOTSPOT_COLOURS:
         assert (np.abs(rgb - np.array(to_rgb(colour))).max(axis=1) < 0.02).sum() > 200, colour
-    assert (np.abs(rgb - np.array(to_rgb("#dddddd"))).max(axis=1) < 0.02).sum() > 200  # no data
+    from carbonbalance.plots.maps import NO_DATA
+
+    assert (np.abs(rgb - np.array(to_rgb(NO_DATA))).max(axis=1) < 0.02).sum() > 200  # no data
+    assert "#ffffff" not in HOTSPOT_COLOURS and NO_DATA not in HOTSPOT_COLOURS
 
 
 ALBERS = "+proj=aea +lat_1=25 +lat_2=47 +lat_0=0 +lon_0=105 +ellps=WGS84 +units=m +no_defs"

@@ -33,6 +33,7 @@ with atomic_output(sm.output.figure) as tmp:
         [b.left, b.right, b.bottom, b.top],
         units,
         tmp,
-        f"Gi* hot spots of CO2 emissions {sm.wildcards.year} ({sm.params.distance / 1000:g} km band)",
+        f"Gi* hot and cold spots of CO₂ emissions, {sm.wildcards.year}\n"
+        f"(cells within {sm.params.distance / 1000:g} km, confidence levels)",
     )
 log.info("hot spots %s: %s", sm.wildcards.year, counts.to_dict())

@@ -77,7 +77,7 @@ def map_panels(
                 kw.update(vmin=lo, vmax=hi if hi > lo else lo + 1)
         im = ax.imshow(a, extent=extent, cmap=cmap, interpolation="nearest", **kw)
         if outlines is not None:  # nothing outside the units (zeros of an emission grid there)
-            im.set_clip_path(_region_path(outlines, (extent[1] - extent[0]) / 1500), transform=ax.transData)
+            im.set_clip_path(region_path(outlines, (extent[1] - extent[0]) / 1500), transform=ax.transData)
         if outlines is not None:
             outlines.boundary.plot(ax=ax, color="0.35", linewidth=0.3)
             for col in outline_groups or []:
@@ -95,7 +95,7 @@ def map_panels(
     return finish(fig, title, out_png, dpi)
 
 
-def _region_path(units, tolerance: float):
+def region_path(units, tolerance: float):
     """One compound matplotlib path of every unit's rings, simplified to ``tolerance`` (about a
     pixel of the figure), to clip a raster to the region."""
     from matplotlib.path import Path

@@ -12,7 +12,9 @@ from carbonbalance.spatial.hotspots import CLASSES as HOTSPOT_CLASSES
 
 LISA_COLOURS = {"HH": "#d7191c", "HL": "#fdae61", "LH": "#abd9e9", "LL": "#2c7bb6", "ns": "#eeeeee"}
 
-HOTSPOT_COLOURS = ["#2166ac", "#67a9cf", "#d1e5f0", "#f7f7f7", "#fddbc7", "#ef8a62", "#b2182b"]
+#: cold spots blue, hot spots red (ColorBrewer RdBu), "not significant" a light beige apart
+#: from the white outside the region and from the grey of no data
+HOTSPOT_COLOURS = ["#2166ac", "#67a9cf", "#d1e5f0", "#ece7d5", "#fddbc7", "#ef8a62", "#b2182b"]
 
 
 def moran_and_lisa(gdf, values: dict, w, lisa: pd.DataFrame, moran: pd.DataFrame, out_png, columns: int = 6) -> None:
@@ -174,6 +176,7 @@ def hotspot_map(z: np.ndarray, extent, units, out_png, title: str) -> None:
     """Gi* confidence classes of a grid with the units' outlines."""
     from matplotlib.colors import BoundaryNorm, ListedColormap
 
+    from carbonbalance.plots.maps import NO_DATA, region_path
     from carbonbalance.spatial.hotspots import confidence_index
 
     plt = pyplot()
@@ -182,18 +185,19 @@ def hotspot_map(z: np.ndarray, extent, units, out_png, title: str) -> None:
     k = max(1, int(np.ceil(max(z.shape) / 2000)))
     idx = np.ma.masked_less(confidence_index(z[k // 2 :: k, k // 2 :: k]), 0)
     fig, ax = plt.subplots(figsize=(7.5, 6), constrained_layout=True)
-    # no data in its own grey inside the grid (the axes' face is hidden with the axis from
-    # matplotlib 3.11 on, so it cannot carry it)
+    # no data in its own grey inside the units (the axes' face is hidden with the axis from
+    # matplotlib 3.11 on, so it cannot carry it); nothing outside them
     im = ax.imshow(
         idx,
         extent=extent,
-        cmap=ListedColormap(HOTSPOT_COLOURS).with_extremes(bad="#dddddd"),
+        cmap=ListedColormap(HOTSPOT_COLOURS).with_extremes(bad=NO_DATA),
         norm=BoundaryNorm(np.arange(-0.5, 7.5), 7),
         interpolation="nearest",
     )
+    im.set_clip_path(region_path(units, (extent[1] - extent[0]) / 1500), transform=ax.transData)
     units.boundary.plot(ax=ax, color="0.3", linewidth=0.3)
     cb = fig.colorbar(im, ax=ax, ticks=range(7), shrink=0.8)
-    cb.ax.set_yticklabels(HOTSPOT_CLASSES)
+    cb.ax.set_yticklabels([c if c != "ns" else "not significant" for c in HOTSPOT_CLASSES])
     ax.set_title(title)
     ax.set_axis_off()
     map_furniture(ax, units.crs)
