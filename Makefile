@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 CORES  ?= 2
 
-.PHONY: demo demo-products test run plan check-config install install-test lint docs dry-run clean bench-national
+.PHONY: demo demo-products readme-figures test run plan check-config install install-test lint docs dry-run clean bench-national
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ bench-national: install
 	$(BIN)/python benchmarks/national.py generate --workdir $(BENCH_DIR) --years 2019 2020
 	$(BIN)/python benchmarks/national.py run --workdir $(BENCH_DIR) --cores $(CORES)
 	$(BIN)/python benchmarks/national.py report --workdir $(BENCH_DIR)
+
+# The README's three thumbnails (docs/img/), from the demo's figures of its last year.
+readme-figures: install
+	$(BIN)/snakemake --cores $(CORES) --configfile config/demo.yaml results/demo/figures/casa_2021.png \
+		results/demo/figures/budget_2021.png results/demo/figures/hotspots_2021.png
+	$(BIN)/python tools/readme_figures.py results/demo/figures docs/img
 
 # Static checks first (seconds), then the suite, which also starts a single-node SLURM
 # (tools/local_slurm.sh, root) and runs the test config on it (tests/cluster/).

@@ -59,6 +59,18 @@ def test_hotspot_map_of_a_large_grid_shows_every_class_it_holds(tmp_path):
     assert "#ffffff" not in HOTSPOT_COLOURS and NO_DATA not in HOTSPOT_COLOURS
 
 
+def _painted(ax, x0: float, width: float = 1e4) -> dict:
+    """Face colour per unit of a row of ``width`` wide boxes starting at ``x0`` (a collection
+    may hold one colour for all its polygons)."""
+    painted = {}
+    for coll in ax.collections:
+        faces = coll.get_facecolors()
+        for j, path in enumerate(coll.get_paths()):
+            if len(faces) and path.vertices.size:
+                painted[int((path.vertices[:, 0].mean() - x0) // width)] = tuple(faces[min(j, len(faces) - 1)])
+    return painted
+
+
 ALBERS = "+proj=aea +lat_1=25 +lat_2=47 +lat_0=0 +lon_0=105 +ellps=WGS84 +units=m +no_defs"
 
 
@@ -170,11 +182,7 @@ def test_budget_choropleths_colour_zones_by_meaning_and_keep_legends_off_the_map
     for ax in fig.axes:
         legend = ax.get_legend()
         assert legend is not None and legend.get_window_extent().x0 >= ax.get_window_extent().x1 - 1
-    painted = {}  # unit (by its box's position) -> its face colour
-    for coll in fig.axes[0].collections:
-        for path, face in zip(coll.get_paths(), coll.get_facecolors()):
-            if len(coll.get_facecolors()) and path.vertices.size:
-                painted[int((path.vertices[:, 0].mean() - x0) // 1e4)] = to_hex(face)
+    painted = {k: to_hex(c) for k, c in _painted(fig.axes[0], x0).items()}
     assert painted == {0: ZONE_COLOURS[zones[0]], 1: ZONE_COLOURS[zones[1]], 2: ZONE_COLOURS[zones[2]], 3: NO_DATA}
     assert NO_DATA not in ZONE_COLOURS.values() and NO_DATA != "#ffffff"
 
@@ -266,3 +274,19 @@ def test_moran_scatter_of_the_first_and_last_year_and_a_lisa_map_of_every_year(m
         "Moran scatter, carbon emissions CE, 2021\nI = 0.300, pseudo p = 0.050",
     ]
     assert titles[2:] == [f"LISA clusters, carbon emissions CE, {y}" for y in years]
+
+
+def test_a_value_at_the_threshold_falls_in_the_class_that_ends_there():
+    from carbonbalance.plots.maps import choropleth_panels
+
+    x0, y0 = _albers(112, 36)
+    units = gpd.GeoDataFrame(
+        {"cbi": [0.5, 1.0, 1.5, 3.0]},
+        geometry=[box(x0 + i * 1e4, y0, x0 + (i + 1) * 1e4, y0 + 1e4) for i in range(4)],
+        crs=ALBERS,
+    )
+    fig = choropleth_panels(units, [{"column": "cbi", "title": "CBI", "threshold": 1.0, "k": 2}])
+    entries = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert entries == ["0.50 – 1.00", "1.00 – 3.00"]
+    painted = _painted(fig.axes[0], x0)
+    assert painted[0] == painted[1] != painted[2] == painted[3]  # 1.0 (CE = CS) on the sink side

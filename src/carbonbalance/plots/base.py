@@ -106,7 +106,7 @@ def map_furniture(ax, crs, note: bool = True) -> None:
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     ax.add_artist(
         ScaleBar(ground_metres_per_unit(crs, cx, cy), "m", location="lower left", length_fraction=0.25,
-                 box_alpha=0.75, font_properties={"size": 7}, border_pad=0.6)
+                 box_alpha=0.75, font_properties={"size": 7}, border_pad=0.6, fixed_units="km")
     )  # fmt: skip
     ux, uy = north_direction(crs, cx, cy)
     # the arrow in points (screen units, equal in x and y), its tip near the upper right
@@ -118,3 +118,9 @@ def map_furniture(ax, crs, note: bool = True) -> None:
                 ha="center", va="center", fontsize=8, fontweight="bold")  # fmt: skip
     if note:  # below the map, right-aligned
         ax.text(1.0, -0.01, crs_label(crs), transform=ax.transAxes, ha="right", va="top", fontsize=6, color="0.3")
+
+
+def outline_width(n_units: int, widest: float = 0.3) -> float:
+    """Line width of unit outlines: ``widest`` up to 300 units, thinner as they grow denser
+    (0.1 for China's 2,870 counties), so that the outlines do not hide what the map shows."""
+    return widest * min(1.0, math.sqrt(300 / max(int(n_units), 1)))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 
 from carbonbalance.core.store import read_decimated as read_for_map
-from carbonbalance.plots.base import finish, map_furniture, pyplot
+from carbonbalance.plots.base import finish, map_furniture, outline_width, pyplot
 from carbonbalance.plots.labels import pretty_units
 
 log = logging.getLogger(__name__)
@@ -58,9 +59,13 @@ def map_panels(
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 5.0), constrained_layout=True, squeeze=False)
     grids = [read_for_map(p["path"]) for p in panels]
     pooled = np.concatenate([shown(g[0], p) for g, p in zip(grids, panels)]) if shared_scale else None
+    crs = _crs_of(panels[0]["path"], outlines)
+    if outlines is not None:  # simplified and dissolved once for every panel
+        extent = grids[0][1]
+        shapes = display_shapes(outlines, (extent[1] - extent[0]) / 1500, outline_groups or [])
     for ax, p, (a, extent, units) in zip(axes[0], panels, grids):
         if outlines is not None:  # no data inside the region shows through the raster's NaN
-            outlines.plot(ax=ax, color=NO_DATA, linewidth=0, zorder=0)
+            shapes.units.plot(ax=ax, color=NO_DATA, linewidth=0, zorder=0)
         cmap = colormaps[p.get("cmap", "viridis")]
         finite = pooled if shared_scale else shown(a, p)
         kw = {}
@@ -77,11 +82,10 @@ def map_panels(
                 kw.update(vmin=lo, vmax=hi if hi > lo else lo + 1)
         im = ax.imshow(a, extent=extent, cmap=cmap, interpolation="nearest", **kw)
         if outlines is not None:  # nothing outside the units (zeros of an emission grid there)
-            im.set_clip_path(region_path(outlines, (extent[1] - extent[0]) / 1500), transform=ax.transData)
-        if outlines is not None:
-            outlines.boundary.plot(ax=ax, color="0.35", linewidth=0.3)
-            for col in outline_groups or []:
-                _group_outlines(ax, outlines, col)
+            im.set_clip_path(shapes.region, transform=ax.transData)
+            shapes.units.boundary.plot(ax=ax, color="0.35", linewidth=outline_width(len(shapes.units)))
+            for groups in shapes.groups.values():
+                groups.plot(ax=ax, color="black", linewidth=0.9)
         ax.set_title(p["title"])
         ax.set_xlim(extent[:2])
         ax.set_ylim(extent[2:])
@@ -89,10 +93,30 @@ def map_panels(
         ax.set_yticks([])
         ax.set_xlabel("")  # the outlines' plot labels the axes "Easting [metre]"; the scale bar says it
         ax.set_ylabel("")
-        map_furniture(ax, _crs_of(p["path"], outlines), note=ax is axes[0][-1])
+        map_furniture(ax, crs, note=ax is axes[0][-1])
         cb = fig.colorbar(im, ax=ax, shrink=0.8, extend="both")
         cb.set_label(pretty_units(units))
     return finish(fig, title, out_png, dpi)
+
+
+@dataclass
+class DisplayShapes:
+    """Units as a map draws them: simplified to about a pixel, the groups' outlines dissolved
+    from them, the region as one clip path; made once per figure, shared by its panels."""
+
+    units: object  # GeoDataFrame
+    groups: dict  # column -> GeoSeries of the dissolved groups' boundaries
+    region: object  # matplotlib Path
+
+
+def display_shapes(units, tolerance: float, group_columns=()) -> DisplayShapes:
+    """:class:`DisplayShapes` of ``units`` at ``tolerance`` (map units, about a pixel)."""
+    simple = units.assign(geometry=units.geometry.simplify(tolerance))
+    groups = {}
+    for col in group_columns:
+        dissolved = simple[[col, "geometry"]].dissolve(by=col)
+        groups[col] = dissolved.geometry.apply(_without_slivers).boundary
+    return DisplayShapes(simple, groups, region_path(simple, 0.0))
 
 
 def region_path(units, tolerance: float):
@@ -101,7 +125,7 @@ def region_path(units, tolerance: float):
     from matplotlib.path import Path
 
     verts, codes = [], []
-    for geom in units.geometry.simplify(tolerance):
+    for geom in units.geometry.simplify(tolerance) if tolerance > 0 else units.geometry:
         for poly in getattr(geom, "geoms", [geom]):
             for ring in (poly.exterior, *poly.interiors):
                 xy = np.asarray(ring.coords)
@@ -120,12 +144,6 @@ def _crs_of(path, outlines=None):
 
     with rasterio.open(path) as src:
         return src.crs.to_wkt()
-
-
-def _group_outlines(ax, units, column: str) -> None:
-    """Thick outlines of the groups of ``units`` by ``column`` (e.g. provinces)."""
-    groups = units[[column, "geometry"]].dissolve(by=column)
-    groups.geometry.apply(_without_slivers).boundary.plot(ax=ax, color="black", linewidth=0.9)
 
 
 #: what figures paint where a unit or a cell inside the region has no value: a mid grey,
@@ -190,6 +208,13 @@ def pd_categorical(values, names):
     return pd.Categorical(values, categories=names, ordered=True)
 
 
+def class_names(bins, lowest: float, fmt: str = "{:,.2f}") -> list[str]:
+    """Legend entries of classes with upper bounds ``bins`` above ``lowest``: ``0.10 – 1.00``
+    (each class holds the values above its lower and up to its upper bound)."""
+    lows = [lowest] + list(bins[:-1])
+    return [f"{fmt.format(lo)} – {fmt.format(hi)}" for lo, hi in zip(lows, bins)]
+
+
 def _legend_outside(**kw) -> dict:
     """Legend keywords that put it to the right of the map, outside the mapped area."""
     return {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "fontsize": 7, "frameon": False} | kw
@@ -212,6 +237,9 @@ def choropleth_panels(
 
     plt = pyplot()
     fig, axes = plt.subplots(1, len(panels), figsize=(6.6 * len(panels), 5.2), constrained_layout=True, squeeze=False)
+    x0, _, x1, _ = units.total_bounds
+    shapes = display_shapes(units, (x1 - x0) / 1500, [outline_column] if outline_column else [])
+    units = shapes.units  # simplified once for every panel
     for ax, p in zip(axes[0], panels):
         col = p["column"]
         values = units[col]
@@ -221,7 +249,7 @@ def choropleth_panels(
             ax=ax,
             legend=True,
             edgecolor="0.4",
-            linewidth=0.3,
+            linewidth=outline_width(len(units)),
             missing_kwds={"color": NO_DATA, "label": "no data"},
         )
         fmt = p.get("fmt", "{:,.2f}")
@@ -237,12 +265,13 @@ def choropleth_panels(
             bins, colours = threshold_classes(
                 values, float(p["threshold"]), int(p.get("k", 6)), p.get("cmap", "RdBu_r")
             )
-            kw.update(
-                cmap=ListedColormap(colours),
-                scheme="UserDefined",
-                classification_kwds={"bins": bins},
-                legend_kwds=_legend_outside(fmt=fmt),
-            )
+            # the classes applied here (mapclassify's UserDefined would do the same and cost a
+            # 3-5 s import per figure job at national scale), shown as ordered categories
+            names = class_names(bins, float(np.nanmin(values)), fmt)
+            index = np.searchsorted(np.asarray(bins), values.to_numpy(dtype=float), side="left")
+            classes = [names[i] if np.isfinite(v) else None for i, v in zip(np.minimum(index, len(names) - 1), values)]
+            data = units.assign(**{col: pd_categorical(classes, names)})
+            kw.update(categorical=True, cmap=ListedColormap(colours), legend_kwds=_legend_outside())
         elif len(distinct) >= 3:
             k = max(2, min(int(p.get("k", 5)), len(distinct) - 1))
             kw.update(
@@ -255,8 +284,8 @@ def choropleth_panels(
             data = units.assign(**{col: values.map(lambda v: f"{v:.4g}", na_action="ignore")})
             kw.update(categorical=True, cmap=p.get("cmap", "viridis"), legend_kwds=_legend_outside())
         data.plot(**kw)
-        if outline_column:
-            _group_outlines(ax, units, outline_column)
+        for groups in shapes.groups.values():
+            groups.plot(ax=ax, color="black", linewidth=0.9)
         ax.set_title(p["title"])
         ax.set_axis_off()
         map_furniture(ax, units.crs, note=ax is axes[0][-1])

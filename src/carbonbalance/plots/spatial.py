@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from carbonbalance.plots.base import finish, map_furniture, pyplot
+from carbonbalance.plots.base import finish, map_furniture, outline_width, pyplot
 from carbonbalance.plots.labels import LABELS, expression_label, pretty_units, readable_scale
 from carbonbalance.spatial.hotspots import CLASSES as HOTSPOT_CLASSES
 
@@ -26,9 +26,11 @@ def moran_and_lisa(gdf, values: dict, w, lisa: pd.DataFrame, moran: pd.DataFrame
     """
     from matplotlib.patches import Patch
 
-    from carbonbalance.plots.maps import NO_DATA
+    from carbonbalance.plots.maps import NO_DATA, display_shapes
 
     plt = pyplot()
+    x0, _, x1, _ = gdf.total_bounds
+    shapes = display_shapes(gdf, (x1 - x0) / 800).units  # simplified once for every map
     names = list(values)
     years = {var: sorted(values[var]) for var in names}
     panels = {var: 2 + len(years[var]) for var in names}
@@ -60,7 +62,7 @@ def moran_and_lisa(gdf, values: dict, w, lisa: pd.DataFrame, moran: pd.DataFrame
         for ax, year in zip(cells[2:], years[var]):
             sub = lisa[(lisa["variable"] == var) & (lisa["year"] == year)].set_index("unit_id")["cluster"]
             colours = gdf["unit_id"].map(sub).map(LISA_COLOURS).fillna(NO_DATA)
-            gdf.plot(color=colours, edgecolor="0.4", linewidth=0.2, ax=ax)
+            shapes.plot(color=colours, edgecolor="0.4", linewidth=outline_width(len(gdf), 0.2), ax=ax)
             ax.set_axis_off()
             ax.set_title(f"LISA clusters, {name}, {year}", fontsize=8)
             map_furniture(ax, gdf.crs, note=var == names[-1] and year == years[var][-1])
@@ -117,9 +119,13 @@ def centre_trajectory(units, centres: pd.DataFrame, out_png) -> None:
     """Centre of gravity per year with its standard deviational ellipse over the units."""
     from matplotlib.patches import Ellipse
 
+    from carbonbalance.plots.maps import display_shapes
+
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 6), constrained_layout=True)
-    units.plot(ax=ax, color="#f2f2f2", edgecolor="0.6", linewidth=0.3)
+    x0, _, x1, _ = units.total_bounds
+    units = display_shapes(units, (x1 - x0) / 1500).units
+    units.plot(ax=ax, color="#f2f2f2", edgecolor="0.6", linewidth=outline_width(len(units)))
     cmap = plt.get_cmap("viridis", max(len(centres), 2))
     for k, r in enumerate(centres.itertuples()):
         # σx lies along (cos θ, −sin θ): the x axis turned clockwise by θ (matplotlib turns anticlockwise)
@@ -176,8 +182,10 @@ def hotspot_map(z: np.ndarray, extent, units, out_png, title: str) -> None:
     """Gi* confidence classes of a grid with the units' outlines."""
     from matplotlib.colors import BoundaryNorm, ListedColormap
 
-    from carbonbalance.plots.maps import NO_DATA, region_path
+    from carbonbalance.plots.maps import NO_DATA, display_shapes
     from carbonbalance.spatial.hotspots import confidence_index
+
+    shapes = display_shapes(units, (extent[1] - extent[0]) / 1500)
 
     plt = pyplot()
     # classes at about the figure's pixel resolution (every k-th cell): a national grid drawn
@@ -194,8 +202,8 @@ def hotspot_map(z: np.ndarray, extent, units, out_png, title: str) -> None:
         norm=BoundaryNorm(np.arange(-0.5, 7.5), 7),
         interpolation="nearest",
     )
-    im.set_clip_path(region_path(units, (extent[1] - extent[0]) / 1500), transform=ax.transData)
-    units.boundary.plot(ax=ax, color="0.3", linewidth=0.3)
+    im.set_clip_path(shapes.region, transform=ax.transData)
+    shapes.units.boundary.plot(ax=ax, color="0.3", linewidth=outline_width(len(units)))
     cb = fig.colorbar(im, ax=ax, ticks=range(7), shrink=0.8)
     cb.ax.set_yticklabels([c if c != "ns" else "not significant" for c in HOTSPOT_CLASSES])
     ax.set_title(title)

@@ -1,0 +1,37 @@
+"""Thumbnails of three demo figures for the README (``make readme-figures``).
+
+    python tools/readme_figures.py results/demo/figures docs/img
+
+Reads the demo run's CASA, budget and hot-spot maps of its last year and writes them
+900 pixels wide into ``docs/img/`` (matplotlib's image thumbnail, no other dependency).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+FIGURES = ("casa_{year}.png", "budget_{year}.png", "hotspots_{year}.png")
+WIDTH = 900
+
+
+def main(figures: Path, dest: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.image as mpimg
+
+    years = sorted(int(p.stem.split("_")[1]) for p in figures.glob("casa_*.png"))
+    if not years:
+        raise SystemExit(f"{figures}: no casa_<year>.png (run the demo first: make demo)")
+    dest.mkdir(parents=True, exist_ok=True)
+    for pattern in FIGURES:
+        src = figures / pattern.format(year=years[-1])
+        width = mpimg.imread(src).shape[1]
+        out = dest / pattern.format(year="demo")
+        mpimg.thumbnail(src, out, scale=min(1.0, WIDTH / width))
+        print(f"{src} -> {out}")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]), Path(sys.argv[2]))
