@@ -40,8 +40,8 @@ bench-national: install
 
 # The README's three thumbnails (docs/img/), from the demo's figures of its last year.
 readme-figures: install
-	$(BIN)/snakemake --cores $(CORES) --configfile config/demo.yaml results/demo/figures/casa_2021.png \
-		results/demo/figures/budget_2021.png results/demo/figures/hotspots_2021.png
+	$(BIN)/snakemake results/demo/figures/casa_2021.png results/demo/figures/budget_2021.png \
+		results/demo/figures/hotspots_2021.png --cores $(CORES) --configfile config/demo.yaml
 	$(BIN)/python tools/readme_figures.py results/demo/figures docs/img
 
 # Static checks first (seconds), then the suite, which also starts a single-node SLURM

@@ -3,7 +3,7 @@
     python tools/readme_figures.py results/demo/figures docs/img
 
 Reads the demo run's CASA, budget and hot-spot maps of its last year and writes them
-900 pixels wide into ``docs/img/`` (matplotlib's image thumbnail, no other dependency).
+1600 pixels wide into ``docs/img/`` (matplotlib's image thumbnail, no other dependency).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 FIGURES = ("casa_{year}.png", "budget_{year}.png", "hotspots_{year}.png")
-WIDTH = 900
+WIDTH = 1600
 
 
 def main(figures: Path, dest: Path) -> None:
