@@ -167,6 +167,7 @@ def test_budget_choropleths_colour_zones_by_meaning_and_keep_legends_off_the_map
     assert ZONE_COLOURS["carbon sink functional"] == "#1a9850" and ZONE_COLOURS["high-carbon control"] == "#a50026"
     mine = zone_colours(["carbon sink", "my own zone"])
     assert mine["carbon sink"] == ZONE_COLOURS["carbon sink"] and mine["my own zone"] not in ZONE_COLOURS.values()
+    assert len(zone_colours([f"zone {k}" for k in range(12)])) == 12  # a user's scheme with many zones
     x0, y0 = _albers(112, 36)
     zones = ["carbon sink functional", "high-carbon optimisation", "low-carbon economic", None]
     units = gpd.GeoDataFrame(

@@ -168,10 +168,12 @@ ZONE_COLOURS = {
 
 def zone_colours(names) -> dict:
     """Colour per zone name: :data:`ZONE_COLOURS`, and for zones of a user's own scheme the
-    neutral colours of ColorBrewer's Set2 in order."""
+    neutral colours of ColorBrewer's Set2 in order (again from the first after eight)."""
+    import itertools
+
     from matplotlib import colormaps
 
-    extra = iter(colormaps["Set2"].colors)
+    extra = itertools.cycle(colormaps["Set2"].colors)
     return {n: ZONE_COLOURS[n] if n in ZONE_COLOURS else next(extra) for n in names}
 
 
