@@ -48,8 +48,7 @@ def mgwr_maps(units, local: pd.DataFrame, summary: pd.DataFrame, title: str, out
     critical value) are hatched. Panel titles give the covariate's bandwidth."""
     names = list(summary["covariate"])
     data = units[["unit_id", "geometry"]].merge(local, on="unit_id", how="left")
-    x0, _, x1, _ = data.total_bounds
-    data = display_shapes(data, (x1 - x0) / 1500).units  # the maps and their hatching share it
+    data = display_shapes(data).units  # the maps and their hatching share it
     bw = summary.set_index("covariate")["bandwidth"]
     # classes broken at 0 on a palette centred there: a one-signed coefficient gets one side
     panels = [

@@ -109,8 +109,12 @@ class DisplayShapes:
     region: object  # matplotlib Path
 
 
-def display_shapes(units, tolerance: float, group_columns=()) -> DisplayShapes:
-    """:class:`DisplayShapes` of ``units`` at ``tolerance`` (map units, about a pixel)."""
+def display_shapes(units, tolerance: float | None = None, group_columns=(), pixels: int = 1500) -> DisplayShapes:
+    """:class:`DisplayShapes` of ``units`` at ``tolerance`` (map units, about a pixel; by
+    default the units' width over ``pixels``)."""
+    if tolerance is None:
+        x0, _, x1, _ = units.total_bounds
+        tolerance = (x1 - x0) / pixels
     simple = units.assign(geometry=units.geometry.simplify(tolerance))
     groups = {}
     for col in group_columns:
@@ -239,8 +243,7 @@ def choropleth_panels(
 
     plt = pyplot()
     fig, axes = plt.subplots(1, len(panels), figsize=(6.6 * len(panels), 5.2), constrained_layout=True, squeeze=False)
-    x0, _, x1, _ = units.total_bounds
-    shapes = display_shapes(units, (x1 - x0) / 1500, [outline_column] if outline_column else [])
+    shapes = display_shapes(units, group_columns=[outline_column] if outline_column else [])
     units = shapes.units  # simplified once for every panel
     for ax, p in zip(axes[0], panels):
         col = p["column"]

@@ -29,8 +29,7 @@ def moran_and_lisa(gdf, values: dict, w, lisa: pd.DataFrame, moran: pd.DataFrame
     from carbonbalance.plots.maps import NO_DATA, display_shapes
 
     plt = pyplot()
-    x0, _, x1, _ = gdf.total_bounds
-    shapes = display_shapes(gdf, (x1 - x0) / 800).units  # simplified once for every map
+    shapes = display_shapes(gdf, pixels=800).units  # simplified once for every (small) map
     names = list(values)
     years = {var: sorted(values[var]) for var in names}
     panels = {var: 2 + len(years[var]) for var in names}
@@ -123,8 +122,7 @@ def centre_trajectory(units, centres: pd.DataFrame, out_png) -> None:
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 6), constrained_layout=True)
-    x0, _, x1, _ = units.total_bounds
-    units = display_shapes(units, (x1 - x0) / 1500).units
+    units = display_shapes(units).units
     units.plot(ax=ax, color="#f2f2f2", edgecolor="0.6", linewidth=outline_width(len(units)))
     cmap = plt.get_cmap("viridis", max(len(centres), 2))
     for k, r in enumerate(centres.itertuples()):
