@@ -106,3 +106,26 @@ def test_reflection_at_a_lower_bound_keeps_the_mass_above_it():
     np.testing.assert_allclose(one["density"], [0.0, 2 * k(0.5), k(0.2) + k(0.8)], rtol=1e-15)
     with pytest.raises(InputError, match=r"1 value\(s\) below the declared lower bound 0"):
         kernel_density([-1.0, 2.0, 3.0], lower=0.0)
+
+
+def test_unit_tables_give_the_gini_within_each_group_by_hand(lattice):
+    """The ``dagum_groups`` table: per group and year its units and G_jj, the plain Gini of
+    the group's values (mean absolute difference over twice the mean)."""
+    import pandas as pd
+
+    from carbonbalance.spatial.params import SpatialParams
+    from carbonbalance.spatial.stage import unit_tables
+
+    gdf, y = lattice
+    gdf = gdf.assign(unit_id=[f"u{i}" for i in range(len(gdf))], province=["A"] * 12 + ["B"] * 19)
+    budget = pd.concat(
+        [pd.DataFrame({"unit_id": gdf["unit_id"], "year": year, "ce_tco2": y * f}) for year, f in ((2019, 1), (2020, 2))]
+    )
+    params = SpatialParams.from_config({"variables": ["ce_tco2"], "permutations": 9})
+    table = unit_tables(gdf, budget, params, "province")["dagum_groups"]
+    assert len(table) == 4 and set(table["group"]) == {"A", "B"}
+    for (year, group), row in table.set_index(["year", "group"]).iterrows():
+        v = y[:12] if group == "A" else y[12:]
+        hand = np.abs(v[:, None] - v[None, :]).mean() / (2 * v.mean())
+        assert row["units"] == v.size
+        assert row["gini_within_group"] == pytest.approx(hand, rel=1e-12)  # scale-free: 2020 = 2019

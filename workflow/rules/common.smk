@@ -404,6 +404,13 @@ def level_id(level):
     return {lvl["name"]: lvl["id"] for lvl in config["boundaries"]["levels"]}[level]
 
 
+def group_name_column(wildcards=None):
+    """Name column of the level whose ids group the Dagum decomposition (None for a grouping
+    column of its own, such as region3, whose values are names already)."""
+    group = config["analysis"].get("group_column") or config["boundaries"]["levels"][-1]["id"]
+    return next((lvl.get("name_column") for lvl in config["boundaries"]["levels"] if lvl["id"] == group), None)
+
+
 def econometrics_targets():
     out = []
     for lvl in config["econometrics"]["levels"]:

@@ -6,7 +6,7 @@ rule spatial:
         budget=R("tables/budget_{level}.parquet"),
         units=R("boundaries/units.gpkg"),
     output:
-        **{name: R(f"analysis/{{level}}/{name}.csv") for name in ("moran", "lisa", "getis_ord", "kde", "dagum")},
+        **{name: R(f"analysis/{{level}}/{name}.csv") for name in ("moran", "lisa", "getis_ord", "kde", "dagum", "dagum_groups")},
         moran_lisa=report(
             R("figures/moran_lisa_{level}.png"), category="Spatial analysis", caption="../report/spatial.rst"
         ),
@@ -31,6 +31,7 @@ rule spatial:
         analysis=cfg("analysis"),
         level_id=lambda w: level_id(w.level),
         group_column=cfg("analysis", "group_column") or cfg("boundaries", "levels")[-1]["id"],
+        group_name_column=group_name_column,
     message:
         "Moran, LISA, Gi*, kernel density and Dagum Gini of the {wildcards.level} level"
     script:

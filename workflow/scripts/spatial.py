@@ -35,7 +35,10 @@ values = {
 with atomic_output(sm.output.moran_lisa) as tmp:
     moran_and_lisa(gdf, values, w[0], tables["lisa"], tables["moran"], tmp)
 with atomic_output(sm.output.kde_dagum) as tmp:
-    kde_and_dagum(tables["kde"], tables["dagum"], tmp)
+    name_col = sm.params.group_name_column
+    names = finest.drop_duplicates(group).set_index(group)[name_col].astype(str) if name_col else None
+    names = None if names is None else dict(zip(names.index.astype(str), names))
+    kde_and_dagum(tables["kde"], tables["dagum"], tmp, tables["dagum_groups"], names)
 moran = tables["moran"]
 log.info("analysis %s:\n%s", sm.wildcards.level, moran.to_string(index=False))
 write_json(

@@ -73,12 +73,18 @@ def moran_and_lisa(gdf, values: dict, w, lisa: pd.DataFrame, moran: pd.DataFrame
     finish(fig, out_png=out_png)
 
 
-def kde_and_dagum(kde: pd.DataFrame, dagum: pd.DataFrame, out_png) -> None:
-    """Per variable: kernel density curves of every year on one axis, and the Dagum
-    components (within, net between, transvariation) over time."""
+def kde_and_dagum(
+    kde: pd.DataFrame, dagum: pd.DataFrame, out_png, groups: pd.DataFrame | None = None, group_names=None
+) -> None:
+    """Per variable: kernel density curves of every year on one axis, the Dagum components
+    (within, net between, transvariation) over time and, from ``groups`` (the
+    ``dagum_groups`` table), the Gini within each group over time; ``group_names`` maps group
+    ids to the names in the legend."""
     plt = pyplot()
     names = list(dict.fromkeys(kde["variable"]))
-    fig, axes = plt.subplots(2, len(names), figsize=(5 * len(names), 8), constrained_layout=True, squeeze=False)
+    n_rows = 3 if groups is not None and len(groups) else 2
+    fig, axes = plt.subplots(n_rows, len(names), figsize=(5 * len(names), 4 * n_rows), constrained_layout=True,
+                             squeeze=False)  # fmt: skip
     for k, var in enumerate(names):
         ax = axes[0, k]
         rows = kde[kde["variable"] == var]
@@ -111,7 +117,36 @@ def kde_and_dagum(kde: pd.DataFrame, dagum: pd.DataFrame, out_png) -> None:
             ax.legend(fontsize=7)
         ax.set_title(f"Dagum Gini of {pretty_units(name)}", fontsize=10)
         ax.set_ylabel("Gini coefficient and its components")
+        if n_rows == 3:
+            within_groups(axes[2, k], groups[groups["variable"] == var], group_names)
+            axes[2, k].set_title(f"Gini within each group, {pretty_units(name)}", fontsize=10)
     finish(fig, out_png=out_png)
+
+
+#: groups drawn in colour in a figure of one line per group; the others are thin grey lines
+MAX_COLOURED_GROUPS = 8
+
+
+def within_groups(ax, table: pd.DataFrame, group_names=None) -> None:
+    """One line per group of its Gini within the group (G_jj) over the years; past
+    :data:`MAX_COLOURED_GROUPS` groups, the largest (most units) in colour and the others
+    as thin grey lines, so that 31 provinces stay readable."""
+    names = dict(group_names or {})
+    sizes = table.groupby("group")["units"].max().sort_values(ascending=False)
+    coloured = list(sizes.index[:MAX_COLOURED_GROUPS])
+    colours = dict(zip(coloured, pyplot().get_cmap("tab10").colors))
+    for group, part in table.sort_values("year").groupby("group"):
+        if group in colours:
+            ax.plot(part["year"], part["gini_within_group"], marker="o", ms=3, color=colours[group],
+                    label=f"{names.get(group, group)} ({int(sizes[group])})")  # fmt: skip
+        else:
+            ax.plot(part["year"], part["gini_within_group"], color="0.75", lw=0.6, zorder=0)
+    if len(sizes) > len(coloured):
+        ax.plot([], [], color="0.75", lw=0.6, label=f"{len(sizes) - len(coloured)} smaller groups")
+    ax.set_xticks(sorted(table["year"].unique()))
+    ax.set_ylabel("Gini within the group")
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=6, title="group (units)", title_fontsize=7)
 
 
 def centre_trajectory(units, centres: pd.DataFrame, out_png) -> None:

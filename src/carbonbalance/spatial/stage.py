@@ -46,7 +46,7 @@ def unit_tables(gdf, budget: pd.DataFrame, params: SpatialParams, group_column: 
     kcfg = params.kde
     bounds = dict(kcfg.lower_bounds or {})
     variables = list(params.variables)
-    moran, lisa, gi, kde, dagum = [], [], [], [], []
+    moran, lisa, gi, kde, dagum, dagum_groups = [], [], [], [], [], []
     for var in variables:
         if var not in budget.columns:
             raise InputError(
@@ -111,6 +111,18 @@ def unit_tables(gdf, budget: pd.DataFrame, params: SpatialParams, group_column: 
                         **{f"{k}_pct": v for k, v in d.contributions.items()},
                     }
                 )
+                sizes = pd.Series(groups).value_counts()
+                dagum_groups.append(
+                    pd.DataFrame(
+                        {
+                            "variable": var,
+                            "year": int(year),
+                            "group": d.group_gini.index.astype(str),
+                            "units": sizes.reindex(d.group_gini.index).to_numpy(),
+                            "gini_within_group": d.group_gini.to_numpy(),
+                        }
+                    )
+                )
             elif group_column:
                 log.warning("analysis: Dagum needs positive values; %s %s has some <= 0: skipped", var, year)
 
@@ -125,6 +137,7 @@ def unit_tables(gdf, budget: pd.DataFrame, params: SpatialParams, group_column: 
         "getis_ord": frame(gi),
         "kde": frame(kde),
         "dagum": frame(dagum),
+        "dagum_groups": frame(dagum_groups),
     }
 
 
