@@ -118,13 +118,12 @@ def test_unit_tables_give_the_gini_within_each_group_by_hand(lattice):
 
     gdf, y = lattice
     gdf = gdf.assign(unit_id=[f"u{i}" for i in range(len(gdf))], province=["A"] * 12 + ["B"] * 19)
-    budget = pd.concat(
-        [pd.DataFrame({"unit_id": gdf["unit_id"], "year": year, "ce_tco2": y * f}) for year, f in ((2019, 1), (2020, 2))]
-    )
+    frames = [pd.DataFrame({"unit_id": gdf["unit_id"], "year": yr, "ce_tco2": y * (yr - 2018)}) for yr in (2019, 2020)]
+    budget = pd.concat(frames)
     params = SpatialParams.from_config({"variables": ["ce_tco2"], "permutations": 9})
     table = unit_tables(gdf, budget, params, "province")["dagum_groups"]
     assert len(table) == 4 and set(table["group"]) == {"A", "B"}
-    for (year, group), row in table.set_index(["year", "group"]).iterrows():
+    for (_year, group), row in table.set_index(["year", "group"]).iterrows():
         v = y[:12] if group == "A" else y[12:]
         hand = np.abs(v[:, None] - v[None, :]).mean() / (2 * v.mean())
         assert row["units"] == v.size
