@@ -65,3 +65,91 @@ rule budget_map:
         "Maps of zones, CBI, ECC and ESC by {params.level} for {wildcards.year}"
     script:
         "../scripts/budget_map.py"
+
+
+rule budget_figures:
+    input:
+        budget=R("tables/budget_{level}.parquet"),
+        lmdi=R("tables/lmdi_{level}.csv"),
+        compensation=R("tables/compensation_{level}.csv"),
+        units=R("boundaries/units.gpkg"),
+    output:
+        trends=report(
+            R("figures/budget_trends_{level}.png"),
+            category="Budget",
+            subcategory="{level}: time series",
+            caption="../report/budget_trends.rst",
+            labels={"level": "{level}", "figure": "CE, CS, CB, CBI, ECC, ESC and zones over time"},
+        ),
+        lmdi=report(
+            R("figures/lmdi_{level}.png"),
+            category="Budget",
+            subcategory="{level}: time series",
+            caption="../report/lmdi.rst",
+            labels={"level": "{level}", "figure": "LMDI effects per period"},
+        ),
+        compensation=report(
+            R("figures/compensation_{level}.png"),
+            category="Budget",
+            subcategory="{level}: compensation",
+            caption="../report/compensation.rst",
+            labels={"level": "{level}", "figure": "compensation classes and amounts"},
+        ),
+    log:
+        L("budget_figures/{level}.log"),
+    benchmark:
+        L("benchmarks/budget_figures_{level}.tsv")
+    wildcard_constraints:
+        level="|".join(table_levels()),
+    conda:
+        ENV
+    threads: need("budget_figures").threads
+    resources:
+        mem_mb=mem("budget_figures"),
+        runtime=runtime("budget_figures"),
+    params:
+        level_id=lambda w: level_id(w.level),
+        finest_id=cfg("boundaries", "levels")[0]["id"],
+        outline=cfg("boundaries", "levels")[-1]["id"],
+        group_column=lambda w: parent_group(w.level),
+        group_name_column=lambda w: name_column(parent_group(w.level)),
+        scheme=cfg("tables", "zoning", "schemes")[0],
+        mass_unit=cfg("tables", "mass_unit"),
+    message:
+        "Time series, LMDI and compensation figures of the {wildcards.level} level"
+    script:
+        "../scripts/budget_figures.py"
+
+
+rule budget_years:
+    input:
+        budget=R(f"tables/budget_{table_levels()[0]}.parquet"),
+        units=R("boundaries/units.gpkg"),
+    output:
+        report(
+            R("figures/budget_years_{variable}.png"),
+            category="Budget",
+            subcategory="maps of the years",
+            caption="../report/budget_years.rst",
+            labels={"variable": "{variable}", "level": table_levels()[0]},
+        ),
+    log:
+        L("budget_years/{variable}.log"),
+    benchmark:
+        L("benchmarks/budget_years_{variable}.tsv")
+    wildcard_constraints:
+        variable="|".join(budget_year_variables()),
+    conda:
+        ENV
+    threads: need("budget_years").threads
+    resources:
+        mem_mb=mem("budget_years"),
+        runtime=runtime("budget_years"),
+    params:
+        level=table_levels()[0],
+        level_id=cfg("boundaries", "levels")[0]["id"],
+        outline=cfg("boundaries", "levels")[-1]["id"],
+    message:
+        "Maps of {wildcards.variable} by {params.level}, one panel per year on one scale"
+    script:
+        "../scripts/budget_years.py"

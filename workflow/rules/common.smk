@@ -180,6 +180,10 @@ def all_targets():
     for lvl in table_levels():
         targets += [R(f"tables/{name}_{lvl}.csv") for name in ("budget", "compensation", "lmdi")]
     targets += [R(f"figures/budget_{y}.png") for y in years()]
+    targets += [
+        R(f"figures/{name}_{lvl}.png") for name in ("budget_trends", "lmdi", "compensation") for lvl in table_levels()
+    ]
+    targets += [R(f"figures/budget_years_{v}.png") for v in budget_year_variables()]
     targets += spatial_targets()
     targets += econometrics_targets()
     return targets
@@ -407,8 +411,30 @@ def level_id(level):
 def group_name_column(wildcards=None):
     """Name column of the level whose ids group the Dagum decomposition (None for a grouping
     column of its own, such as region3, whose values are names already)."""
-    group = config["analysis"].get("group_column") or config["boundaries"]["levels"][-1]["id"]
-    return next((lvl.get("name_column") for lvl in config["boundaries"]["levels"] if lvl["id"] == group), None)
+    return name_column(config["analysis"].get("group_column") or config["boundaries"]["levels"][-1]["id"])
+
+
+def parent_group(level):
+    """Id column grouping the units of ``level`` in its time-series figure: the coarsest
+    level's id, or for the coarsest level the first of boundaries.groups (else its own id)."""
+    levels = config["boundaries"]["levels"]
+    if level != levels[-1]["name"]:
+        return levels[-1]["id"]
+    groups = config["boundaries"].get("groups") or []
+    return groups[0] if groups else levels[-1]["id"]
+
+
+def name_column(id_column):
+    """The name column of the level whose id is ``id_column`` (None if it has none)."""
+    return next((lvl.get("name_column") for lvl in config["boundaries"]["levels"] if lvl["id"] == id_column), None)
+
+
+def budget_year_variables():
+    """The budget columns that budget_years maps year by year: CE, CS, CB in the reporting
+    mass unit, CBI, ECC, ESC and the zones of every scheme."""
+    suffix = {"t CO2": "tco2", "t C": "tc"}.get(config["tables"]["mass_unit"], "tco2")
+    zones = [f"zone_{s}" for s in config["tables"]["zoning"]["schemes"]]
+    return [f"{q}_{suffix}" for q in ("ce", "cs", "cb")] + ["cbi", "ecc", "esc"] + zones
 
 
 def econometrics_targets():

@@ -6,7 +6,10 @@ rule spatial:
         budget=R("tables/budget_{level}.parquet"),
         units=R("boundaries/units.gpkg"),
     output:
-        **{name: R(f"analysis/{{level}}/{name}.csv") for name in ("moran", "lisa", "getis_ord", "kde", "dagum", "dagum_groups")},
+        **{
+            name: R(f"analysis/{{level}}/{name}.csv")
+            for name in ("moran", "lisa", "getis_ord", "kde", "dagum", "dagum_groups")
+        },
         moran_lisa=report(
             R("figures/moran_lisa_{level}.png"), category="Spatial analysis", caption="../report/spatial.rst"
         ),

@@ -20,6 +20,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "ecc": ("economic contribution coefficient ECC", ""),
     "esc": ("ecological support coefficient ESC", ""),
     "cii_tco2": ("carbon intensity CII", "t CO2"),
+    "gdp_1e4yuan": ("gross domestic product GDP", "10^4 yuan"),
+    # compensation and LMDI tables
+    "m_1e4yuan": ("carbon compensation amount M (positive = payer)", "10^4 yuan"),
+    "dq": ("change of Q = CE / CS", ""),
+    "technology_effect": ("technology effect (CE / GDP)", ""),
+    "economic_level_effect": ("economic level effect (GDP / population)", ""),
+    "urbanisation_effect": ("urbanisation effect (population / area)", ""),
+    "fixation_pressure_effect": ("fixation pressure effect (area / CS)", ""),
     # gridded results
     "npp": ("net primary production NPP", "g C m-2 yr-1"),
     "rh": ("heterotrophic respiration RH", "g C m-2 yr-1"),
@@ -30,6 +38,15 @@ LABELS: dict[str, tuple[str, str]] = {
     "emissions_industrial": ("industrial CO2 emissions", "t CO2 per cell"),
     "emissions_rural": ("rural CO2 emissions", "t CO2 per cell"),
 }
+
+# the budget's mass columns reported in t C (tables.mass_unit) read like those in t CO2
+LABELS.update(
+    {
+        k.removesuffix("_tco2") + "_tc": (n, u.replace("CO2", "C"))
+        for k, (n, u) in list(LABELS.items())
+        if k.endswith("_tco2")
+    }
+)
 
 #: chemical formulas written with subscripts
 _FORMULAS = {"CO2": "CO₂", "CH4": "CH₄", "N2O": "N₂O"}

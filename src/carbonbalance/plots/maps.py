@@ -207,6 +207,19 @@ def threshold_classes(values, threshold: float, k: int = 6, cmap: str = "RdBu_r"
     return lower + upper, colours
 
 
+def diverging_norm(values, centre: float = 0.0):
+    """A colour norm diverging at ``centre`` (zero: sinks and receivers below, sources and payers
+    above) with each side stretched to its own 2nd or 98th percentile, so that a few large
+    values on one side do not wash out the other; a side without values gets a token range."""
+    from matplotlib.colors import TwoSlopeNorm
+
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    lo, hi = np.percentile(v, [2, 98]) if v.size else (centre - 1.0, centre + 1.0)
+    tiny = max(1e-9, 1e-6 * float(np.max(np.abs(v - centre))) if v.size else 1.0)
+    return TwoSlopeNorm(vcenter=centre, vmin=min(lo, centre - tiny), vmax=max(hi, centre + tiny))
+
+
 def pd_categorical(values, names):
     """``values`` as an ordered categorical of ``names`` (legend and colours in that order)."""
     import pandas as pd

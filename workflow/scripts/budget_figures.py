@@ -1,0 +1,52 @@
+"""Time series, LMDI and compensation figures of one level (rule budget_figures)."""
+
+from _helpers import setup
+
+log = setup(snakemake)
+
+import time
+
+import geopandas as gpd
+import pandas as pd
+
+from carbonbalance.budget.params import mass_suffix
+from carbonbalance.core.store import atomic_output
+from carbonbalance.ingest.boundaries import level_units
+from carbonbalance.plots.budget import compensation_map, lmdi_bars, trends
+
+sm = snakemake
+level, lid, outline = sm.wildcards.level, sm.params.level_id, sm.params.outline
+group, name_col = sm.params.group_column, sm.params.group_name_column
+budget = pd.read_parquet(sm.input.budget)
+finest = gpd.read_file(sm.input.units)
+if group in finest.columns and group not in budget.columns:  # a group column of the boundaries (region3)
+    first = finest.drop_duplicates(lid)
+    budget[group] = budget["unit_id"].astype(str).map(dict(zip(first[lid].astype(str), first[group])))
+names = None
+if name_col and name_col in finest.columns:
+    pairs = finest.drop_duplicates(group)
+    names = dict(zip(pairs[group].astype(str), pairs[name_col].astype(str)))
+units = (
+    finest.assign(unit_id=finest[lid].astype(str))
+    if lid == sm.params.finest_id
+    else level_units(finest, lid, [outline])
+)
+
+
+def timed(what, draw, path):
+    start = time.perf_counter()
+    with atomic_output(path) as tmp:
+        draw(tmp)
+    log.info("%s of the %s level: %.1f s", what, level, time.perf_counter() - start)
+
+
+suffix = mass_suffix(sm.params.mass_unit)
+timed("time series", lambda p: trends(budget, group, p, names, sm.params.scheme, level, suffix), sm.output.trends)
+unit_names = dict(zip(budget["unit_id"].astype(str), budget["name"].astype(str))) if "name" in budget else None
+timed("LMDI bars", lambda p: lmdi_bars(pd.read_csv(sm.input.lmdi), p, level, unit_names), sm.output.lmdi)
+compensation = pd.read_csv(sm.input.compensation)
+timed(
+    "compensation map",
+    lambda p: compensation_map(units, compensation, "unit_id", p, outline if outline != lid else None, level),
+    sm.output.compensation,
+)
