@@ -42,9 +42,10 @@ rule budget_map:
     output:
         report(
             R("figures/budget_{year}.png"),
-            category="Budget",
+            category=CATEGORY["budget"],
             subcategory="{year}",
             caption="../report/budget_map.rst",
+            labels=labels("zones, CBI, ECC and ESC maps", level=table_levels()[0], year="{year}"),
         ),
     log:
         L("budget_map/{year}.log"),
@@ -74,26 +75,36 @@ rule budget_figures:
         compensation=R("tables/compensation_{level}.csv"),
         units=R("boundaries/units.gpkg"),
     output:
+        **{
+            f"{name}_table": report(
+                R(f"report/{name}_{{level}}.html"),
+                category=CATEGORY["budget"],
+                subcategory="{level}: tables",
+                caption="../report/tables.rst",
+                labels=labels(f"{name} table", level="{level}", year="all"),
+            )
+            for name in ("budget", "compensation", "lmdi")
+        },
         trends=report(
             R("figures/budget_trends_{level}.png"),
-            category="Budget",
+            category=CATEGORY["budget"],
             subcategory="{level}: time series",
             caption="../report/budget_trends.rst",
-            labels={"level": "{level}", "figure": "CE, CS, CB, CBI, ECC, ESC and zones over time"},
+            labels=labels("CE, CS, CB, CBI, ECC, ESC and zones over time", level="{level}", year="all"),
         ),
         lmdi=report(
             R("figures/lmdi_{level}.png"),
-            category="Budget",
+            category=CATEGORY["budget"],
             subcategory="{level}: time series",
             caption="../report/lmdi.rst",
-            labels={"level": "{level}", "figure": "LMDI effects per period"},
+            labels=labels("LMDI effects per period", level="{level}", year="periods"),
         ),
         compensation=report(
             R("figures/compensation_{level}.png"),
-            category="Budget",
+            category=CATEGORY["budget"],
             subcategory="{level}: compensation",
             caption="../report/compensation.rst",
-            labels={"level": "{level}", "figure": "compensation classes and amounts"},
+            labels=labels("compensation classes and amounts", level="{level}", year="last"),
         ),
     log:
         L("budget_figures/{level}.log"),
@@ -101,6 +112,8 @@ rule budget_figures:
         L("benchmarks/budget_figures_{level}.tsv")
     wildcard_constraints:
         level="|".join(table_levels()),
+    group:
+        "figures"
     conda:
         ENV
     threads: need("budget_figures").threads
@@ -128,10 +141,10 @@ rule budget_years:
     output:
         report(
             R("figures/budget_years_{variable}.png"),
-            category="Budget",
+            category=CATEGORY["budget"],
             subcategory="maps of the years",
             caption="../report/budget_years.rst",
-            labels={"variable": "{variable}", "level": table_levels()[0]},
+            labels=labels("{variable} by year, one scale", level=table_levels()[0], year="all"),
         ),
     log:
         L("budget_years/{variable}.log"),
@@ -139,6 +152,8 @@ rule budget_years:
         L("benchmarks/budget_years_{variable}.tsv")
     wildcard_constraints:
         variable="|".join(budget_year_variables()),
+    group:
+        "figures"
     conda:
         ENV
     threads: need("budget_years").threads

@@ -46,7 +46,13 @@ rule casa_map:
         nep=R("grid/{year}/nep.tif"),
         units=R("boundaries/units.gpkg"),
     output:
-        report(R("figures/casa_{year}.png"), category="CASA", subcategory="{year}", caption="../report/casa_map.rst"),
+        report(
+            R("figures/casa_{year}.png"),
+            category=CATEGORY["casa"],
+            subcategory="{year}",
+            caption="../report/casa_map.rst",
+            labels=labels("NPP, RH and NEP maps", level="grid", year="{year}"),
+        ),
     log:
         L("casa_map/{year}.log"),
     benchmark:

@@ -388,6 +388,25 @@ def zonal_inputs(wildcards):
     return inputs
 
 
+#: the report's categories, numbered in the order of the chain (the viewer sorts them by name)
+CATEGORY = {
+    "ingest": "1 Ingest",
+    "casa": "2 CASA",
+    "emissions": "3 Emissions",
+    "zonal": "4 Zonal statistics",
+    "budget": "5 Budget",
+    "spatial": "6 Spatial analysis",
+    "econometrics": "7 Spatial econometrics",
+    "run": "8 Run",
+}
+
+
+def labels(shows, level="all", year="all"):
+    """Labels of a report item, the same three in every category so that its table reads as
+    one list: what it shows, the level (or the grid) and the year."""
+    return {"shows": shows, "level": level, "year": year}
+
+
 def table_levels():
     """Levels of the budget tables: the boundaries levels, finest first."""
     return [lvl["name"] for lvl in config["boundaries"]["levels"]]

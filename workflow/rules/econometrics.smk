@@ -14,7 +14,18 @@ rule econometrics:
         tests=R("analysis/sdm_tests_{level}.csv"),
         fit=R("analysis/sdm_fit_{level}.csv"),
         figure=report(
-            R("figures/sdm_effects_{level}.png"), category="Spatial econometrics", caption="../report/econometrics.rst"
+            R("figures/sdm_effects_{level}.png"),
+            category=CATEGORY["econometrics"],
+            subcategory="{level}",
+            caption="../report/econometrics.rst",
+            labels=labels("SDM effects with 95 % intervals", level="{level}", year="all"),
+        ),
+        table=report(
+            R("report/sdm_{level}.html"),
+            category=CATEGORY["econometrics"],
+            subcategory="{level}: tables",
+            caption="../report/tables.rst",
+            labels=labels("SDM effects, tests, fit and coefficients table", level="{level}", year="all"),
         ),
         meta=R("meta/econometrics_{level}.json"),
     log:
@@ -85,9 +96,17 @@ rule mgwr_map:
     output:
         figure=report(
             R("figures/mgwr_{level}_{year}.png"),
-            category="Spatial econometrics",
+            category=CATEGORY["econometrics"],
             subcategory="{year}",
             caption="../report/econometrics.rst",
+            labels=labels("MGWR coefficient maps", level="{level}", year="{year}"),
+        ),
+        table=report(
+            R("report/mgwr_{level}_{year}.html"),
+            category=CATEGORY["econometrics"],
+            subcategory="{year}",
+            caption="../report/tables.rst",
+            labels=labels("MGWR summary table", level="{level}", year="{year}"),
         ),
     log:
         L("mgwr/{level}_{year}_map.log"),

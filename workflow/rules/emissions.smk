@@ -56,9 +56,10 @@ rule emissions_map:
     output:
         report(
             R("figures/emissions_{year}.png"),
-            category="Emissions",
+            category=CATEGORY["emissions"],
             subcategory="{year}",
             caption="../report/emissions_map.rst",
+            labels=labels("emission grid maps by category", level="grid", year="{year}"),
         ),
     log:
         L("emissions_map/{year}.log"),

@@ -163,6 +163,39 @@ rule run_metadata:
         stage_metadata(),
     output:
         R("run_metadata.json"),
+        page=report(
+            R("report/run.html"),
+            category=CATEGORY["run"],
+            caption="../report/run.rst",
+            labels=labels("run, inputs with checksums, versions", level="all", year="all"),
+        ),
+        summary=R("report/run_summary.rst"),
+        checks=report(
+            R("figures/input_checks.png"),
+            category=CATEGORY["ingest"],
+            caption="../report/input_checks.rst",
+            labels=labels("input checks against plausible ranges", level="grid", year="all"),
+        ),
+        ingest=report(
+            R("report/ingest.html"),
+            category=CATEGORY["ingest"],
+            caption="../report/stage_tables.rst",
+            labels=labels("input checks table", level="grid", year="all"),
+        ),
+        casa=report(
+            R("report/casa.html"),
+            category=CATEGORY["casa"],
+            subcategory="tables",
+            caption="../report/stage_tables.rst",
+            labels=labels("NPP by vegetation type and cells by status table", level="grid", year="all"),
+        ),
+        emissions=report(
+            R("report/emissions.html"),
+            category=CATEGORY["emissions"],
+            subcategory="tables",
+            caption="../report/stage_tables.rst",
+            labels=labels("allocation totals and errors table", level="grid", year="all"),
+        ),
     log:
         L("run_metadata.log"),
     benchmark:

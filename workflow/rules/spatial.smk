@@ -11,10 +11,25 @@ rule spatial:
             for name in ("moran", "lisa", "getis_ord", "kde", "dagum", "dagum_groups")
         },
         moran_lisa=report(
-            R("figures/moran_lisa_{level}.png"), category="Spatial analysis", caption="../report/spatial.rst"
+            R("figures/moran_lisa_{level}.png"),
+            category=CATEGORY["spatial"],
+            subcategory="{level}",
+            caption="../report/spatial.rst",
+            labels=labels("Moran scatter plots and LISA maps", level="{level}", year="all"),
         ),
         kde_dagum=report(
-            R("figures/kde_dagum_{level}.png"), category="Spatial analysis", caption="../report/spatial.rst"
+            R("figures/kde_dagum_{level}.png"),
+            category=CATEGORY["spatial"],
+            subcategory="{level}",
+            caption="../report/spatial.rst",
+            labels=labels("kernel densities and Dagum Gini", level="{level}", year="all"),
+        ),
+        table=report(
+            R("report/spatial_{level}.html"),
+            category=CATEGORY["spatial"],
+            subcategory="{level}: tables",
+            caption="../report/tables.rst",
+            labels=labels("Moran, LISA and Dagum tables", level="{level}", year="all"),
         ),
         meta=R("meta/analysis_{level}.json"),
     log:
@@ -47,7 +62,13 @@ rule centre_of_gravity:
         units=R("boundaries/units.gpkg"),
     output:
         table=R("analysis/centre_of_gravity.csv"),
-        figure=report(R("figures/centre_of_gravity.png"), category="Spatial analysis", caption="../report/spatial.rst"),
+        figure=report(
+            R("figures/centre_of_gravity.png"),
+            category=CATEGORY["spatial"],
+            subcategory="all years",
+            caption="../report/spatial.rst",
+            labels=labels("emission centre of gravity and ellipses", level="grid", year="all"),
+        ),
     log:
         L("centre_of_gravity.log"),
     benchmark:
@@ -75,9 +96,10 @@ rule hotspots:
         table=R("analysis/hotspots_{year}.csv"),
         figure=report(
             R("figures/hotspots_{year}.png"),
-            category="Spatial analysis",
+            category=CATEGORY["spatial"],
             subcategory="{year}",
             caption="../report/spatial.rst",
+            labels=labels("Gi* hot and cold spots", level="grid", year="{year}"),
         ),
     log:
         L("hotspots/{year}.log"),

@@ -13,6 +13,7 @@ from carbonbalance.budget.params import mass_suffix
 from carbonbalance.core.store import atomic_output
 from carbonbalance.ingest.boundaries import level_units
 from carbonbalance.plots.budget import compensation_map, lmdi_bars, trends
+from carbonbalance.plots.report import budget_page, compensation_page, lmdi_page
 
 sm = snakemake
 level, lid, outline = sm.wildcards.level, sm.params.level_id, sm.params.outline
@@ -43,10 +44,18 @@ def timed(what, draw, path):
 suffix = mass_suffix(sm.params.mass_unit)
 timed("time series", lambda p: trends(budget, group, p, names, sm.params.scheme, level, suffix), sm.output.trends)
 unit_names = dict(zip(budget["unit_id"].astype(str), budget["name"].astype(str))) if "name" in budget else None
-timed("LMDI bars", lambda p: lmdi_bars(pd.read_csv(sm.input.lmdi), p, level, unit_names), sm.output.lmdi)
+lmdi = pd.read_csv(sm.input.lmdi)
+timed("LMDI bars", lambda p: lmdi_bars(lmdi, p, level, unit_names), sm.output.lmdi)
 compensation = pd.read_csv(sm.input.compensation)
 timed(
     "compensation map",
     lambda p: compensation_map(units, compensation, "unit_id", p, outline if outline != lid else None, level),
     sm.output.compensation,
 )
+for name, page in (
+    ("budget", budget_page(budget, level, suffix)),
+    ("compensation", compensation_page(compensation, level)),
+    ("lmdi", lmdi_page(lmdi, level)),
+):
+    with atomic_output(sm.output[f"{name}_table"]) as tmp:
+        open(tmp, "w", encoding="utf-8").write(page)

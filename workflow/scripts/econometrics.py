@@ -12,6 +12,7 @@ from carbonbalance.econometrics.params import EconometricsParams
 from carbonbalance.econometrics.stage import model_frame, panel_frame, run_panel_models
 from carbonbalance.ingest.boundaries import level_units
 from carbonbalance.plots.econometrics import effects_forest
+from carbonbalance.plots.report import sdm_page
 
 sm = snakemake
 cfg, level = sm.params.cfg, sm.wildcards.level
@@ -40,6 +41,9 @@ with atomic_output(sm.output.figure) as tmp:
         f"SDM effects on {params.y} ({level}, {params.effects} fixed effects, 95 % intervals)",
         tmp,
     )
+with atomic_output(sm.output.table) as tmp:
+    page = sdm_page(tables["coefficients"], tables["effects"], tables["tests"], tables["fit"], level)
+    open(tmp, "w", encoding="utf-8").write(page)
 log.info("SDM effects:\n%s", tables["effects"].to_string(index=False))
 write_json(
     sm.output.meta,

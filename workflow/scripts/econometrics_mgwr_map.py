@@ -10,6 +10,7 @@ import pandas as pd
 from carbonbalance.core.store import atomic_output
 from carbonbalance.ingest.boundaries import level_units
 from carbonbalance.plots.econometrics import mgwr_maps
+from carbonbalance.plots.report import mgwr_page
 
 sm = snakemake
 level, year = sm.wildcards.level, int(sm.wildcards.year)
@@ -29,3 +30,5 @@ with atomic_output(sm.output.figure) as tmp:
         tmp,
     )
 log.info("MGWR maps %s %d written", level, year)
+with atomic_output(sm.output.table) as tmp:
+    open(tmp, "w", encoding="utf-8").write(mgwr_page(summary, level, year))

@@ -4,6 +4,7 @@ from _helpers import setup
 
 log = setup(snakemake)
 
+from carbonbalance.core.metadata import file_sha256
 from carbonbalance.core.store import atomic_output, write_json
 from carbonbalance.ingest.boundaries import check_overlaps, levels_from_config, read_boundaries, unit_table
 from carbonbalance.ingest.params import BoundariesParams
@@ -29,6 +30,7 @@ write_json(
     {
         "boundaries": {
             "path": sm.input[0],
+            "sha256": file_sha256(sm.input[0]),
             "source_crs": source_crs,
             "units_per_level": counts,
             "levels": [lv.__dict__ for lv in levels],

@@ -6,6 +6,7 @@ log = setup(snakemake)
 
 import pandas as pd
 
+from carbonbalance.core.metadata import file_sha256
 from carbonbalance.core.store import atomic_output, write_json
 from carbonbalance.ingest.statistics import read_statistics
 
@@ -22,6 +23,7 @@ write_json(
     {
         "statistics": {
             "path": sm.input.csv,
+            "sha256": file_sha256(sm.input.csv),
             "rows_per_level": rows,
             "years": sorted(int(y) for y in table["year"].unique()),
             "columns": {k: v for k, v in sm.params.statistics["columns"].items()},

@@ -9,6 +9,7 @@ import pandas as pd
 
 from carbonbalance.core.store import atomic_output, write_json
 from carbonbalance.ingest.boundaries import level_units
+from carbonbalance.plots.report import spatial_page
 from carbonbalance.plots.spatial import kde_and_dagum, moran_and_lisa
 from carbonbalance.spatial.params import SpatialParams
 from carbonbalance.spatial.stage import unit_tables, unit_weights
@@ -40,6 +41,9 @@ with atomic_output(sm.output.kde_dagum) as tmp:
     names = None if names is None else dict(zip(names.index.astype(str), names))
     kde_and_dagum(tables["kde"], tables["dagum"], tmp, tables["dagum_groups"], names)
 moran = tables["moran"]
+with atomic_output(sm.output.table) as tmp:
+    page = spatial_page(moran, tables["lisa"], tables["dagum"], tables["dagum_groups"], sm.wildcards.level)
+    open(tmp, "w", encoding="utf-8").write(page)
 log.info("analysis %s:\n%s", sm.wildcards.level, moran.to_string(index=False))
 write_json(
     sm.output.meta,

@@ -128,6 +128,48 @@ def _deep_merge(into: dict, new: dict) -> None:
             into[k] = v
 
 
+def _file_behind(name: str) -> str | None:
+    """The file a GDAL dataset name reads: the name itself, the path inside ``NETCDF:"x.nc":v``
+    or ``HDF4_EOS:...:"x.hdf":...``, or the archive of ``/vsizip/x.zip/a.tif``."""
+    import os
+    import re
+
+    if os.path.exists(name):
+        return name
+    for part in re.split(r'[":]', name):
+        if part and os.path.exists(part):
+            return part
+    path = re.sub(r"^/vsi\w+/", "", name)
+    while path and path not in ("/", "."):
+        if os.path.isfile(path):
+            return path
+        path = os.path.dirname(path)
+    return None
+
+
+def file_sha256(path) -> str | None:
+    """SHA-256 of the file behind ``path`` (:func:`_file_behind`; a folder such as a Zarr store
+    hashes its files' names and digests in order); None when no file is found."""
+    import hashlib
+    import os
+
+    found = _file_behind(str(path))
+    if found is None:
+        return None
+    h = hashlib.sha256()
+    if os.path.isdir(found):
+        for root, dirs, files in os.walk(found):
+            dirs.sort()
+            for name in sorted(files):
+                full = os.path.join(root, name)
+                h.update(os.path.relpath(full, found).encode() + b"\0" + (file_sha256(full) or "").encode())
+        return h.hexdigest()
+    with open(found, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def merge_records(paths, config: dict) -> dict:
     """One document from the per-job JSON records at ``paths`` plus versions and config."""
     stages: dict = {}

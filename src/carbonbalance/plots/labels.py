@@ -21,6 +21,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "esc": ("ecological support coefficient ESC", ""),
     "cii_tco2": ("carbon intensity CII", "t CO2"),
     "gdp_1e4yuan": ("gross domestic product GDP", "10^4 yuan"),
+    # zonal tables
+    "npp_mean_gc_m2": ("mean net primary production NPP", "g C m-2 yr-1"),
+    "rh_mean_gc_m2": ("mean heterotrophic respiration RH", "g C m-2 yr-1"),
+    "nep_mean_gc_m2": ("mean net ecosystem production NEP", "g C m-2 yr-1"),
+    "emission_density_tco2_km2": ("CO2 emission density", "t CO2 km-2"),
     # compensation and LMDI tables
     "m_1e4yuan": ("carbon compensation amount M (positive = payer)", "10^4 yuan"),
     "dq": ("change of Q = CE / CS", ""),

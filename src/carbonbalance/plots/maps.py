@@ -291,13 +291,20 @@ def choropleth_panels(
             data = units.assign(**{col: pd_categorical(classes, names)})
             kw.update(categorical=True, cmap=ListedColormap(colours), legend_kwds=_legend_outside())
         elif len(distinct) >= 3:
+            import mapclassify
+            from matplotlib import colormaps
+
             k = max(2, min(int(p.get("k", 5)), len(distinct) - 1))
-            kw.update(
-                cmap=p.get("cmap", "viridis"),
-                legend_kwds=_legend_outside(fmt=fmt),
-                scheme=p.get("scheme", "NaturalBreaks"),
-                k=k,
-            )
+            finite = values.to_numpy(dtype=float)
+            ok = np.isfinite(finite)
+            bins = list(mapclassify.classify(finite[ok], p.get("scheme", "NaturalBreaks"), k=k).bins)
+            names = class_names(bins, float(finite[ok].min()), fmt)  # "a – b", as the threshold classes
+            index = np.minimum(np.searchsorted(np.asarray(bins), finite, side="left"), len(names) - 1)
+            classes = [names[i] if good else None for i, good in zip(index, ok)]
+            cm = colormaps[p.get("cmap", "viridis")]
+            colours = [cm((i + 0.5) / len(names)) for i in range(len(names))]
+            data = units.assign(**{col: pd_categorical(classes, names)})
+            kw.update(categorical=True, cmap=ListedColormap(colours), legend_kwds=_legend_outside())
         else:  # one or two distinct values: no classes to break, show them as categories
             data = units.assign(**{col: values.map(lambda v: f"{v:.4g}", na_action="ignore")})
             kw.update(categorical=True, cmap=p.get("cmap", "viridis"), legend_kwds=_legend_outside())
