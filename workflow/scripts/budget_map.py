@@ -8,7 +8,7 @@ import geopandas as gpd
 import pandas as pd
 
 from carbonbalance.core.store import atomic_output
-from carbonbalance.plots.labels import title
+from carbonbalance.plots.labels import title, zone_title
 from carbonbalance.plots.maps import choropleth_panels
 
 sm = snakemake
@@ -26,7 +26,7 @@ units = units.merge(
 )
 scheme = sm.params.scheme
 panels = [
-    {"column": f"zone_{scheme}", "title": f"Zones ({scheme})", "zones": True},
+    {"column": f"zone_{scheme}", "title": zone_title(scheme), "zones": True},
     # classes broken at 1, the threshold of each index: CBI 1 = sink or source (green below),
     # ECC and ESC 1 = above or below the region's share
     {"column": "cbi", "title": title("cbi"), "cmap": "RdYlGn_r", "threshold": 1.0},

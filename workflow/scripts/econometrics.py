@@ -12,6 +12,7 @@ from carbonbalance.econometrics.params import EconometricsParams
 from carbonbalance.econometrics.stage import model_frame, panel_frame, run_panel_models
 from carbonbalance.ingest.boundaries import level_units
 from carbonbalance.plots.econometrics import effects_forest
+from carbonbalance.plots.labels import expression_label
 from carbonbalance.plots.report import sdm_page
 
 sm = snakemake
@@ -38,7 +39,7 @@ with atomic_output(sm.output.figure) as tmp:
     effects_forest(
         tables["effects"],
         tables["robustness_effects"],
-        f"SDM effects on {params.y} ({level}, {params.effects} fixed effects, 95 % intervals)",
+        f"SDM effects on {expression_label(params.y)} ({level}, {params.effects} fixed effects, 95 % intervals)",
         tmp,
     )
 with atomic_output(sm.output.table) as tmp:

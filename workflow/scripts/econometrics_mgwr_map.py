@@ -10,6 +10,7 @@ import pandas as pd
 from carbonbalance.core.store import atomic_output
 from carbonbalance.ingest.boundaries import level_units
 from carbonbalance.plots.econometrics import mgwr_maps
+from carbonbalance.plots.labels import expression_label
 from carbonbalance.plots.report import mgwr_page
 
 sm = snakemake
@@ -24,7 +25,7 @@ with atomic_output(sm.output.figure) as tmp:
         gdf,
         local,
         summary,
-        f"MGWR local coefficients of {y}, {level} {year}"
+        f"MGWR local coefficients of {expression_label(y)}, {level} {year}"
         + (" (standardised)" if standardized else "")
         + "; hatched: not significant",
         tmp,

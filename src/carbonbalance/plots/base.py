@@ -28,13 +28,47 @@ def _no_draw(*args, **kwargs) -> None:
 
 
 def finish(fig, title=None, out_png=None, dpi: int = 150):
-    """Give ``fig`` its title, write it to ``out_png`` (and close it) if given; returns ``fig``."""
+    """Give ``fig`` its title, write it to ``out_png`` (and close it) if given; returns ``fig``.
+
+    The PNG carries the figure's words (:func:`figure_texts`) as JSON in its ``Description``
+    text chunk, so that a test can check every figure's titles and units without reading
+    pixels."""
+    import json
+
     if title:
         fig.suptitle(title)
     if out_png is not None:
-        fig.savefig(out_png, dpi=dpi)
+        words = json.dumps(figure_texts(fig), ensure_ascii=False)
+        fig.savefig(out_png, dpi=dpi, format="png", metadata={"Title": title or "", "Description": words})
         pyplot().close(fig)
     return fig
+
+
+def figure_texts(fig) -> dict:
+    """What a reader of ``fig`` reads, tick labels aside: ``titles`` (the figure's and the
+    panels'), ``labels`` (axis and colour-bar labels, legend titles) and ``notes`` (legend
+    entries and free text such as the CRS note)."""
+    titles, labels, notes = [], [], []
+    if fig._suptitle is not None and fig._suptitle.get_text():
+        titles.append(fig._suptitle.get_text())
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        titles += [t for t in (ax.get_title(loc) for loc in ("left", "center", "right")) if t]
+        if ax.axison:  # a map's axes are off: geopandas' "Easting [metre]" is never shown
+            labels += [t for t in (ax.get_xlabel(), ax.get_ylabel()) if t]
+        legend = ax.get_legend()
+        if legend is not None:
+            if legend.get_title().get_text():
+                labels.append(legend.get_title().get_text())
+            notes += [t.get_text() for t in legend.get_texts() if t.get_text()]
+        notes += [t.get_text() for t in ax.texts if t.get_text()]
+    for legend in fig.legends:
+        if legend.get_title().get_text():
+            labels.append(legend.get_title().get_text())
+        notes += [t.get_text() for t in legend.get_texts() if t.get_text()]
+    notes += [t.get_text() for t in fig.texts if t.get_text()]
+    return {"titles": titles, "labels": labels, "notes": notes}
 
 
 def ground_metres_per_unit(crs, x: float, y: float) -> float:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from carbonbalance.plots.base import finish, map_furniture, outline_width, pyplot
-from carbonbalance.plots.labels import LABELS, label, pretty_units, readable_scale, title
+from carbonbalance.plots.labels import LABELS, label, pretty_units, readable_scale, title, zone_title
 from carbonbalance.plots.maps import (
     NO_DATA,
     ZONE_COLOURS,
@@ -170,7 +170,7 @@ def year_panels(units, budget: pd.DataFrame, column: str, out_png, unit_id: str,
         shown = ScalarMappable(norm=type(mappable.norm)(**_scaled_norm(mappable.norm, factor)), cmap=mappable.cmap)
         cb = fig.colorbar(shown, ax=axes, shrink=0.6, extend="both")
         cb.set_label(f"{label(column, with_units=False)} ({pretty_units(units_shown)})")
-    name = title(column) if column in LABELS else f"Zones ({column.removeprefix('zone_')})"
+    name = zone_title(column.removeprefix("zone_")) if column.startswith("zone_") else title(column)
     return finish(fig, f"{name} by {level}, one scale for every year" if level else name, out_png)
 
 
@@ -333,7 +333,8 @@ def lmdi_bars(lmdi: pd.DataFrame, out_png, level: str = "", names=None):
         ax.set_title(f"Each {level or 'unit'}, {t0}–{t1} ({how})", fontsize=10)
         if len(part) <= MAX_UNIT_BARS:
             ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    return finish(fig, f"LMDI decomposition of Q = CE / CS by {level}" if level else "LMDI decomposition of Q", out_png)
+    name = f"LMDI decomposition of the {label('q')}"
+    return finish(fig, f"{name} by {level}" if level else name, out_png)
 
 
 def compensation_map(units, compensation: pd.DataFrame, unit_id: str, out_png, outline=None, level: str = ""):

@@ -8,7 +8,7 @@ import textwrap
 import numpy as np
 
 from carbonbalance.plots.base import finish, pyplot
-from carbonbalance.plots.labels import pretty_units
+from carbonbalance.plots.labels import LABELS, label, pretty_units, title
 
 
 def _checks(meta: dict) -> dict:
@@ -51,7 +51,7 @@ def input_checks(meta: dict, out_png=None):
         pad = 0.15 * (hi - lo)
         ax.set_xlim(lo - pad, hi + pad)
         ax.set_ylim(-0.8, len(years) - 0.2)
-        ax.set_title(var, fontsize=10)
+        ax.set_title(title(var) if var in LABELS else var, fontsize=10)
         # the statistic names its own units (the stores' are monthly, the statistics annual)
         ax.set_xlabel(textwrap.fill(pretty_units(str(c["statistic"])), 48), fontsize=7)
     ax = axes.flat[len(checked)]
@@ -63,7 +63,8 @@ def input_checks(meta: dict, out_png=None):
             ax.bar(k + j * width, c["nodata"][year], width=width, color="#fdae61")
         if c["limit"] is not None:
             ax.hlines(c["limit"], k - width / 2, k + width * (len(c["nodata"]) - 0.5), color="black", lw=1)
-    ax.set_xticks(range(len(names)), names, rotation=45, ha="right", fontsize=8)
+    shown = [label(v, with_units=False) if v in LABELS else v for v in names]
+    ax.set_xticks(range(len(names)), shown, rotation=45, ha="right", fontsize=8)
     ax.set_ylabel("share of the region's cells")
     ax.set_title("Largest monthly share without data\n(bars: years; line: the limit)", fontsize=9)
     for extra in list(axes.flat)[n:]:

@@ -20,6 +20,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "ecc": ("economic contribution coefficient ECC", ""),
     "esc": ("ecological support coefficient ESC", ""),
     "cii_tco2": ("carbon intensity CII", "t CO2"),
+    "zone_fan2024": ("zones of Fan2024", ""),
+    "zone_peng2023": ("zones of Peng2023", ""),
+    "zone_jiangxi2024": ("zones of Jiangxi2024", ""),
     "gdp_1e4yuan": ("gross domestic product GDP", "10^4 yuan"),
     # zonal tables
     "npp_mean_gc_m2": ("mean net primary production NPP", "g C m-2 yr-1"),
@@ -28,11 +31,21 @@ LABELS: dict[str, tuple[str, str]] = {
     "emission_density_tco2_km2": ("CO2 emission density", "t CO2 km-2"),
     # compensation and LMDI tables
     "m_1e4yuan": ("carbon compensation amount M (positive = payer)", "10^4 yuan"),
+    "q": ("carbon balance ratio Q = CE / CS", ""),
     "dq": ("change of Q = CE / CS", ""),
     "technology_effect": ("technology effect (CE / GDP)", ""),
     "economic_level_effect": ("economic level effect (GDP / population)", ""),
     "urbanisation_effect": ("urbanisation effect (population / area)", ""),
     "fixation_pressure_effect": ("fixation pressure effect (area / CS)", ""),
+    # raster inputs (ingest)
+    "ndvi": ("NDVI", ""),
+    "temperature": ("air temperature", "degC"),
+    "precipitation": ("precipitation", "mm month-1"),
+    "radiation": ("solar radiation", "MJ m-2 month-1"),
+    "landcover": ("land cover", ""),
+    "landuse": ("land use", ""),
+    "nightlight": ("night-time light", "nW cm-2 sr-1"),
+    "population": ("population", "persons per cell"),
     # gridded results
     "npp": ("net primary production NPP", "g C m-2 yr-1"),
     "rh": ("heterotrophic respiration RH", "g C m-2 yr-1"),
@@ -88,6 +101,12 @@ def title(column: str, year: int | str | None = None) -> str:
     name = label(column, with_units=False)
     name = name[:1].upper() + name[1:]
     return f"{name}, {year}" if year is not None else name
+
+
+def zone_title(scheme: str) -> str:
+    """A zones panel's title: ``Zones of Fan2024`` for the built-in schemes (the label table),
+    ``Zones of <scheme>`` for a user's own."""
+    return title(f"zone_{scheme}") if f"zone_{scheme}" in LABELS else f"Zones of {scheme}"
 
 
 #: larger units of a mass, by the power of ten they start at

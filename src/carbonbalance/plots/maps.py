@@ -29,6 +29,25 @@ def _without_slivers(geom, min_area: float = 1.0):
     return geom
 
 
+def panel_columns(n: int) -> int:
+    """Columns of a figure of ``n`` map panels: up to three in a row, four as 2 x 2, more in
+    rows of three, so that the figure stays readable when a report's viewer fits it to its
+    width (a row of four maps shrinks each to a quarter)."""
+    return n if n <= 3 else 2 if n == 4 else 3
+
+
+def panel_grid(plt, n: int, width: float, height: float):
+    """(figure, flat list of ``n`` axes) on :func:`panel_columns`, ``width`` x ``height`` inches
+    per panel; the grid's unused cells are hidden."""
+    cols = panel_columns(n)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), constrained_layout=True, squeeze=False)
+    flat = list(axes.flat)
+    for extra in flat[n:]:
+        extra.set_visible(False)
+    return fig, flat[:n]
+
+
 def map_panels(
     panels: list[dict],
     outlines=None,
@@ -56,14 +75,14 @@ def map_panels(
         return a[np.isfinite(a) & (a > 0)] if p.get("log") else a[np.isfinite(a)]
 
     plt = pyplot()
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 5.0), constrained_layout=True, squeeze=False)
+    fig, axes = panel_grid(plt, len(panels), 5.2, 5.0)
     grids = [read_for_map(p["path"]) for p in panels]
     pooled = np.concatenate([shown(g[0], p) for g, p in zip(grids, panels)]) if shared_scale else None
     crs = _crs_of(panels[0]["path"], outlines)
     if outlines is not None:  # simplified and dissolved once for every panel
         extent = grids[0][1]
         shapes = display_shapes(outlines, (extent[1] - extent[0]) / 1500, outline_groups or [])
-    for ax, p, (a, extent, units) in zip(axes[0], panels, grids):
+    for ax, p, (a, extent, units) in zip(axes, panels, grids):
         if outlines is not None:  # no data inside the region shows through the raster's NaN
             shapes.units.plot(ax=ax, color=NO_DATA, linewidth=0, zorder=0)
         cmap = colormaps[p.get("cmap", "viridis")]
@@ -93,7 +112,7 @@ def map_panels(
         ax.set_yticks([])
         ax.set_xlabel("")  # the outlines' plot labels the axes "Easting [metre]"; the scale bar says it
         ax.set_ylabel("")
-        map_furniture(ax, crs, note=ax is axes[0][-1])
+        map_furniture(ax, crs, note=ax is axes[len(panels) - 1])
         cb = fig.colorbar(im, ax=ax, shrink=0.8, extend="both")
         cb.set_label(pretty_units(units))
     return finish(fig, title, out_png, dpi)
@@ -255,10 +274,10 @@ def choropleth_panels(
     from matplotlib.colors import ListedColormap
 
     plt = pyplot()
-    fig, axes = plt.subplots(1, len(panels), figsize=(6.6 * len(panels), 5.2), constrained_layout=True, squeeze=False)
+    fig, axes = panel_grid(plt, len(panels), 6.6, 5.2)
     shapes = display_shapes(units, group_columns=[outline_column] if outline_column else [])
     units = shapes.units  # simplified once for every panel
-    for ax, p in zip(axes[0], panels):
+    for ax, p in zip(axes, panels):
         col = p["column"]
         values = units[col]
         data = units
@@ -313,5 +332,5 @@ def choropleth_panels(
             groups.plot(ax=ax, color="black", linewidth=0.9)
         ax.set_title(p["title"])
         ax.set_axis_off()
-        map_furniture(ax, units.crs, note=ax is axes[0][-1])
+        map_furniture(ax, units.crs, note=ax is axes[len(panels) - 1])
     return finish(fig, title, out_png, dpi)

@@ -82,11 +82,12 @@ def kde_and_dagum(
     ids to the names in the legend."""
     plt = pyplot()
     names = list(dict.fromkeys(kde["variable"]))
-    n_rows = 3 if groups is not None and len(groups) else 2
-    fig, axes = plt.subplots(n_rows, len(names), figsize=(5 * len(names), 4 * n_rows), constrained_layout=True,
+    n_cols = 3 if groups is not None and len(groups) else 2
+    # one row per variable, so that the figure stays wider than tall in the report's viewer
+    fig, axes = plt.subplots(len(names), n_cols, figsize=(5 * n_cols, 4 * len(names)), constrained_layout=True,
                              squeeze=False)  # fmt: skip
     for k, var in enumerate(names):
-        ax = axes[0, k]
+        ax = axes[k, 0]
         rows = kde[kde["variable"] == var]
         name, units = LABELS.get(var, (var, ""))
         factor, shown = readable_scale(rows["x"], units)  # t CO2 in Mt: no 1e7 offset on the axis
@@ -101,7 +102,7 @@ def kde_and_dagum(
             ax.set_xlim(left=float(lower.iloc[0]) / factor)  # reflected at its lower bound: no curve below it
         ax.set_ylim(bottom=0)
         ax.legend(fontsize=7, title="year")
-        ax = axes[1, k]
+        ax = axes[k, 1]
         d = dagum[dagum["variable"] == var] if len(dagum) else dagum
         if len(d):
             ax.stackplot(
@@ -117,9 +118,9 @@ def kde_and_dagum(
             ax.legend(fontsize=7)
         ax.set_title(f"Dagum Gini of {pretty_units(name)}", fontsize=10)
         ax.set_ylabel("Gini coefficient and its components")
-        if n_rows == 3:
-            within_groups(axes[2, k], groups[groups["variable"] == var], group_names)
-            axes[2, k].set_title(f"Gini within each group, {pretty_units(name)}", fontsize=10)
+        if n_cols == 3:
+            within_groups(axes[k, 2], groups[groups["variable"] == var], group_names)
+            axes[k, 2].set_title(f"Gini within each group, {pretty_units(name)}", fontsize=10)
     finish(fig, out_png=out_png)
 
 
@@ -175,7 +176,7 @@ def centre_trajectory(units, centres: pd.DataFrame, out_png) -> None:
             )
         )
     ax.plot(centres["cx"], centres["cy"], "o", color="black", ms=2)
-    ax.set_title("Emission centre of gravity and standard deviational ellipse per year")
+    ax.set_title("Centre of gravity of CO₂ emissions and standard deviational ellipse per year")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title="ellipse")
     ax.set_axis_off()
     map_furniture(ax, units.crs)
