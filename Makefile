@@ -38,10 +38,11 @@ bench-national: install
 	$(BIN)/python benchmarks/national.py run --workdir $(BENCH_DIR) --cores $(CORES)
 	$(BIN)/python benchmarks/national.py report --workdir $(BENCH_DIR)
 
-# The README's three thumbnails (docs/img/), from the demo's figures of its last year.
+# The README's three thumbnails (docs/img/) from the demo: CASA maps of its last year, CBI of
+# every year on one scale, the county time series.
 readme-figures: install
-	$(BIN)/snakemake results/demo/figures/casa_2021.png results/demo/figures/budget_2021.png \
-		results/demo/figures/hotspots_2021.png --cores $(CORES) --configfile config/demo.yaml
+	$(BIN)/snakemake results/demo/figures/casa_2021.png results/demo/figures/budget_years_cbi.png \
+		results/demo/figures/budget_trends_county.png --cores $(CORES) --configfile config/demo.yaml
 	$(BIN)/python tools/readme_figures.py results/demo/figures docs/img
 
 # Static checks first (seconds), then the suite, which also starts a single-node SLURM

@@ -2,8 +2,9 @@
 
     python tools/readme_figures.py results/demo/figures docs/img
 
-Reads the demo run's CASA, budget and hot-spot maps of its last year and writes them
-1600 pixels wide into ``docs/img/`` (matplotlib's image thumbnail, no other dependency).
+Reads the demo run's CASA maps of its last year, its CBI maps of every year on one scale and
+the county time series, and writes them 1600 pixels wide into ``docs/img/`` (matplotlib's
+image thumbnail, no other dependency).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-FIGURES = ("casa_{year}.png", "budget_{year}.png", "hotspots_{year}.png")
+FIGURES = ("casa_{year}.png", "budget_years_cbi.png", "budget_trends_county.png")
 WIDTH = 1600
 
 
@@ -28,7 +29,8 @@ def main(figures: Path, dest: Path) -> None:
     for pattern in FIGURES:
         src = figures / pattern.format(year=years[-1])
         width = mpimg.imread(src).shape[1]
-        out = dest / pattern.format(year="demo")
+        name = pattern.format(year="demo") if "{year}" in pattern else pattern.replace(".png", "_demo.png")
+        out = dest / name
         mpimg.thumbnail(src, out, scale=min(1.0, WIDTH / width))
         print(f"{src} -> {out}")
 
