@@ -296,7 +296,16 @@ def run(workdir: Path, cores: int, targets: list[str], figures: bool = True) -> 
     print(f"national run: {time.perf_counter() - t0:.0f} s wall")
 
 
-FIGURES = ("casa_map", "emissions_map", "budget_map", "hotspots", "centre_of_gravity", "mgwr_map")
+FIGURES = (
+    "casa_map",
+    "emissions_map",
+    "budget_map",
+    "budget_figures",
+    "budget_years",
+    "hotspots",
+    "centre_of_gravity",
+    "mgwr_map",
+)
 
 
 def report(workdir: Path) -> str:
