@@ -75,6 +75,23 @@ POP_FILL = -99999.0
 
 
 # ----------------------------------------------------------------------------- writing
+
+#: the time a demo GeoPackage says it was written (GDAL stamps the current time otherwise),
+#: so that two generations of the demo are byte for byte the same file, checksum included
+GPKG_DATE = "2000-01-01T00:00:00.000Z"
+
+
+def write_gpkg(gdf, path, layer: str) -> None:
+    """``gdf`` as a GeoPackage layer whose bytes do not depend on when it was written."""
+    import pyogrio
+
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": GPKG_DATE})
+    try:
+        gdf.to_file(path, driver="GPKG", layer=layer, engine="pyogrio")
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
+
+
 def _grid(bounds, res):
     w, s, e, n = bounds
     width, height = int(math.ceil((e - w) / res)), int(math.ceil((n - s) / res))
@@ -222,7 +239,7 @@ def generate(
     with atomic_output(statistics_path) as tmp:
         stats.to_csv(tmp, index=False)
     with atomic_output(boundaries_path) as tmp:
-        gdf.to_file(tmp, driver="GPKG", layer="counties")
+        write_gpkg(gdf, tmp, "counties")
     manifest.record(root, targets)
     return {
         "counties": int(len(gdf)),
