@@ -97,6 +97,10 @@ def column_label(column: str) -> str:
     return expression_label(column)
 
 
+#: columns whose values are column names or model terms, shown by their readable names
+NAMED_VALUES = ("covariate", "term", "variable")
+
+
 def _cell(value, column: str = "") -> str:
     if value is None or (isinstance(value, float) and not np.isfinite(value)):
         return "–"
@@ -107,7 +111,9 @@ def _cell(value, column: str = "") -> str:
     if isinstance(value, (float, np.floating)):
         v = float(value)
         return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
-    return html.escape(str(value))
+    if column in NAMED_VALUES:  # model terms and variables as a reader calls them
+        return html.escape(expression_label(str(value)))
+    return html.escape(pretty_units(str(value)))  # units in text: m⁻², CO₂, °C
 
 
 def html_table(frame: pd.DataFrame, max_rows: int | None = None) -> str:
