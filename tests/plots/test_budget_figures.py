@@ -122,6 +122,12 @@ def test_trends_draw_the_region_and_every_group_with_the_threshold():
     assert any(list(line.get_ydata()) == [1.0, 1.0] for line in cbi_ax.get_lines())  # the threshold
     legend_texts = [t.get_text() for t in f.axes[3].get_legend().get_texts()]
     assert legend_texts == ["North", "South"]
+    # two adjacent years: labelled as years, without the "+2.02e3" offset matplotlib would add
+    two = fig.trends(b[b["year"] >= 2020], "province_id", None, level="county")
+    two.canvas.draw()
+    ax = two.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2020", "2021"]
+    assert ax.xaxis.get_offset_text().get_text() == ""
 
 
 def test_lmdi_bars_stack_to_the_effects_and_box_plots_past_forty_units():

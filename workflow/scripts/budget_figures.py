@@ -13,6 +13,7 @@ from carbonbalance.budget.params import mass_suffix
 from carbonbalance.core.store import atomic_output
 from carbonbalance.ingest.boundaries import level_units
 from carbonbalance.plots.budget import compensation_map, lmdi_bars, trends
+from carbonbalance.plots.maps import display_shapes
 from carbonbalance.plots.report import budget_page, compensation_page, lmdi_page
 
 sm = snakemake
@@ -30,7 +31,8 @@ if name_col and name_col in finest.columns:
 units = (
     finest.assign(unit_id=finest[lid].astype(str))
     if lid == sm.params.finest_id
-    else level_units(finest, lid, [outline])
+    # the counties simplified for display first: dissolving them at full detail takes seconds
+    else level_units(display_shapes(finest).units, lid, [outline])
 )
 
 

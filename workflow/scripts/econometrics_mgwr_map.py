@@ -11,11 +11,13 @@ from carbonbalance.core.store import atomic_output
 from carbonbalance.ingest.boundaries import level_units
 from carbonbalance.plots.econometrics import mgwr_maps
 from carbonbalance.plots.labels import expression_label
+from carbonbalance.plots.maps import display_shapes
 from carbonbalance.plots.report import mgwr_page
 
 sm = snakemake
 level, year = sm.wildcards.level, int(sm.wildcards.year)
-gdf = level_units(gpd.read_file(sm.input.units), sm.params.level_id)
+# the units simplified for display before the dissolve (at full detail it takes seconds)
+gdf = level_units(display_shapes(gpd.read_file(sm.input.units)).units, sm.params.level_id)
 summary = pd.read_csv(sm.input.summary)
 local = pd.read_csv(sm.input.local, dtype={"unit_id": str})
 y = summary["y"].iloc[0]

@@ -71,6 +71,21 @@ def figure_texts(fig) -> dict:
     return {"titles": titles, "labels": labels, "notes": notes}
 
 
+def year_axis(ax, years) -> None:
+    """Years on the x axis as years: every year up to twelve, else whole years chosen by
+    matplotlib; never an offset such as ``+2.02e3`` (which two adjacent years provoke)."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    ys = sorted({int(y) for y in years})
+    if len(ys) <= 12:
+        ax.set_xticks(ys, [str(y) for y in ys])
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}"))
+    if len(ys) == 1:
+        ax.set_xlim(ys[0] - 0.5, ys[0] + 0.5)
+
+
 def ground_metres_per_unit(crs, x: float, y: float) -> float:
     """Metres on the ground per horizontal map unit at (x, y) of ``crs``: the geodesic length
     of a short east-west step there (1 in Albers or UTM, about 111 km x cos(latitude) for

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from carbonbalance.plots.base import finish, map_furniture, outline_width, pyplot
+from carbonbalance.plots.base import finish, map_furniture, outline_width, pyplot, year_axis
 from carbonbalance.plots.labels import LABELS, label, pretty_units, readable_scale, title, zone_title
 from carbonbalance.plots.maps import (
     NO_DATA,
@@ -20,6 +20,7 @@ from carbonbalance.plots.maps import (
     display_shapes,
     diverging_norm,
     threshold_classes,
+    unit_paths,
     zone_colours,
 )
 
@@ -47,31 +48,13 @@ def panel_years(years, most: int = MAX_YEAR_PANELS) -> list[int]:
     return [ys[i] for i in picks]
 
 
-def unit_paths(units) -> list:
-    """One matplotlib Path per unit (all rings of its polygons), in the order of ``units``."""
-    from matplotlib.path import Path
-
-    paths = []
-    for geom in units.geometry:
-        verts, codes = [], []
-        for poly in getattr(geom, "geoms", [geom]) if geom is not None else []:
-            for ring in (poly.exterior, *poly.interiors):
-                xy = np.asarray(ring.coords)
-                if len(xy) < 3:
-                    continue
-                verts.append(xy)
-                codes.append([Path.MOVETO] + [Path.LINETO] * (len(xy) - 2) + [Path.CLOSEPOLY])
-        paths.append(Path(np.concatenate(verts), np.concatenate(codes)) if verts else Path(np.zeros((1, 2))))
-    return paths
-
-
 def _draw_units(ax, paths, facecolors, n_units: int, groups=None) -> None:
     from matplotlib.collections import PathCollection
 
-    ax.add_collection(
-        PathCollection(paths, facecolors=facecolors, edgecolors="0.4", linewidths=outline_width(n_units)),
-        autolim=False,
-    )
+    # past a thousand units (China's counties) in a panel a few inches wide, the units' edges
+    # would blacken the dense east: the fills and the groups' outlines carry the map
+    width = outline_width(n_units) if n_units <= 1000 else 0.0
+    ax.add_collection(PathCollection(paths, facecolors=facecolors, edgecolors="0.4", linewidths=width), autolim=False)
     for outline in (groups or {}).values():
         outline.plot(ax=ax, color="black", linewidth=0.9)
 
@@ -260,7 +243,7 @@ def trends(budget: pd.DataFrame, group_column: str, out_png, group_names=None, s
         ax.set_visible(False)
     for ax in axes.flat:
         if ax.get_visible():
-            ax.set_xticks(sorted(budget["year"].unique()) if budget["year"].nunique() <= 12 else ax.get_xticks())
+            year_axis(ax, budget["year"])
             ax.tick_params(axis="x", labelrotation=45 if budget["year"].nunique() > 6 else 0)
     name = f"Carbon budget and balance indices by {level}" if level else "Carbon budget and balance indices"
     return finish(fig, f"{name}, {int(budget['year'].min())}–{int(budget['year'].max())}", out_png)

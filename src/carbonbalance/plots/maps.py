@@ -239,13 +239,6 @@ def diverging_norm(values, centre: float = 0.0):
     return TwoSlopeNorm(vcenter=centre, vmin=min(lo, centre - tiny), vmax=max(hi, centre + tiny))
 
 
-def pd_categorical(values, names):
-    """``values`` as an ordered categorical of ``names`` (legend and colours in that order)."""
-    import pandas as pd
-
-    return pd.Categorical(values, categories=names, ordered=True)
-
-
 def class_names(bins, lowest: float, fmt: str = "{:,.2f}") -> list[str]:
     """Legend entries of classes with upper bounds ``bins`` above ``lowest``: ``0.10 – 1.00``
     (each class holds the values above its lower and up to its upper bound)."""
@@ -258,10 +251,50 @@ def _legend_outside(**kw) -> dict:
     return {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "fontsize": 7, "frameon": False} | kw
 
 
+def panel_classes(values, p: dict) -> tuple[list, list[str], list]:
+    """(class name per unit, None for no value; the class names in legend order; their
+    colours) of one choropleth panel ``p`` (see :func:`choropleth_panels`)."""
+    from matplotlib import colormaps
+
+    fmt = p.get("fmt", "{:,.2f}")
+    distinct = values.dropna().unique()
+    if p.get("zones") or p.get("categorical"):
+        if p.get("zones"):
+            names = sorted(distinct, key=lambda n: list(ZONE_COLOURS).index(n) if n in ZONE_COLOURS else 99)
+            colours = [zone_colours(names)[n] for n in names]
+        else:
+            names = sorted(str(n) for n in distinct)
+            cm = colormaps[p.get("cmap", "tab10")]
+            colours = [cm(k % cm.N) for k in range(len(names))]
+        classes = [str(v) if v is not None and v == v else None for v in values]
+        return classes, names, colours
+    v = values.to_numpy(dtype=float)
+    ok = np.isfinite(v)
+    if p.get("threshold") is not None and len(distinct) >= 2:
+        # the classes applied here (mapclassify's UserDefined would do the same and cost a 3-5 s
+        # import per figure job at national scale)
+        bins, colours = threshold_classes(v, float(p["threshold"]), int(p.get("k", 6)), p.get("cmap", "RdBu_r"))
+    elif len(distinct) >= 3:
+        import mapclassify
+
+        k = max(2, min(int(p.get("k", 5)), len(distinct) - 1))
+        bins = list(mapclassify.classify(v[ok], p.get("scheme", "NaturalBreaks"), k=k).bins)
+        cm = colormaps[p.get("cmap", "viridis")]
+        colours = [cm((i + 0.5) / len(bins)) for i in range(len(bins))]
+    else:  # one or two distinct values: no classes to break, show them as categories
+        names = [f"{x:.4g}" for x in sorted(distinct)]
+        cm = colormaps[p.get("cmap", "viridis")]
+        colours = [cm(0.25 + 0.5 * k) for k in range(len(names))]
+        return [f"{x:.4g}" if good else None for x, good in zip(v, ok)], names, colours
+    names = class_names(bins, float(v[ok].min()), fmt)  # "a – b": above a, up to b
+    index = np.minimum(np.searchsorted(np.asarray(bins), v, side="left"), len(names) - 1)
+    return [names[i] if good else None for i, good in zip(index, ok)], names, colours
+
+
 def choropleth_panels(
     units, panels: list[dict], outline_column: str | None = None, title: str | None = None, out_png=None, dpi: int = 150
 ):
-    """One row of unit maps, each legend to the right of its map.
+    """Unit maps (:func:`panel_grid`), each legend to the right of its map.
 
     panels : [{"column": ..., "title": ..., "categorical": bool, "zones": bool, "cmap": ...,
                "scheme": mapclassify scheme (default NaturalBreaks), "k": classes,
@@ -270,67 +303,51 @@ def choropleth_panels(
     ``zones`` colours zone names by their meaning (:func:`zone_colours`); ``threshold``
     classes the values on each side of it on a diverging palette (:func:`threshold_classes`).
     Units without a value are drawn in :data:`NO_DATA` and listed in the legend as "no data".
+    The units are simplified once and drawn as one collection of paths per panel.
     """
-    from matplotlib.colors import ListedColormap
+    from matplotlib.collections import PathCollection
+    from matplotlib.patches import Patch
 
     plt = pyplot()
     fig, axes = panel_grid(plt, len(panels), 6.6, 5.2)
     shapes = display_shapes(units, group_columns=[outline_column] if outline_column else [])
     units = shapes.units  # simplified once for every panel
+    paths = unit_paths(units)
+    x0, y0, x1, y1 = units.total_bounds
     for ax, p in zip(axes, panels):
-        col = p["column"]
-        values = units[col]
-        data = units
-        kw = dict(
-            column=col,
-            ax=ax,
-            legend=True,
-            edgecolor="0.4",
-            linewidth=outline_width(len(units)),
-            missing_kwds={"color": NO_DATA, "label": "no data"},
-        )
-        fmt = p.get("fmt", "{:,.2f}")
-        distinct = values.dropna().unique()
-        if p.get("zones"):
-            names = sorted(distinct, key=lambda n: list(ZONE_COLOURS).index(n) if n in ZONE_COLOURS else 99)
-            colours = zone_colours(names)
-            data = units.assign(**{col: pd_categorical(values, names)})
-            kw.update(categorical=True, cmap=ListedColormap([colours[n] for n in names]), legend_kwds=_legend_outside())
-        elif p.get("categorical"):
-            kw.update(categorical=True, cmap=p.get("cmap", "tab10"), legend_kwds=_legend_outside())
-        elif p.get("threshold") is not None and len(distinct) >= 2:
-            bins, colours = threshold_classes(
-                values, float(p["threshold"]), int(p.get("k", 6)), p.get("cmap", "RdBu_r")
-            )
-            # the classes applied here (mapclassify's UserDefined would do the same and cost a
-            # 3-5 s import per figure job at national scale), shown as ordered categories
-            names = class_names(bins, float(np.nanmin(values)), fmt)
-            index = np.searchsorted(np.asarray(bins), values.to_numpy(dtype=float), side="left")
-            classes = [names[i] if np.isfinite(v) else None for i, v in zip(np.minimum(index, len(names) - 1), values)]
-            data = units.assign(**{col: pd_categorical(classes, names)})
-            kw.update(categorical=True, cmap=ListedColormap(colours), legend_kwds=_legend_outside())
-        elif len(distinct) >= 3:
-            import mapclassify
-            from matplotlib import colormaps
-
-            k = max(2, min(int(p.get("k", 5)), len(distinct) - 1))
-            finite = values.to_numpy(dtype=float)
-            ok = np.isfinite(finite)
-            bins = list(mapclassify.classify(finite[ok], p.get("scheme", "NaturalBreaks"), k=k).bins)
-            names = class_names(bins, float(finite[ok].min()), fmt)  # "a – b", as the threshold classes
-            index = np.minimum(np.searchsorted(np.asarray(bins), finite, side="left"), len(names) - 1)
-            classes = [names[i] if good else None for i, good in zip(index, ok)]
-            cm = colormaps[p.get("cmap", "viridis")]
-            colours = [cm((i + 0.5) / len(names)) for i in range(len(names))]
-            data = units.assign(**{col: pd_categorical(classes, names)})
-            kw.update(categorical=True, cmap=ListedColormap(colours), legend_kwds=_legend_outside())
-        else:  # one or two distinct values: no classes to break, show them as categories
-            data = units.assign(**{col: values.map(lambda v: f"{v:.4g}", na_action="ignore")})
-            kw.update(categorical=True, cmap=p.get("cmap", "viridis"), legend_kwds=_legend_outside())
-        data.plot(**kw)
+        classes, names, colours = panel_classes(units[p["column"]], p)
+        colour_of = dict(zip(names, colours))
+        faces = [colour_of.get(c, NO_DATA) if c is not None else NO_DATA for c in classes]
+        ax.add_collection(PathCollection(paths, facecolors=faces, edgecolors="0.4",
+                                         linewidths=outline_width(len(units))), autolim=False)  # fmt: skip
         for groups in shapes.groups.values():
             groups.plot(ax=ax, color="black", linewidth=0.9)
+        handles = [Patch(facecolor=colour_of[n], edgecolor="0.4", label=n) for n in names]
+        if any(c is None for c in classes):
+            handles.append(Patch(facecolor=NO_DATA, edgecolor="0.4", label="no data"))
+        ax.legend(handles=handles, **_legend_outside())
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+        ax.set_aspect("equal")
         ax.set_title(p["title"])
         ax.set_axis_off()
         map_furniture(ax, units.crs, note=ax is axes[len(panels) - 1])
     return finish(fig, title, out_png, dpi)
+
+
+def unit_paths(units) -> list:
+    """One matplotlib Path per unit (all rings of its polygons), in the order of ``units``."""
+    from matplotlib.path import Path
+
+    paths = []
+    for geom in units.geometry:
+        verts, codes = [], []
+        for poly in getattr(geom, "geoms", [geom]) if geom is not None else []:
+            for ring in (poly.exterior, *poly.interiors):
+                xy = np.asarray(ring.coords)
+                if len(xy) < 3:
+                    continue
+                verts.append(xy)
+                codes.append([Path.MOVETO] + [Path.LINETO] * (len(xy) - 2) + [Path.CLOSEPOLY])
+        paths.append(Path(np.concatenate(verts), np.concatenate(codes)) if verts else Path(np.zeros((1, 2))))
+    return paths

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from carbonbalance.plots.base import finish, map_furniture, outline_width, pyplot
+from carbonbalance.plots.base import finish, map_furniture, outline_width, pyplot, year_axis
 from carbonbalance.plots.labels import LABELS, expression_label, pretty_units, readable_scale
 from carbonbalance.spatial.hotspots import CLASSES as HOTSPOT_CLASSES
 
@@ -114,7 +114,7 @@ def kde_and_dagum(
                 alpha=0.85,
             )
             ax.plot(d["year"], d["total"], color="black", marker="o", label="Gini")
-            ax.set_xticks(d["year"])
+            year_axis(ax, d["year"])
             ax.legend(fontsize=7)
         ax.set_title(f"Dagum Gini of {pretty_units(name)}", fontsize=10)
         ax.set_ylabel("Gini coefficient and its components")
@@ -144,7 +144,7 @@ def within_groups(ax, table: pd.DataFrame, group_names=None) -> None:
             ax.plot(part["year"], part["gini_within_group"], color="0.75", lw=0.6, zorder=0)
     if len(sizes) > len(coloured):
         ax.plot([], [], color="0.75", lw=0.6, label=f"{len(sizes) - len(coloured)} smaller groups")
-    ax.set_xticks(sorted(table["year"].unique()))
+    year_axis(ax, table["year"])
     ax.set_ylabel("Gini within the group")
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=6, title="group (units)", title_fontsize=7)
