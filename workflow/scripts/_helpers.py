@@ -1,6 +1,7 @@
 """Shared set-up for the workflow scripts: logging, thread limits, library import."""
 
 import atexit
+import contextlib
 import importlib.util
 import json
 import logging
@@ -75,3 +76,11 @@ def _record_peak(snakemake, start: float, log) -> None:
     Path(f"{snakemake.log[0]}.peak.json").write_text(json.dumps(record))
     if mem_mb and peak_mb > mem_mb:
         log.warning("peak memory %.0f MB exceeds the declared mem_mb %s of rule %s", peak_mb, mem_mb, snakemake.rule)
+
+
+@contextlib.contextmanager
+def timed(log, what: str):
+    """Log how many seconds the block took (a figure's drawing, for the national benchmark)."""
+    start = time.perf_counter()
+    yield
+    log.info("%s: %.1f s", what, time.perf_counter() - start)

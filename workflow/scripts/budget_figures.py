@@ -1,10 +1,8 @@
 """Time series, LMDI and compensation figures of one level (rule budget_figures)."""
 
-from _helpers import setup
+from _helpers import setup, timed
 
 log = setup(snakemake)
-
-import time
 
 import geopandas as gpd
 import pandas as pd
@@ -36,20 +34,18 @@ units = (
 )
 
 
-def timed(what, draw, path):
-    start = time.perf_counter()
-    with atomic_output(path) as tmp:
-        draw(tmp)
-    log.info("%s of the %s level: %.1f s", what, level, time.perf_counter() - start)
+def draw(what, figure, path):
+    with timed(log, f"{what} of the {level} level"), atomic_output(path) as tmp:
+        figure(tmp)
 
 
 suffix = mass_suffix(sm.params.mass_unit)
-timed("time series", lambda p: trends(budget, group, p, names, sm.params.scheme, level, suffix), sm.output.trends)
+draw("time series", lambda p: trends(budget, group, p, names, sm.params.scheme, level, suffix), sm.output.trends)
 unit_names = dict(zip(budget["unit_id"].astype(str), budget["name"].astype(str))) if "name" in budget else None
 lmdi = pd.read_csv(sm.input.lmdi)
-timed("LMDI bars", lambda p: lmdi_bars(lmdi, p, level, unit_names), sm.output.lmdi)
+draw("LMDI bars", lambda p: lmdi_bars(lmdi, p, level, unit_names), sm.output.lmdi)
 compensation = pd.read_csv(sm.input.compensation)
-timed(
+draw(
     "compensation map",
     lambda p: compensation_map(units, compensation, "unit_id", p, outline if outline != lid else None, level),
     sm.output.compensation,

@@ -1,6 +1,6 @@
 """Maps of the local coefficients of one MGWR fit (rule mgwr_map)."""
 
-from _helpers import setup
+from _helpers import setup, timed
 
 log = setup(snakemake)
 
@@ -22,7 +22,7 @@ summary = pd.read_csv(sm.input.summary)
 local = pd.read_csv(sm.input.local, dtype={"unit_id": str})
 y = summary["y"].iloc[0]
 standardized = bool(summary["standardized"].iloc[0])
-with atomic_output(sm.output.figure) as tmp:
+with timed(log, "MGWR maps"), atomic_output(sm.output.figure) as tmp:
     mgwr_maps(
         gdf,
         local,

@@ -1,6 +1,6 @@
 """Moran, LISA, Gi*, KDE and Dagum tables and figures of one level (rule analysis)."""
 
-from _helpers import setup
+from _helpers import setup, timed
 
 log = setup(snakemake)
 
@@ -33,9 +33,9 @@ values = {
     }
     for v in params.variables
 }
-with atomic_output(sm.output.moran_lisa) as tmp:
+with timed(log, "Moran and LISA figure"), atomic_output(sm.output.moran_lisa) as tmp:
     moran_and_lisa(gdf, values, w[0], tables["lisa"], tables["moran"], tmp)
-with atomic_output(sm.output.kde_dagum) as tmp:
+with timed(log, "KDE and Dagum figure"), atomic_output(sm.output.kde_dagum) as tmp:
     name_col = sm.params.group_name_column
     names = finest.drop_duplicates(group).set_index(group)[name_col].astype(str) if name_col else None
     names = None if names is None else dict(zip(names.index.astype(str), names))

@@ -1,6 +1,6 @@
 """Getis-Ord Gi* hot spots of one year's emission grid (rule hotspots)."""
 
-from _helpers import setup
+from _helpers import setup, timed
 
 log = setup(snakemake)
 
@@ -27,7 +27,7 @@ z = getis_ord_grid(a, cell, float(sm.params.distance))
 counts = pd.Series(class_counts(z)).reindex(HOTSPOT_CLASSES + ["nodata"], fill_value=0)
 with atomic_output(sm.output.table) as tmp:
     counts.rename_axis("class").rename("cells").reset_index().to_csv(tmp, index=False)
-with atomic_output(sm.output.figure) as tmp:
+with timed(log, "hot-spot map"), atomic_output(sm.output.figure) as tmp:
     hotspot_map(
         z,
         [b.left, b.right, b.bottom, b.top],

@@ -146,10 +146,10 @@ NEEDS: dict[str, Need] = {
     "budget": Need(threads=1, mem_base=2000, sec_base=2, sec_kunit_year=0.05, disk_kunit_year=0.5),
     # 131 s; figure, 4 panels of every unit
     "budget_map": Need(threads=1, mem_base=2000, mem_kunit=100, sec_base=3, sec_kunit=45),
-    # three figures of a level: time series, LMDI bars, compensation map (estimate; see
-    # benchmarks/README.md "Figures at national scale")
+    # 6.0-6.3 s; 434 MB: three figures of a level (time series, LMDI bars, compensation map)
+    # and its three table pages
     "budget_figures": Need(threads=1, mem_base=2000, mem_kunit=100, sec_base=5, sec_kunit=5, sec_kunit_year=0.2),
-    # small multiples of up to six years of one budget column (estimate, as above)
+    # 5.0-7.5 s; 416 MB: up to six years of one budget column on one scale
     "budget_years": Need(threads=1, mem_base=2000, mem_kunit=100, sec_base=5, sec_kunit=4),
     # 19.0 s (2 years; T = 22: weights 2.9 s, 1.1 s a year, tables 22 s); 1166 MB
     "spatial": Need(
