@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from carbonbalance.plots.base import finish, map_furniture, outline_width, pyplot, year_axis
-from carbonbalance.plots.labels import LABELS, expression_label, pretty_units, readable_scale
+from carbonbalance.plots.labels import LABELS, expression_label, label, pretty_units, readable_scale
 from carbonbalance.spatial.hotspots import CLASSES as HOTSPOT_CLASSES
 
 LISA_COLOURS = {"HH": "#d7191c", "HL": "#fdae61", "LH": "#abd9e9", "LL": "#2c7bb6", "ns": "#eeeeee"}
@@ -150,17 +150,35 @@ def within_groups(ax, table: pd.DataFrame, group_names=None) -> None:
     ax.legend(fontsize=6, title="group (units)", title_fontsize=7)
 
 
-def centre_trajectory(units, centres: pd.DataFrame, out_png) -> None:
-    """Centre of gravity per year with its standard deviational ellipse over the units."""
+def centre_trajectory(units, centres: pd.DataFrame, out_png, grid=None) -> None:
+    """Centre of gravity per year with its standard deviational ellipse over the units and,
+    with ``grid`` (array, extent, units as :func:`carbonbalance.core.store.read_decimated`
+    gives), the last year's emission grid beneath them on a log scale."""
+    from matplotlib.colors import LogNorm
     from matplotlib.patches import Ellipse
 
     from carbonbalance.plots.maps import display_shapes
 
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(7, 6), constrained_layout=True)
-    units = display_shapes(units).units
+    fig, ax = plt.subplots(figsize=(7.6, 6), constrained_layout=True)
+    shapes = display_shapes(units)
+    units = shapes.units
     units.plot(ax=ax, color="#f2f2f2", edgecolor="0.6", linewidth=outline_width(len(units)))
-    cmap = plt.get_cmap("viridis", max(len(centres), 2))
+    if grid is not None:
+        a, extent, grid_units = grid
+        positive = a[np.isfinite(a) & (a > 0)]
+        if positive.size:
+            lo, hi = np.percentile(positive, [2, 99.9])
+            im = ax.imshow(np.where(a > 0, a, np.nan), extent=extent, cmap="YlOrRd", norm=LogNorm(lo, max(hi, lo * 10)),
+                           interpolation="nearest", alpha=0.85, zorder=1)  # fmt: skip
+            im.set_clip_path(shapes.region, transform=ax.transData)
+            cb = fig.colorbar(im, ax=ax, shrink=0.6, extend="both", location="bottom", pad=0.01)
+            cb.set_label(f"{label('emissions', with_units=False)}, {int(centres['year'].max())} "
+                         f"({pretty_units(grid_units)})")  # fmt: skip
+    from matplotlib.colors import ListedColormap
+
+    # viridis without its yellow end, which the emission grid's low values would swallow
+    cmap = ListedColormap(plt.get_cmap("viridis")(np.linspace(0.0, 0.75, max(len(centres), 2))))
     for k, r in enumerate(centres.itertuples()):
         # σx lies along (cos θ, −sin θ): the x axis turned clockwise by θ (matplotlib turns anticlockwise)
         ax.add_patch(
@@ -171,11 +189,12 @@ def centre_trajectory(units, centres: pd.DataFrame, out_png) -> None:
                 angle=-np.degrees(r.angle_rad),
                 fill=False,
                 color=cmap(k),
-                lw=1.2,
+                lw=1.5,
                 label=str(r.year),
+                zorder=3,  # above the emission grid
             )
         )
-    ax.plot(centres["cx"], centres["cy"], "o", color="black", ms=2)
+    ax.plot(centres["cx"], centres["cy"], "o", color="black", ms=2, zorder=4)
     ax.set_title("Centre of gravity of CO₂ emissions and standard deviational ellipse per year")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title="ellipse")
     ax.set_axis_off()
