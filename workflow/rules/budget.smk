@@ -139,19 +139,21 @@ rule budget_years:
         budget=R(f"tables/budget_{table_levels()[0]}.parquet"),
         units=R("boundaries/units.gpkg"),
     output:
-        report(
-            R("figures/budget_years_{variable}.png"),
-            category=CATEGORY["budget"],
-            subcategory="maps of the years",
-            caption="../report/budget_years.rst",
-            labels=labels("{variable} by year, one scale", level=table_levels()[0], year="all"),
-        ),
+        # one job draws them all: the table is read and the units' paths are built once
+        **{
+            v: report(
+                R(f"figures/budget_years_{v}.png"),
+                category=CATEGORY["budget"],
+                subcategory="maps of the years",
+                caption="../report/budget_years.rst",
+                labels=labels(f"{v} by year, one scale", level=table_levels()[0], year="all"),
+            )
+            for v in budget_year_variables()
+        },
     log:
-        L("budget_years/{variable}.log"),
+        L("budget_years.log"),
     benchmark:
-        L("benchmarks/budget_years_{variable}.tsv")
-    wildcard_constraints:
-        variable="|".join(budget_year_variables()),
+        L("benchmarks/budget_years.tsv")
     group:
         "figures"
     conda:
@@ -165,6 +167,6 @@ rule budget_years:
         level_id=cfg("boundaries", "levels")[0]["id"],
         outline=cfg("boundaries", "levels")[-1]["id"],
     message:
-        "Maps of {wildcards.variable} by {params.level}, one panel per year on one scale"
+        "Maps of the budget columns by {params.level}, one panel per year on one scale"
     script:
         "../scripts/budget_years.py"

@@ -1,4 +1,4 @@
-"""Small multiples of one budget column by year on one shared scale (rule budget_years)."""
+"""Small multiples of the budget columns by year, each on one shared scale (rule budget_years)."""
 
 from _helpers import setup, timed
 
@@ -13,5 +13,6 @@ from carbonbalance.plots.budget import year_panels
 sm = snakemake
 budget = pd.read_parquet(sm.input.budget)
 units = gpd.read_file(sm.input.units)
-with timed(log, f"{sm.wildcards.variable} by {sm.params.level}"), atomic_output(sm.output[0]) as tmp:
-    year_panels(units, budget, sm.wildcards.variable, tmp, sm.params.level_id, sm.params.outline, sm.params.level)
+for variable, path in sm.output.items():
+    with timed(log, f"{variable} by {sm.params.level}"), atomic_output(path) as tmp:
+        year_panels(units, budget, variable, tmp, sm.params.level_id, sm.params.outline, sm.params.level)
