@@ -149,14 +149,21 @@ def region_path(units, tolerance: float):
 
     verts, codes = [], []
     for geom in units.geometry.simplify(tolerance) if tolerance > 0 else units.geometry:
-        for poly in getattr(geom, "geoms", [geom]):
-            for ring in (poly.exterior, *poly.interiors):
-                xy = np.asarray(ring.coords)
-                if len(xy) < 3:
-                    continue
-                verts.append(xy)
-                codes.append([Path.MOVETO] + [Path.LINETO] * (len(xy) - 2) + [Path.CLOSEPOLY])
+        for xy, code in _rings(geom):
+            verts.append(xy)
+            codes.append(code)
     return Path(np.concatenate(verts), np.concatenate(codes))
+
+
+def _rings(geom):
+    """(vertices, path codes) of every ring of a (multi)polygon with at least three points."""
+    from matplotlib.path import Path
+
+    for poly in getattr(geom, "geoms", [geom]) if geom is not None else []:
+        for ring in (poly.exterior, *poly.interiors):
+            xy = np.asarray(ring.coords)
+            if len(xy) >= 3:
+                yield xy, np.array([Path.MOVETO] + [Path.LINETO] * (len(xy) - 2) + [Path.CLOSEPOLY])
 
 
 def _crs_of(path, outlines=None):
@@ -341,13 +348,9 @@ def unit_paths(units) -> list:
 
     paths = []
     for geom in units.geometry:
-        verts, codes = [], []
-        for poly in getattr(geom, "geoms", [geom]) if geom is not None else []:
-            for ring in (poly.exterior, *poly.interiors):
-                xy = np.asarray(ring.coords)
-                if len(xy) < 3:
-                    continue
-                verts.append(xy)
-                codes.append([Path.MOVETO] + [Path.LINETO] * (len(xy) - 2) + [Path.CLOSEPOLY])
-        paths.append(Path(np.concatenate(verts), np.concatenate(codes)) if verts else Path(np.zeros((1, 2))))
+        rings = list(_rings(geom))
+        if rings:
+            paths.append(Path(np.concatenate([r[0] for r in rings]), np.concatenate([r[1] for r in rings])))
+        else:  # an empty geometry: a path that draws nothing, so that paths and units stay aligned
+            paths.append(Path(np.zeros((1, 2))))
     return paths
