@@ -71,6 +71,9 @@ def test_years_share_one_scale_so_equal_values_get_equal_colours():
     b.loc[(b["unit_id"] == "c2") & (b["year"] == 2020), "cbi"] = np.nan
     f = fig.year_panels(units, b, "cbi", None, "county_id", "province_id", "county")
     colours = panel_colours(f, len(units))
+    prepared = fig.prepare_units(units, "province_id")  # one simplification for several columns
+    again = fig.year_panels(units, b, "cbi", None, "county_id", "province_id", "county", prepared)
+    assert panel_colours(again, len(units)) == colours
     assert len(colours) == 3
     assert colours[0][0] == colours[1][0] == colours[2][0]  # one scale: the same value, the same class
     assert colours[1][2] == NO_DATA

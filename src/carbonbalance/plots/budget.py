@@ -59,6 +59,13 @@ def _draw_units(ax, paths, facecolors, n_units: int, groups=None) -> None:
         outline.plot(ax=ax, color="black", linewidth=0.9)
 
 
+def prepare_units(units, outline=None):
+    """(display shapes with the ``outline`` groups dissolved, one path per unit): what every
+    map of these units draws, made once."""
+    shapes = display_shapes(units, group_columns=[outline] if outline else [])
+    return shapes, unit_paths(shapes.units)
+
+
 def _shared_classes(column: str, values: np.ndarray):
     """(face colours of ``values``, legend handles) of one scale for every panel of ``column``:
     classes broken at 1 for CBI, ECC and ESC, zones by meaning, otherwise a continuous
@@ -108,15 +115,18 @@ def _shared_classes(column: str, values: np.ndarray):
     return paint, None, mappable
 
 
-def year_panels(units, budget: pd.DataFrame, column: str, out_png, unit_id: str, outline=None, level: str = ""):
+def year_panels(units, budget: pd.DataFrame, column: str, out_png, unit_id: str, outline=None, level: str = "",
+                prepared=None):  # fmt: skip
     """Small multiples of ``column`` by year (:func:`panel_years`) on one scale shared by every
     panel: CBI, ECC and ESC in classes broken at 1 from the values of all years shown, zones
     in the colours of their meaning, CE, CS and CB on one continuous scale (CB diverging at
-    zero); a single legend or colour bar; units without a value in :data:`NO_DATA`."""
+    zero); a single legend or colour bar; units without a value in :data:`NO_DATA`.
+
+    prepared : (shapes, paths) of :func:`prepare_units`, to draw several columns from one
+               simplification of ``units`` (None: prepared here)."""
     plt = pyplot()
     years = panel_years(budget["year"].unique())
-    shapes = display_shapes(units, group_columns=[outline] if outline else [])
-    paths = unit_paths(shapes.units)
+    shapes, paths = prepared if prepared is not None else prepare_units(units, outline)
     ids = shapes.units[unit_id].astype(str).to_numpy()
     table = budget.assign(unit_id=budget["unit_id"].astype(str)).set_index(["year", "unit_id"])[column]
     per_year = {y: table.xs(y, level="year").reindex(ids).to_numpy() for y in years}
