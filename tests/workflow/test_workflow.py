@@ -659,3 +659,19 @@ def test_changed_econometrics_setting_reruns_only_its_rule(test_run, override, e
     (wf / "override.yaml").write_text(override)
     out = snakemake(wf, "-n", "--cores", "2", "--configfile", *TEST, "override.yaml").stdout
     assert planned_jobs(out) == {**expected, "run_metadata": 1, "all": 1}, out[-3000:]
+
+
+@pytest.mark.parametrize("mass_unit", ["t CO2", "t C"])
+def test_the_mapped_budget_columns_follow_the_reporting_mass_unit(mass_unit):
+    """common.smk names the budget columns of budget_years without the library (which needs
+    pandas); its suffixes must be those of carbonbalance.budget.params."""
+    from types import SimpleNamespace
+
+    from carbonbalance.budget.params import mass_suffix
+
+    config = {"tables": {"mass_unit": mass_unit, "zoning": {"schemes": ["fan2024"]}}}
+    ns = {"config": config, "workflow": SimpleNamespace(basedir=str(ROOT))}
+    exec(compile((ROOT / "workflow/rules/common.smk").read_text(), "common.smk", "exec"), ns)
+    suffix = mass_suffix(mass_unit)
+    assert ns["budget_year_variables"]() == [f"ce_{suffix}", f"cs_{suffix}", f"cb_{suffix}", "cbi", "ecc", "esc",
+                                             "zone_fan2024"]  # fmt: skip

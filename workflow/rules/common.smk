@@ -451,7 +451,8 @@ def name_column(id_column):
 def budget_year_variables():
     """The budget columns that budget_years maps year by year: CE, CS, CB in the reporting
     mass unit, CBI, ECC, ESC and the zones of every scheme."""
-    suffix = {"t CO2": "tco2", "t C": "tc"}.get(config["tables"]["mass_unit"], "tco2")
+    # carbonbalance.budget.params.MASS_UNITS (which needs pandas); the schema allows only these two
+    suffix = {"t CO2": "tco2", "t C": "tc"}[config["tables"]["mass_unit"]]
     zones = [f"zone_{s}" for s in config["tables"]["zoning"]["schemes"]]
     return [f"{q}_{suffix}" for q in ("ce", "cs", "cb")] + ["cbi", "ecc", "esc"] + zones
 
