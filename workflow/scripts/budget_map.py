@@ -8,6 +8,7 @@ import geopandas as gpd
 import pandas as pd
 
 from carbonbalance.core.store import atomic_output
+from carbonbalance.plots.budget import THRESHOLD_ONE
 from carbonbalance.plots.labels import title, zone_title
 from carbonbalance.plots.maps import choropleth_panels
 
@@ -29,9 +30,7 @@ panels = [
     {"column": f"zone_{scheme}", "title": zone_title(scheme), "zones": True},
     # classes broken at 1, the threshold of each index: CBI 1 = sink or source (green below),
     # ECC and ESC 1 = above or below the region's share
-    {"column": "cbi", "title": title("cbi"), "cmap": "RdYlGn_r", "threshold": 1.0},
-    {"column": "ecc", "title": title("ecc"), "cmap": "PuOr_r", "threshold": 1.0},
-    {"column": "esc", "title": title("esc"), "cmap": "BrBG", "threshold": 1.0},
+    *({"column": c, "title": title(c), "cmap": cmap, "threshold": 1.0} for c, cmap in THRESHOLD_ONE.items()),
 ]
 with atomic_output(sm.output[0]) as tmp:
     choropleth_panels(

@@ -15,13 +15,12 @@ from carbonbalance.plots.base import finish, map_furniture, outline_width, pyplo
 from carbonbalance.plots.labels import LABELS, label, pretty_units, readable_scale, title, zone_title
 from carbonbalance.plots.maps import (
     NO_DATA,
-    ZONE_COLOURS,
-    class_names,
     display_shapes,
     diverging_norm,
-    threshold_classes,
+    panel_classes,
     unit_paths,
     zone_colours,
+    zone_order,
 )
 
 #: the most years a figure of small multiples shows: the first, the last and evenly spaced
@@ -31,8 +30,9 @@ MAX_YEAR_PANELS = 6
 #: groups drawn in colour in a line figure of one line per group; the others thin and grey
 MAX_COLOURED_GROUPS = 8
 
-#: the indices whose threshold is 1 (sink or source; above or below the region's share)
-THRESHOLD_ONE = ("cbi", "ecc", "esc")
+#: the indices whose threshold is 1 (sink or source; above or below the region's share), with
+#: the palette centred there that every map of them uses
+THRESHOLD_ONE = {"cbi": "RdYlGn_r", "ecc": "PuOr_r", "esc": "BrBG"}
 
 #: compensation classes by meaning: payers brown to orange, receivers green
 COMPENSATION_COLOURS = {"high payer": "#8c510a", "low payer": "#f6c768", "receiver": "#1a9850"}
@@ -67,52 +67,34 @@ def prepare_units(units, outline=None):
 
 
 def _shared_classes(column: str, values: np.ndarray):
-    """(face colours of ``values``, legend handles) of one scale for every panel of ``column``:
-    classes broken at 1 for CBI, ECC and ESC, zones by meaning, otherwise a continuous
-    scale (diverging at 0 when the values take both signs) returned as a ScalarMappable."""
+    """(face colour of each of ``values``, legend handles or None, a ScalarMappable or None):
+    one scale for every panel of ``column``. Zones by meaning and CBI, ECC and ESC in classes
+    broken at 1 come from :func:`carbonbalance.plots.maps.panel_classes` on the pooled values
+    (as the one-year maps classify them); other columns get a continuous scale, diverging at 0
+    when the values take both signs."""
     from matplotlib import colormaps
     from matplotlib.cm import ScalarMappable
     from matplotlib.colors import Normalize
     from matplotlib.patches import Patch
 
-    if column.startswith("zone_"):
-        names = sorted({v for v in values if isinstance(v, str)},
-                       key=lambda n: list(ZONE_COLOURS).index(n) if n in ZONE_COLOURS else 99)  # fmt: skip
-        colours = zone_colours(names)
-
-        def paint(v):
-            return np.array([colours.get(x, NO_DATA) if isinstance(x, str) else NO_DATA for x in v], dtype=object)
-
-        return paint, [Patch(color=colours[n], label=n) for n in names], None
+    if column.startswith("zone_") or column in THRESHOLD_ONE:
+        zones = column.startswith("zone_")
+        p = {"zones": True} if zones else {"threshold": 1.0, "k": 6, "cmap": THRESHOLD_ONE[column]}
+        classes, names, colours = panel_classes(pd.Series(values, dtype=object if zones else float), p)
+        colour_of = dict(zip(names, colours))
+        faces = [colour_of[c] if c is not None else NO_DATA for c in classes]
+        return faces, [Patch(color=c, label=n) for n, c in zip(names, colours)], None
     v = np.asarray(values, dtype=float)
     finite = v[np.isfinite(v)]
-    if column in THRESHOLD_ONE:
-        cmap = {"cbi": "RdYlGn_r", "ecc": "PuOr_r", "esc": "BrBG"}[column]
-        bins, colours = threshold_classes(finite, 1.0, 6, cmap)
-        names = class_names(bins, float(finite.min()))
-
-        def paint(x):
-            x = np.asarray(x, dtype=float)
-            k = np.minimum(np.searchsorted(np.asarray(bins), x, side="left"), len(bins) - 1)
-            return np.array([colours[i] if np.isfinite(val) else NO_DATA for i, val in zip(k, x)], dtype=object)
-
-        return paint, [Patch(color=c, label=n) for c, n in zip(colours, names)], None
     lo, hi = np.percentile(finite, [2, 98]) if finite.size else (0.0, 1.0)
     if lo < 0 < hi:  # both signs: diverging at zero (CB: sink blue, source red)
         norm, cmap = diverging_norm(finite), colormaps["RdBu_r"]
     else:
-        norm, cmap = (
-            Normalize(vmin=lo, vmax=hi if hi > lo else lo + 1),
-            colormaps["YlOrRd" if column.startswith("ce_") else "YlGn"],
-        )
+        sequential = colormaps["YlOrRd" if column.startswith("ce_") else "YlGn"]
+        norm, cmap = Normalize(vmin=lo, vmax=hi if hi > lo else lo + 1), sequential
     mappable = ScalarMappable(norm=norm, cmap=cmap)
-
-    def paint(x):
-        x = np.asarray(x, dtype=float)
-        rgba = mappable.to_rgba(np.where(np.isfinite(x), x, 0.0))
-        return np.array([tuple(c) if np.isfinite(val) else NO_DATA for c, val in zip(rgba, x)], dtype=object)
-
-    return paint, None, mappable
+    rgba = mappable.to_rgba(np.where(np.isfinite(v), v, 0.0))
+    return [tuple(c) if np.isfinite(x) else NO_DATA for c, x in zip(rgba, v)], None, mappable
 
 
 def year_panels(units, budget: pd.DataFrame, column: str, out_png, unit_id: str, outline=None, level: str = "",
@@ -131,7 +113,7 @@ def year_panels(units, budget: pd.DataFrame, column: str, out_png, unit_id: str,
     table = budget.assign(unit_id=budget["unit_id"].astype(str)).set_index(["year", "unit_id"])[column]
     per_year = {y: table.xs(y, level="year").reindex(ids).to_numpy() for y in years}
     pooled = np.concatenate(list(per_year.values()))
-    paint, handles, mappable = _shared_classes(column, pooled)
+    faces, handles, mappable = _shared_classes(column, pooled)
     factor, units_shown = 1.0, ""
     if mappable is not None and column in LABELS:
         factor, units_shown = readable_scale(pooled[np.isfinite(pooled.astype(float))], LABELS[column][1])
@@ -140,8 +122,8 @@ def year_panels(units, budget: pd.DataFrame, column: str, out_png, unit_id: str,
     fig, axes = plt.subplots(nrows, ncols, figsize=(4.4 * ncols + 2.2, 4.0 * nrows), constrained_layout=True,
                              squeeze=False)  # fmt: skip
     x0, y0, x1, y1 = shapes.units.total_bounds
-    for ax, year in zip(axes.flat, years):
-        _draw_units(ax, paths, list(paint(per_year[year])), len(ids), shapes.groups)
+    for k, (ax, year) in enumerate(zip(axes.flat, years)):  # the pooled faces, year after year
+        _draw_units(ax, paths, faces[k * len(ids) : (k + 1) * len(ids)], len(ids), shapes.groups)
         ax.set_xlim(x0, x1)
         ax.set_ylim(y0, y1)
         ax.set_aspect("equal")
@@ -243,7 +225,7 @@ def trends(budget: pd.DataFrame, group_column: str, out_png, group_names=None, s
     ax = axes[1, 3]
     if scheme and f"zone_{scheme}" in budget:
         counts = budget.groupby(["year", f"zone_{scheme}"]).size().unstack(fill_value=0)
-        order = sorted(counts.columns, key=lambda n: list(ZONE_COLOURS).index(n) if n in ZONE_COLOURS else 99)
+        order = zone_order(counts.columns)
         zc = zone_colours(order)
         ax.stackplot(counts.index, *(counts[n] for n in order), colors=[zc[n] for n in order], labels=order)
         ax.set_title(f"Units per zone ({scheme})", fontsize=10)

@@ -207,6 +207,13 @@ def zone_colours(names) -> dict:
     return {n: ZONE_COLOURS[n] if n in ZONE_COLOURS else next(extra) for n in names}
 
 
+def zone_order(names) -> list:
+    """Zone names in the order of :data:`ZONE_COLOURS` (sink first, high-carbon last), a
+    user's own zones after them in the order given."""
+    order = list(ZONE_COLOURS)
+    return sorted(names, key=lambda n: order.index(n) if n in ZONE_COLOURS else len(order))
+
+
 def threshold_classes(values, threshold: float, k: int = 6, cmap: str = "RdBu_r"):
     """Class breaks with ``threshold`` as one of them (CBI = 1: sink or source) and a diverging
     palette centred on it: up to ``k // 2`` quantile classes on each side, the classes below
@@ -267,7 +274,7 @@ def panel_classes(values, p: dict) -> tuple[list, list[str], list]:
     distinct = values.dropna().unique()
     if p.get("zones") or p.get("categorical"):
         if p.get("zones"):
-            names = sorted(distinct, key=lambda n: list(ZONE_COLOURS).index(n) if n in ZONE_COLOURS else 99)
+            names = zone_order(distinct)
             colours = [zone_colours(names)[n] for n in names]
         else:
             names = sorted(str(n) for n in distinct)
