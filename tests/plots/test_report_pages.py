@@ -58,3 +58,10 @@ def test_run_page_lists_every_input_with_its_digest_and_the_summary_is_valid_rst
     rst = report.run_summary_rst(meta)
     html = publish_parts(rst, writer_name="html", settings_overrides={"report_level": 2, "halt_level": 2})["body"]
     assert "3.10.3" in html and "3 county" in html and "<table" in html
+
+
+def test_last_year_units_keep_the_columns_the_table_has_largest_first():
+    table = pd.DataFrame({"unit_id": ["a", "b", "c", "a"], "year": [2020, 2020, 2020, 2019],
+                          "ce_tco2": [1.0, 3.0, 2.0, 9.0], "extra": [0, 0, 0, 0]})  # fmt: skip
+    last, rows = report.last_year_units(table, ["unit_id", "ce_tco2", "absent"], "ce_tco2")
+    assert last == 2020 and list(rows.columns) == ["unit_id", "ce_tco2"] and list(rows["unit_id"]) == ["b", "c", "a"]

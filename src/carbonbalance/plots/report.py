@@ -151,6 +151,14 @@ def html_page(title: str, intro: str, sections: list[tuple[str, pd.DataFrame, st
     )
 
 
+def last_year_units(table: pd.DataFrame, columns: list[str], by: str) -> tuple[int, pd.DataFrame]:
+    """(the last year, its rows with those of ``columns`` the table has, largest ``by`` first):
+    the "every unit in the last year" section of a page."""
+    last = int(table["year"].max())
+    rows = table[table["year"] == last][[c for c in columns if c in table.columns]]
+    return last, rows.sort_values(by, ascending=False)
+
+
 def region_totals(budget: pd.DataFrame, suffix: str = "tco2") -> pd.DataFrame:
     """Per year: the units, the sums of CE, CS and CB and the region's CBI = ΣCE / ΣCS."""
     ce, cs, cb = (f"{q}_{suffix}" for q in ("ce", "cs", "cb"))
@@ -175,11 +183,9 @@ def zone_counts(budget: pd.DataFrame) -> pd.DataFrame:
 def budget_page(budget: pd.DataFrame, level: str, suffix: str = "tco2") -> str:
     """The budget of a level: region totals per year, zones per scheme and year, and every
     unit's budget, indices and zones in the last year (largest CE first)."""
-    last = int(budget["year"].max())
     keep = ["unit_id", "name", f"ce_{suffix}", f"cs_{suffix}", f"cb_{suffix}", "cbi", "ecc", "esc"]
     keep += [c for c in budget.columns if c.startswith("zone_")] + ["note"]
-    units = budget[budget["year"] == last][[c for c in keep if c in budget.columns]]
-    units = units.sort_values(f"ce_{suffix}", ascending=False)
+    last, units = last_year_units(budget, keep, f"ce_{suffix}")
     return html_page(
         f"Carbon budget by {level}",
         f"From tables/budget_{level}.csv (every year and column there). CB = CE − CS; CBI = CE / CS; "
@@ -199,16 +205,15 @@ def compensation_page(compensation: pd.DataFrame, level: str) -> str:
         .agg(units=("unit_id", "size"), m_1e4yuan=("m_1e4yuan", "sum"))
         .reset_index()
     )
-    last = int(compensation["year"].max())
     cols = ["unit_id", "name", "class", "m_1e4yuan", "l_revised_tco2", "gamma", "k", "reason"]
-    units = compensation[compensation["year"] == last][[c for c in cols if c in compensation.columns]]
+    last, units = last_year_units(compensation, cols, "m_1e4yuan")
     return html_page(
         f"Carbon compensation by {level}",
         f"From tables/compensation_{level}.csv (Jiangxi2024 after Zhao et al. 2016, reconstructed). "
         "M > 0: the unit pays; M < 0: it receives.",
         [
             ("Classes per year", summary, "Units and the sum of M (10⁴ yuan) per class."),
-            (f"Every {level} in {last}", units.sort_values("m_1e4yuan", ascending=False), ""),
+            (f"Every {level} in {last}", units, ""),
         ],
     )
 
@@ -537,14 +542,13 @@ def zonal_page(table: pd.DataFrame, level: str) -> str:
     sums = [c for c in ("area_km2", "n_cells", "emissions_tco2", "sequestration_tco2", "population_persons")
             if c in table.columns]  # fmt: skip
     region = table.groupby("year")[sums].sum().reset_index()
-    last = int(table["year"].max())
-    units = table[table["year"] == last][[c for c in ZONAL_COLUMNS if c in table.columns]]
+    last, units = last_year_units(table, ZONAL_COLUMNS, "emissions_tco2")
     return html_page(
         f"Zonal statistics by {level}",
         f"From zonal/{level}.parquet: sums and means over the cells assigned to each unit (one assignment "
         "for every stage; a level's sums are the sums of its finest units).",
         [
             ("The region per year", region, ""),
-            (f"Every {level} in {last}", units.sort_values("emissions_tco2", ascending=False), ""),
+            (f"Every {level} in {last}", units, ""),
         ],
     )
