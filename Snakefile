@@ -46,6 +46,7 @@ include: "workflow/rules/zonal.smk"
 include: "workflow/rules/budget.smk"
 include: "workflow/rules/spatial.smk"
 include: "workflow/rules/econometrics.smk"
+include: "workflow/rules/ensemble.smk"
 
 
 rule all:

@@ -77,16 +77,60 @@ def emission_outputs():
     return names
 
 
-def emission_params():
+def emission_params(conf=None):
     """The config slice of the allocation: editing the accounting parameters does not rerun it."""
-    return cfg("emissions", drop=EMISSION_OTHER_KEYS)
+    e = (conf or config)["emissions"]
+    return {k: v for k, v in e.items() if k not in EMISSION_OTHER_KEYS}
 
 
-def emission_layers():
+def emission_layers(conf=None):
     """Weight layers the configured fallback chains use."""
-    e = config["emissions"]
+    e = (conf or config)["emissions"]
     chains = [e["fallback"]] + ([e["rural_fallback"]] if e["method"] == "multisource" else [])
     return sorted({name for chain in chains for name in chain})
+
+
+def emission_inputs(year, conf=None):
+    """Inputs of the emission allocation of one year (``conf``: an ensemble member's config)."""
+    conf = conf or config
+    inputs = {
+        "grid": R("aligned/grid.json"),
+        "assignment": R("aligned/unit_assignment.zarr"),
+        "units": R("boundaries/units.gpkg"),
+        "statistics": R("tables/statistics.parquet"),
+    }
+    for name in emission_layers(conf):
+        if name == "area":
+            inputs[name] = R("aligned/cell_area.zarr")
+        else:
+            inputs[name] = aligned("nightlight" if name == "light" else name, year)
+    if conf["emissions"]["method"] == "multisource":
+        inputs["landuse"] = aligned("landuse", year)
+    return inputs
+
+
+def ensemble_lib():
+    return library_module("carbonbalance.ensemble.members")
+
+
+def ensemble_members():
+    """The members of config ``ensemble`` (carbonbalance.ensemble.members), each member's config
+    checked against the schema; {} without an ensemble."""
+    lib = ensemble_lib()
+    try:
+        members = lib.build_members(config)
+    except lib.EnsembleError as exc:
+        raise WorkflowError(f"invalid configuration: {exc}") from None
+    check = library_module("carbonbalance.core.config")
+    for name, m in members.items():
+        errors = check.schema_errors(lib.merged(config, m["overrides"]), Path(workflow.basedir, SCHEMA))
+        if errors:
+            raise WorkflowError(f"ensemble member {name} ({m['kind']}) has an invalid config:\n" + "\n".join(errors))
+    return members
+
+
+def member_config(member):
+    return ensemble_lib().merged(config, ENSEMBLE[member]["overrides"])
 
 
 def years():
@@ -164,6 +208,8 @@ def stage_metadata():
     files += [R("meta/unit_assignment.json"), R("meta/energy_accounting.json"), R("meta/zonal_levels.json")]
     if "inventory" in config["inputs"]:
         files += [R(f"meta/emission_inventory_{y}.json") for y in years()]
+    if config["ensemble"]["variants"] or config["ensemble"]["draws"]:
+        files.append(R("meta/ensemble.json"))
     return files
 
 
@@ -186,6 +232,7 @@ def all_targets():
     targets += [R(f"figures/budget_years_{v}.png") for v in budget_year_variables()]
     targets += spatial_targets()
     targets += econometrics_targets()
+    targets += ensemble_targets()
     return targets
 
 
@@ -398,6 +445,7 @@ CATEGORY = {
     "spatial": "6 Spatial analysis",
     "econometrics": "7 Spatial econometrics",
     "run": "8 Run",
+    "ensemble": "9 Uncertainty",
 }
 
 
@@ -535,10 +583,11 @@ def unit_count():
     return _UNITS["n"]
 
 
-def run_scale():
-    """The size of this run that the resource declarations follow."""
+def run_scale(members=1):
+    """The size of this run that the resource declarations follow (``members``: the ensemble
+    members one job computes)."""
     resources = library_module("carbonbalance.core.resources")
-    return resources.Scale(cells=grid_cells(), units=unit_count(), years=len(years()))
+    return resources.Scale(cells=grid_cells(), units=unit_count(), years=len(years()), members=members)
 
 
 def need(rule):
@@ -547,16 +596,112 @@ def need(rule):
     return library_module("carbonbalance.core.resources").need(rule)
 
 
-def mem(rule):
+def mem(rule, members=1):
     """A job's mem_mb, following the grid cells and units of the run (and the years, for
-    the rules that read them all): at least 1.25 times the peak of the national benchmark,
-    plus the worker processes of a local dask cluster (config dask.scheduler: local)."""
+    the rules that read them all, and the ensemble members a job computes): at least 1.25
+    times the peak of the national benchmark, plus the worker processes of a local dask
+    cluster (config dask.scheduler: local)."""
     resources = library_module("carbonbalance.core.resources")
     workers = resources.dask_workers(rule, config.get("dask", {}).get("scheduler", "threads"))
-    return lambda wildcards: need(rule).mem_mb(run_scale(), dask_workers=workers)
+    return lambda wildcards: need(rule).mem_mb(run_scale(members), dask_workers=workers)
 
 
-def runtime(rule):
+def runtime(rule, members=1):
     """A job's runtime in minutes (SLURM -t): three times its expected wall time at this
     run's size, and at least 10 minutes."""
-    return lambda wildcards: need(rule).runtime_min(run_scale())
+    return lambda wildcards: need(rule).runtime_min(run_scale(members))
+
+
+# ---- ensembles (ensemble.smk): the paths and config of its members
+
+
+def M(member, path):
+    """A path below a member's results folder."""
+    return R(f"ensemble/members/{member}/{path}")
+
+
+def reruns(member, stage):
+    return stage in ENSEMBLE[member]["stages"]
+
+
+def mcfg(member, *keys):
+    node = MEMBER_CONFIG[member]
+    for k in keys:
+        node = node[k]
+    return node
+
+
+def member_regex(names):
+    """Wildcard constraint matching exactly ``names`` (none: a pattern that never matches)."""
+    return "|".join(names) if names else "(?!)"
+
+
+def casa_path(member, year, name):
+    """A CASA output the member reads: its own, or the baseline's."""
+    return M(member, f"grid/{year}/{name}") if reruns(member, "casa") else R(f"grid/{year}/{name}")
+
+
+def emissions_units_path(member, year):
+    return (
+        M(member, f"zonal/{year}/emissions.parquet")
+        if reruns(member, "emissions")
+        else R(f"zonal/{year}/emissions.parquet")
+    )
+
+
+def absorption_path(member, year):
+    """Land-use absorption of a member whose class areas change (classes, zonal mode): its own
+    table; a member that changes only the coefficients λ rescales the baseline's areas."""
+    own = ensemble_lib().absorption_areas_change(ENSEMBLE[member])
+    return (
+        M(member, f"tables/landuse_absorption_{year}.parquet")
+        if own
+        else R(f"tables/landuse_absorption_{year}.parquet")
+    )
+
+
+def ensemble_levels():
+    return config["ensemble"]["levels"] or table_levels()
+
+
+def ensemble_targets():
+    if not ENSEMBLE:
+        return []
+    out = [R("ensemble/members.json"), R("report/ensemble.html"), R("figures/ensemble_cbi_intervals.png")]
+    out.append(R("figures/ensemble_zone_stability.png"))
+    for lvl in ensemble_levels():
+        out += [R(f"ensemble/{name}_{lvl}.csv") for name in ("intervals", "zone_stability", "sensitivity")]
+    out += [R(f"ensemble/global_{lvl}.csv") for lvl in ensemble_analysis_levels()]
+    return out
+
+
+def ensemble_analysis_levels():
+    return [lvl for lvl in config["analysis"]["levels"] if lvl in ensemble_levels()]
+
+
+def ensemble_zonal_inputs(wildcards):
+    """The layers of one year, each member's CASA and emission outputs, and the baseline's table."""
+    inputs = dict(zonal_inputs(wildcards))
+    inputs["baseline"] = R(f"zonal/{wildcards.year}/finest.parquet")
+    for m in ZONAL_MEMBERS:
+        for name in ("npp", "rh", "nep"):
+            inputs[f"{m}__{name}"] = casa_path(m, wildcards.year, f"{name}.tif")
+        inputs[f"{m}__sequestration"] = casa_path(m, wildcards.year, "sequestration_tco2.tif")
+        inputs[f"{m}__emissions"] = emissions_units_path(m, wildcards.year)
+    return inputs
+
+
+def ensemble_tables_inputs(wildcards):
+    inputs = {
+        "statistics": R("tables/statistics.parquet"),
+        "energy": R("tables/energy_accounting.parquet"),
+        "units": R("boundaries/units.parquet"),
+    }
+    inputs |= {f"budget__{lvl}": R(f"tables/budget_{lvl}.parquet") for lvl in ensemble_levels()}
+    inputs |= {f"zonal__{lvl}": R(f"zonal/{lvl}.parquet") for lvl in ensemble_levels()}
+    for m in TABLE_MEMBERS:
+        for y in years():
+            if reruns(m, "zonal"):
+                inputs[f"{m}__zonal__{y}"] = M(m, f"zonal/{y}/finest.parquet")
+            inputs[f"{m}__absorption__{y}"] = absorption_path(m, y)
+    return inputs

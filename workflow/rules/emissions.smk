@@ -3,23 +3,7 @@
 
 rule emissions:
     input:
-        unpack(
-            lambda w: {
-                "grid": R("aligned/grid.json"),
-                "assignment": R("aligned/unit_assignment.zarr"),
-                "units": R("boundaries/units.gpkg"),
-                "statistics": R("tables/statistics.parquet"),
-            }
-            | {
-                name: (
-                    R("aligned/cell_area.zarr")
-                    if name == "area"
-                    else aligned("nightlight" if name == "light" else name, w.year)
-                )
-                for name in emission_layers()
-            }
-            | ({"landuse": aligned("landuse", w.year)} if cfg("emissions", "method") == "multisource" else {})
-        ),
+        unpack(lambda w: emission_inputs(w.year)),
     output:
         **{k: R(f"grid/{{year}}/{name}") for k, name in emission_outputs().items()},
         units=R("zonal/{year}/emissions.parquet"),

@@ -208,6 +208,60 @@ def _casa_block(n, t, p, s, v, lt, *, nout, dtype, corr, days, doy, scalars, slo
     return out
 
 
+#: the monthly terms that carry εmax's effect (ε = Tε1 Tε2 Wε εmax, NPP = APAR ε)
+MEMBER_TERMS = ("t_eps1", "t_eps2", "w_eps", "apar")
+
+
+def casa_members_stacked(
+    ndvi,
+    temperature,
+    precipitation,
+    radiation,
+    vtype,
+    params: CasaParams,
+    ndvi_min,
+    ndvi_max,
+    eps_max,
+    lat=None,
+    year=None,
+) -> da.Array:
+    """Annual NPP, RH and NEP of a batch of εmax tables, (n_members, 3, y, x) float32, lazily.
+
+    ``eps_max``: (n_members, n_types) array in :data:`~carbonbalance.casa.params.TYPES` order.
+    Each chunk is read once and goes once through :func:`~carbonbalance.casa.kernels.casa_block`
+    (keeping Tε1, Tε2, Wε and APAR in float64); :func:`~carbonbalance.casa.kernels.member_annual`
+    then applies every member's εmax, so 100 members cost one CASA pass and 100 cheap sums, and
+    each member equals a separate run of :func:`casa_stacked` with its εmax exactly.
+    """
+    eps = np.ascontiguousarray(eps_max, dtype="float64")
+    if eps.ndim != 2 or eps.shape[1] != NTYPES:
+        raise InputError(f"eps_max of the members: expected (members, {NTYPES}) values, got shape {eps.shape}")
+    terms = casa_stacked(
+        ndvi, temperature, precipitation, radiation, vtype, params, ndvi_min, ndvi_max, lat=lat, year=year,
+        dtype="float64", terms=MEMBER_TERMS,
+    )  # fmt: skip
+    vt = _data(vtype, terms.chunks[1:])
+    nm = eps.shape[0]
+    return da.map_blocks(
+        _members_block,
+        terms,
+        vt[None],
+        eps=eps,
+        dtype="float32",
+        meta=np.empty((0, 0, 0, 0), "float32"),
+        chunks=((nm,), (3,)) + terms.chunks[1:],
+        new_axis=[0],
+    )
+
+
+def _members_block(t, v, *, eps) -> np.ndarray:
+    """One chunk's members (a module-level function: graphs go to distributed workers)."""
+    rh = t[12 * len(MEMBER_TERMS) + 1]
+    out = np.empty((eps.shape[0], 3) + v.shape[1:], dtype="float32")
+    kernels.member_annual(t[0:12], t[12:24], t[24:36], t[36:48], rh, v[0], eps, out)
+    return out
+
+
 def as_dataset(stacked: da.Array, terms=MONTHLY_TERMS) -> xr.Dataset:
     """Name the layers of the stacked output: monthly variables (month, y, x) as in
     :data:`~carbonbalance.casa.params.MONTHLY_TERMS`; ``annual_npp``, ``annual_rh``, ``annual_nep``

@@ -379,3 +379,41 @@ def casa_block(ndvi, temp, prec, sol, vtype, lat, days, doy, k, slots, out):
                 out[a0 + q, i, col[n]] = ann[q, n]
         for n in range(nv):
             out[a0 + 8, i, col[n]] = nmiss[col[n]]
+
+
+@numba.njit(nogil=True, cache=True)
+def member_annual(te1, te2, w_eps, apar, rh, vtype, eps_max, out):
+    """Annual NPP, RH and NEP of several εmax tables from one run's monthly terms.
+
+    te1, te2, w_eps, apar : (12, ny, nx) float64 monthly Tε1, Tε2, Wε and APAR of
+        :func:`casa_block` (NaN where a cell is not computed)
+    rh : (ny, nx) float64 annual RH of that run (it does not depend on εmax)
+    vtype : (ny, nx) int8 CASA type index
+    eps_max : (n_members, n_types) εmax of each member, g C MJ⁻¹
+    out : (n_members, 3, ny, nx) float32: annual NPP, RH and NEP (g C m⁻² yr⁻¹)
+
+    The products and sums run in the order of :func:`casa_block` (ε = Tε1 Tε2 Wε εmax,
+    NPP = APAR ε summed over the months from 0, NEP = NPP − RH), so a member equals a
+    separate run with its εmax bit for bit.
+    """
+    nm = eps_max.shape[0]
+    ny = vtype.shape[0]
+    nx = vtype.shape[1]
+    for i in range(ny):
+        for j in range(nx):
+            k = vtype[i, j]
+            r = rh[i, j]
+            if k < 0 or not math.isfinite(r):
+                for b in range(nm):
+                    for q in range(3):
+                        out[b, q, i, j] = np.nan
+                continue
+            for b in range(nm):
+                s = 0.0
+                e_max = eps_max[b, k]
+                for m in range(12):
+                    eps = te1[m, i, j] * te2[m, i, j] * w_eps[m, i, j] * e_max
+                    s += apar[m, i, j] * eps
+                out[b, 0, i, j] = s
+                out[b, 1, i, j] = r
+                out[b, 2, i, j] = s - r

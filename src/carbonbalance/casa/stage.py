@@ -6,12 +6,14 @@ from __future__ import annotations
 import contextlib
 import logging
 
+import dask.array as da
 import numpy as np
 import xarray as xr
 
 from carbonbalance.casa.engine import (
     as_dataset,
     block_summaries,
+    casa_members_stacked,
     casa_stacked,
     latitude,
     ndvi_limits,
@@ -84,12 +86,7 @@ def run_casa_year(
     Returns the provenance record: NDVI limits, counts by status, stress counters,
     plausibility flags and annual summaries.
     """
-    inp = open_inputs(paths, grid)
-    vt = vegetation_types(inp["landcover"], classes)
-    mask = study_area_mask(units_path, grid) if units_path else None
-    mask_d = None if mask is None else chunked_view(mask, vt.chunks)
-    mins, maxs, limits = ndvi_limits(inp["ndvi"], vt, params, mask=mask_d, threads=threads)
-    lat = latitude(grid, vt.chunks) if params.thornthwaite_correction == "daylength" else None
+    inp, vt, mask_d, (mins, maxs, limits), lat = _prepare(paths, grid, params, classes, units_path, threads)
     monthly = [v for v in MONTHLY_TERMS if v in params.monthly_variables]
     stacked = casa_stacked(
         inp["ndvi"],
@@ -114,15 +111,7 @@ def run_casa_year(
         "nep": ds["annual_nep"].data,
         "sequestration": seq,
     }
-    descriptions = {
-        "npp": ("annual net primary production", "g C m-2 yr-1"),
-        "rh": ("annual heterotrophic respiration", "g C m-2 yr-1"),
-        "nep": ("annual net ecosystem production (NPP - RH, positive = sink)", "g C m-2 yr-1"),
-        "sequestration": (
-            f"annual carbon sequestration as CO2 from {source.upper()} x {factor:.6g} ({params.sequestration})",
-            "t CO2 per cell",
-        ),
-    }
+    descriptions = annual_descriptions(params)
     summary = block_summaries(stacked, vt, seq, params, len(monthly), inp["ndvi"], region=mask_d)
     with contextlib.ExitStack() as stack:
         tmp = {k: stack.enter_context(atomic_output(outputs[k])) for k in annual}
@@ -148,16 +137,9 @@ def run_casa_year(
             sources.append(ds[v].data)
             targets.append(packed_target(tmp_monthly, v))
         for k, arr in annual.items():
-            desc, units = descriptions[k]
-            w = GeoTiffBlockWriter(
-                tmp[k].parent / "stage.tif",
-                grid,
-                tags={"units": units, "year": year, "long_name": desc},
-                description=desc,
-            )
-            writers.append(w)
+            writers.append(_annual_writer(tmp[k], grid, descriptions[k], year))
             sources.append(arr)
-            targets.append(w)
+            targets.append(writers[-1])
         try:
             (summ,) = store(sources, targets, summary, threads=threads, label=f"CASA {year}")
         finally:
@@ -170,6 +152,93 @@ def run_casa_year(
         for k in annual:
             to_cog(tmp[k].parent / "stage.tif", tmp[k], threads=threads)
     return _record(params, limits, red, year, monthly) | {"vegetated_cells_without_ndvi_share_by_month": gap_filled}
+
+
+def _prepare(paths: dict, grid: GridSpec, params: CasaParams, classes: dict, units_path, threads: int):
+    """Inputs, type map, study area, the year's NDVI limits and latitudes (shared by every CASA run)."""
+    inp = open_inputs(paths, grid)
+    vt = vegetation_types(inp["landcover"], classes)
+    mask = study_area_mask(units_path, grid) if units_path else None
+    mask_d = None if mask is None else chunked_view(mask, vt.chunks)
+    limits = ndvi_limits(inp["ndvi"], vt, params, mask=mask_d, threads=threads)
+    lat = latitude(grid, vt.chunks) if params.thornthwaite_correction == "daylength" else None
+    return inp, vt, mask_d, limits, lat
+
+
+def annual_descriptions(params: CasaParams) -> dict:
+    """(long name, units) of the annual outputs."""
+    source, factor = params.sequestration_source_factor()
+    return {
+        "npp": ("annual net primary production", "g C m-2 yr-1"),
+        "rh": ("annual heterotrophic respiration", "g C m-2 yr-1"),
+        "nep": ("annual net ecosystem production (NPP - RH, positive = sink)", "g C m-2 yr-1"),
+        "sequestration": (
+            f"annual carbon sequestration as CO2 from {source.upper()} x {factor:.6g} ({params.sequestration})",
+            "t CO2 per cell",
+        ),
+    }
+
+
+def _annual_writer(tmp, grid: GridSpec, description: tuple, year: int) -> GeoTiffBlockWriter:
+    desc, units = description
+    tags = {"units": units, "year": year, "long_name": desc}
+    return GeoTiffBlockWriter(tmp.parent / "stage.tif", grid, tags=tags, description=desc)
+
+
+def run_casa_members(
+    paths: dict,
+    grid: GridSpec,
+    params: CasaParams,
+    classes: dict,
+    year: int,
+    members: dict,
+    outputs: dict,
+    units_path=None,
+    threads: int = 1,
+) -> dict:
+    """Annual NPP, RH, NEP and sequestration of a batch of members that differ from ``params``
+    only in εmax (ensemble draws; SPEC §9), in one pass over the aligned stores.
+
+    members : {name: {type: εmax}} (a type left out keeps ``params.eps_max``)
+    outputs : {name: {"npp", "rh", "nep", "sequestration": COG path}}
+
+    Each member's rasters equal those of :func:`run_casa_year` with its εmax bit for bit.
+    Returns {"ndvi_limits", "members": {name: {"eps_max", "sequestration_total_tco2"}}}.
+    """
+    names = list(members)
+    eps = np.array([[members[n].get(t, params.eps_max[t]) for t in TYPES] for n in names], dtype="float64")
+    inp, vt, _, (mins, maxs, limits), lat = _prepare(paths, grid, params, classes, units_path, threads)
+    stacked = casa_members_stacked(
+        inp["ndvi"], inp["temperature"], inp["precipitation"], inp["radiation"], vt, params, mins, maxs, eps,
+        lat=lat, year=year,
+    )  # fmt: skip
+    area = open_store(paths["cell_area"])["cell_area_m2"].data.rechunk(vt.chunks)
+    source, factor = params.sequestration_source_factor()
+    descriptions = annual_descriptions(params)
+    sources, keys, totals = [], [], []
+    for b, name in enumerate(names):
+        annual = {"npp": stacked[b, 0], "rh": stacked[b, 1], "nep": stacked[b, 2]}
+        annual["sequestration"] = (annual[source] * area * (1e-6 * factor)).astype("float32")
+        for k, arr in annual.items():
+            sources.append(arr)
+            keys.append((name, k))
+        totals.append(da.nansum(annual["sequestration"], dtype="float64"))
+    with contextlib.ExitStack() as stack:
+        tmp = {(n, k): stack.enter_context(atomic_output(outputs[n][k])) for n, k in keys}
+        writers = [_annual_writer(tmp[key], grid, descriptions[key[1]], year) for key in keys]
+        try:
+            seq = store(sources, writers, *totals, threads=threads, label=f"CASA {year}, {len(names)} members")
+        finally:
+            for w in writers:
+                w.close()
+        for key in keys:
+            to_cog(tmp[key].parent / "stage.tif", tmp[key], threads=threads)
+    out = {n: {"eps_max": dict(zip(TYPES, eps[b].tolist())), "sequestration_total_tco2": float(seq[b])}
+           for b, n in enumerate(names)}  # fmt: skip
+    log.info("CASA %d: %d members in one pass; sequestration %.4g .. %.4g t CO2", year, len(names),
+             min(v["sequestration_total_tco2"] for v in out.values()),
+             max(v["sequestration_total_tco2"] for v in out.values()))  # fmt: skip
+    return {"ndvi_limits": limits, "members": out}
 
 
 def check_gap_filled(red: dict, params: CasaParams, ndvi_path, year: int) -> dict:

@@ -46,6 +46,7 @@ class Scale:
     cells: float
     units: float
     years: int
+    members: int = 1  # ensemble members computed by one job
 
     @property
     def mcells(self) -> float:
@@ -79,6 +80,11 @@ class Need:
     disk_mcell: float = 0.0
     disk_kunit_year: float = 0.0
     cell_years: bool = False
+    # ensemble jobs: per member computed, per million cells and per thousand unit-years
+    mem_member_mcell: float = 0.0
+    sec_member_mcell: float = 0.0
+    sec_member_kunit_year: float = 0.0
+    disk_member_mcell: float = 0.0
 
     def _terms(self, base, mcell, kunit, kunit_year, kunit2, s: Scale, per_year: bool = False) -> float:
         cells = s.mcells * (s.years if per_year and self.cell_years else 1)
@@ -87,14 +93,15 @@ class Need:
     def mem_mb(self, s: Scale, dask_workers: int = 0) -> int:
         """Declared memory (``mem_mb``) of one job; ``dask_workers`` local dask worker
         processes (``dask.scheduler: local``) add :data:`DASK_WORKER_MB` each."""
-        return int(math.ceil(self._terms(self.mem_base, self.mem_mcell, self.mem_kunit, self.mem_kunit_year,
-                                         self.mem_kunit2, s))) + DASK_WORKER_MB * dask_workers  # fmt: skip
+        terms = self._terms(self.mem_base, self.mem_mcell, self.mem_kunit, self.mem_kunit_year, self.mem_kunit2, s)
+        terms += self.mem_member_mcell * s.members * s.mcells
+        return int(math.ceil(terms)) + DASK_WORKER_MB * dask_workers
 
     def seconds(self, s: Scale) -> float:
         """Expected wall seconds of one job on ``threads`` cores (the benchmark's machine)."""
         return self._terms(
             self.sec_base, self.sec_mcell, self.sec_kunit, self.sec_kunit_year, self.sec_kunit2, s, per_year=True
-        )
+        ) + s.members * (self.sec_member_mcell * s.mcells + self.sec_member_kunit_year * s.kunits * s.years)
 
     def runtime_min(self, s: Scale) -> int:
         """Declared runtime in minutes (``runtime``, SLURM ``-t``)."""
@@ -103,7 +110,11 @@ class Need:
     def disk_mb(self, s: Scale) -> float:
         """Size of one job's outputs."""
         cells = s.mcells * (s.years if self.cell_years else 1)
-        return self.disk_mcell * cells + self.disk_kunit_year * s.kunits * s.years
+        return (
+            self.disk_mcell * cells
+            + self.disk_kunit_year * s.kunits * s.years
+            + self.disk_member_mcell * s.members * s.mcells
+        )
 
 
 # National benchmark, per job (wall s; peak MB): the comment of each line.  Times are the
@@ -170,6 +181,30 @@ NEEDS: dict[str, Need] = {
     "mgwr_map": Need(threads=1, mem_base=2000, mem_kunit=100, sec_base=3, sec_kunit=43),
     # 0.7 s; 220 MB
     "run_metadata": Need(threads=1, mem_base=500, sec_base=2),
+    # ensembles (SPEC §9), per member computed by the job: one CASA pass per year for every
+    # εmax member, each member's four annual COGs
+    "ensemble_casa_batch": Need(
+        threads=2,
+        mem_base=1700,
+        mem_mcell=45,
+        sec_base=4,
+        sec_mcell=1.8,
+        mem_member_mcell=1.0,
+        sec_member_mcell=0.6,
+        disk_member_mcell=8.2,
+    ),  # fmt: skip
+    # zonal sums of the members' changed layers, one year
+    "ensemble_zonal": Need(
+        threads=2, mem_base=1200, mem_mcell=45, sec_base=3, sec_mcell=0.1, sec_member_mcell=0.25
+    ),  # fmt: skip
+    # levels, energy accounting, absorption and the budget tables of every member
+    "ensemble_tables": Need(
+        threads=1, mem_base=2000, mem_kunit_year=2, sec_base=3, sec_member_kunit_year=0.1, disk_kunit_year=0.5
+    ),  # fmt: skip
+    # intervals, zone stability, sensitivity, Moran's I and Dagum of every member; two figures
+    "ensemble_summary": Need(
+        threads=1, mem_base=2000, mem_kunit_year=5, sec_base=8, sec_kunit=5, sec_member_kunit_year=0.05
+    ),  # fmt: skip
 }
 
 

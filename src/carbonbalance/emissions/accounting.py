@@ -160,7 +160,6 @@ def absorption_table(
     level's id column; levels : [(level name, id column)] finest first.  Coarser units
     are sums of their finest units, so the levels nest exactly.
     """
-    lam = coefficients(lam)
     cols = [f"area_{k}_hm2" for k in ABSORPTION_CLASSES]
     base = pd.DataFrame(areas_hm2, columns=cols)
     frames = []
@@ -173,6 +172,14 @@ def absorption_table(
     out = pd.concat(frames, ignore_index=True)
     if year is not None:
         out.insert(2, "year", int(year))
+    return with_absorption(out, lam)
+
+
+def with_absorption(table: pd.DataFrame, lam: dict | None = None) -> pd.DataFrame:
+    """``absorption_tc`` and ``absorption_tco2`` of a table of class areas (``area_<class>_hm2``)
+    with the coefficients ``lam`` (an ensemble member's λ rescales the baseline's areas)."""
+    lam = coefficients(lam)
+    out = table.copy()
     out["absorption_tc"] = sum(out[f"area_{k}_hm2"] * abs(lam[k]) for k in ABSORPTION_CLASSES)
     out["absorption_tco2"] = out["absorption_tc"] * C_TO_CO2
     return out

@@ -37,6 +37,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "economic_level_effect": ("economic level effect (GDP / population)", ""),
     "urbanisation_effect": ("urbanisation effect (population / area)", ""),
     "fixation_pressure_effect": ("fixation pressure effect (area / CS)", ""),
+    # ensembles (SPEC §9)
+    "agreement": ("share of the members in the baseline's zone", "%"),
     # raster inputs (ingest)
     "ndvi": ("NDVI", ""),
     "temperature": ("air temperature", "degC"),

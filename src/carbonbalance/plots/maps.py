@@ -272,6 +272,9 @@ def panel_classes(values, p: dict) -> tuple[list, list[str], list]:
 
     fmt = p.get("fmt", "{:,.2f}")
     distinct = values.dropna().unique()
+    if p.get("classes"):  # named classes in legend order with their colours
+        names, colours = [n for n, _ in p["classes"]], [c for _, c in p["classes"]]
+        return [str(v) if v is not None and v == v else None for v in values], names, colours
     if p.get("zones") or p.get("categorical"):
         if p.get("zones"):
             names = zone_order(distinct)
@@ -313,7 +316,7 @@ def choropleth_panels(
     panels : [{"column": ..., "title": ..., "categorical": bool, "zones": bool, "cmap": ...,
                "scheme": mapclassify scheme (default NaturalBreaks), "k": classes,
                "threshold": a value that must be a class break (CBI = 1), "fmt": legend
-               number format}]
+               number format, "classes": [(name, colour)] of a column of class names}]
     ``zones`` colours zone names by their meaning (:func:`zone_colours`); ``threshold``
     classes the values on each side of it on a diverging palette (:func:`threshold_classes`).
     Units without a value are drawn in :data:`NO_DATA` and listed in the legend as "no data".

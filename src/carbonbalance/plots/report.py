@@ -10,6 +10,7 @@ significant digits.  Pure pandas: no figure is drawn here.
 from __future__ import annotations
 
 import html
+import re
 
 import numpy as np
 import pandas as pd
@@ -79,7 +80,38 @@ TABLE_LABELS = {
     "plausible_high": ("plausible to", ""),
     "max_share_without_data": ("largest monthly share of cells without data", ""),
     "max_nodata_share": ("limit", ""),
+    # ensembles
+    "zone_baseline": ("baseline zone", ""),
+    "zone_modal": ("most frequent zone", ""),
+    "modal_share": ("share of members in the most frequent zone", ""),
+    "agreement": ("share of members in the baseline zone", ""),
+    "members": ("members", ""),
+    "switch": ("switch", ""),
+    "kind": ("kind", ""),
+    "changes": ("what it changes", ""),
+    "zones_changed": ("unit-years whose zone changes", ""),
+    "unit_years": ("unit-years", ""),
+    "share_changed": ("share of unit-years whose zone changes", ""),
+    "rank": ("rank", ""),
+    "statistic": ("statistic", ""),
+    "baseline": ("baseline", ""),
+    "median": ("median", ""),
+    "min": ("smallest", ""),
+    "max": ("largest", ""),
+    "moran_i": ("global Moran's I", ""),
+    "gini": ("Dagum Gini", ""),
+    "gini_within": ("within groups", ""),
+    "gini_between": ("net between groups", ""),
+    "gini_transvariation": ("transvariation", ""),
+    "member": ("member", ""),
+    "overrides": ("config overrides", ""),
+    "stages": ("stages rerun", ""),
 }
+
+#: ensemble columns: a quantity and what the members say of it
+_ENSEMBLE_COLUMN = re.compile(r"^(.+)_(baseline|median|p\d+(?:\.\d+)?|members|change_pct)$")
+_ENSEMBLE_PART = {"baseline": "baseline", "median": "median of the members", "members": "members with a value",
+                  "change_pct": "median change, %"}  # fmt: skip
 
 
 def column_label(column: str) -> str:
@@ -88,6 +120,10 @@ def column_label(column: str) -> str:
         if column in table:
             name, units = table[column]
             return f"{pretty_units(name)} ({pretty_units(units)})" if units else pretty_units(name)
+    m = _ENSEMBLE_COLUMN.match(column)
+    if m and (m.group(1) in LABELS or m.group(1) in TABLE_LABELS):
+        part = _ENSEMBLE_PART.get(m.group(2)) or f"{m.group(2)[1:]}th percentile"
+        return f"{column_label(m.group(1))}: {part}"
     if column.endswith("_pct"):
         return f"{column_label(column.removesuffix('_pct'))} (% of the Gini)"
     if column.startswith("zone_"):
@@ -551,4 +587,34 @@ def zonal_page(table: pd.DataFrame, level: str) -> str:
             ("The region per year", region, ""),
             (f"Every {level} in {last}", units, ""),
         ],
+    )
+
+
+def ensemble_page(intervals: dict, stability: dict, sensitivity: dict, spread: dict, members: pd.DataFrame) -> str:
+    """An ensemble's tables: the switches ranked by the zones they change, zone stability and
+    intervals of the last year per level, the spread of Moran's I and the Dagum Gini, and
+    every member's overrides."""
+    sections = []
+    for level, table in sensitivity.items():
+        sections.append((f"Which switch changes the most zones ({level})", table,
+                         "One row per variant, per coefficient at the 5th and 95th percentiles of its distribution "
+                         "(the larger change of the two), and the Monte Carlo draws (mean per draw)."))  # fmt: skip
+    for level, table in stability.items():
+        last = int(table["year"].max())
+        rows = table[table["year"] == last].sort_values(["scheme", "agreement", "unit_id"])
+        note = "Agreement: the share of members whose zone is the baseline's; 1 = every member agrees."
+        sections.append((f"Zone stability by {level}, {last} (least stable first)", rows, note))
+    for level, table in intervals.items():
+        last = int(table["year"].max())
+        sections.append((f"Intervals by {level}, {last}", table[table["year"] == last], ""))
+    for level, table in spread.items():
+        sections.append((f"Global Moran's I and the Dagum Gini by {level}", table, ""))
+    sections.append(
+        ("Members", members, "Every member's config overrides and drawn values; run_metadata.json has them too.")
+    )
+    return html_page(
+        "Ensemble: how sure is each result",
+        "From ensemble/intervals_<level>.csv, zone_stability_<level>.csv, sensitivity_<level>.csv, global_<level>.csv "
+        "and members.json (SPEC §9).",
+        sections,
     )
