@@ -52,7 +52,13 @@ def _setup(workdir: Path, year: int):
                                                                  "landcover")}  # fmt: skip
     paths["cell_area"] = str(res / "aligned/cell_area.zarr")
     grid = GridSpec.from_json(res / "aligned/grid.json")
-    return paths, grid, CasaParams.from_config(cfg["casa"]), cfg["landcover_classes"], str(res / "boundaries/units.gpkg")
+    return (
+        paths,
+        grid,
+        CasaParams.from_config(cfg["casa"]),
+        cfg["landcover_classes"],
+        str(res / "boundaries/units.gpkg"),
+    )
 
 
 def draws(params, n: int, seed: int) -> list[dict]:
@@ -156,7 +162,9 @@ def main() -> None:
         print(f"the first {a.separate} members' NPP, NEP and sequestration equal their separate runs bit for bit")
         disk = sum(f.stat().st_size for f in (tmp / "batch").rglob("*.tif")) / 1e6
         one = sum(s for s, _ in separate) / len(separate)
-        print(f"one separate casa run: {one:.1f} s (mean of {len(separate)}), peak {max(p for _, p in separate):.0f} MB")
+        print(
+            f"one separate casa run: {one:.1f} s (mean of {len(separate)}), peak {max(p for _, p in separate):.0f} MB"
+        )
         print(f"{a.members} separate runs: {a.members * one:.0f} s; one batch: {batch_s:.0f} s "
               f"({batch_s / a.members:.2f} s and {disk / a.members:.0f} MB of rasters per member)")  # fmt: skip
         print(f"ensemble_casa_seconds_vs_separate={batch_s / (a.members * one):.3f} batch_peak_mb={batch_peak:.0f}")

@@ -12,6 +12,7 @@ top-down (``stage`` → engine → kernels → ``params``):
 - :mod:`carbonbalance.budget`        budget, indices, zoning, compensation, LMDI (SPEC §6)
 - :mod:`carbonbalance.spatial`       spatial statistics and inequality (SPEC §7)
 - :mod:`carbonbalance.econometrics`  spatial panel models and MGWR (SPEC §8)
+- :mod:`carbonbalance.ensemble`      members over choices and coefficients, intervals, zone stability (SPEC §9)
 - :mod:`carbonbalance.plots`         every figure
 - :mod:`carbonbalance.demo`          the embedded, deterministic demo region
 """

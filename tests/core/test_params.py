@@ -12,6 +12,7 @@ from carbonbalance.core.grid import GridParams
 from carbonbalance.demo.params import DemoParams
 from carbonbalance.econometrics.params import EconometricsParams
 from carbonbalance.emissions.params import EmissionParams
+from carbonbalance.ensemble.params import EnsembleParams
 from carbonbalance.errors import ConfigError
 from carbonbalance.ingest.params import BoundariesParams, RasterInput, StatisticsParams
 from carbonbalance.spatial.params import SpatialParams
@@ -28,6 +29,7 @@ SECTIONS = [
     ("tables", TablesParams()),
     ("analysis", SpatialParams()),
     ("econometrics", EconometricsParams()),
+    ("ensemble", EnsembleParams()),
     ("boundaries", BoundariesParams(path="b.gpkg", levels=[{"name": "county", "id": "county_id"}])),
     ("statistics", StatisticsParams(path="s.csv", columns={})),
 ]

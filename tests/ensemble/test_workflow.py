@@ -121,3 +121,26 @@ def test_a_batched_member_equals_a_separate_casa_run(test_ensemble):
     assert eps and all(k.startswith("casa.eps_max.") for k in eps)
     ratio = np.ma.median(low[base > 10] / base[base > 10])
     assert ratio == pytest.approx(0.865, rel=1e-4)  # every type's εmax at its 5th percentile
+
+
+def test_the_report_has_an_uncertainty_category(test_ensemble, tmp_path):
+    wf = test_ensemble.parents[1]
+    snakemake(wf, "--report", str(tmp_path / "report.html"), "--configfile", *ENSEMBLE)
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "9 Uncertainty" in html
+    for item in ("ensemble.html", "ensemble_zone_stability.png", "ensemble_cbi_intervals.png", "zone stability maps"):
+        assert item in html, item
+
+
+@pytest.mark.parametrize(
+    "ensemble, message",
+    [
+        ("variants:\n    finer: {grid: {resolution: 1000}}", "ensemble.variants.finer.grid: a member may change only"),
+        ("variants:\n    neg: {casa: {eps_max: {crop: -0.5}}}", "ensemble member neg (variant) has an invalid config"),
+        ("draws: 5\n  coefficients:\n    casa.alpha: {relative: 0.1}", "ensemble.coefficients.casa.alpha: only"),
+    ],
+)
+def test_a_bad_ensemble_stops_at_load_naming_the_key(ensemble_run, ensemble, message):
+    (ensemble_run / "bad.yaml").write_text(f"ensemble:\n  {ensemble}\n")
+    proc = snakemake(ensemble_run, "-n", "--configfile", *TEST, "bad.yaml", check=False)
+    assert proc.returncode != 0 and message in proc.stdout + proc.stderr, (proc.stdout + proc.stderr)[-2000:]

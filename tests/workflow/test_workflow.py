@@ -326,7 +326,7 @@ def test_dry_run_is_clean(tmp_path, configfile):
     assert jobs["econometrics"] == 1 and jobs["mgwr"] == n_years
 
 
-@pytest.mark.parametrize("configfile", CONFIGS)
+@pytest.mark.parametrize("configfile", CONFIGS + [[*TEST, "config/test_ensemble.yaml"]])
 def test_lint_is_clean(tmp_path, configfile):
     wf = copy_workflow(tmp_path)
     proc = snakemake(wf, "--lint", "--configfile", *configfile, check=False)

@@ -636,9 +636,14 @@ def member_regex(names):
     return "|".join(names) if names else "(?!)"
 
 
+#: what the batched CASA pass writes per εmax member (RH does not depend on εmax: the baseline's)
+BATCH_OUTPUTS = (("npp", "npp.tif"), ("nep", "nep.tif"), ("sequestration", "sequestration_tco2.tif"))
+
+
 def casa_path(member, year, name):
-    """A CASA output the member reads: its own, or the baseline's."""
-    return M(member, f"grid/{year}/{name}") if reruns(member, "casa") else R(f"grid/{year}/{name}")
+    """A CASA output the member reads: its own, or the baseline's (also the RH of εmax members)."""
+    own = reruns(member, "casa") and not (name == "rh.tif" and ensemble_lib().eps_only(ENSEMBLE[member]))
+    return M(member, f"grid/{year}/{name}") if own else R(f"grid/{year}/{name}")
 
 
 def emissions_units_path(member, year):

@@ -58,16 +58,7 @@ if CASA_BATCH:
             radiation=lambda w: aligned("radiation", w.year),
             landcover=lambda w: aligned("landcover", w.year),
         output:
-            **{
-                f"{m}__{key}": M(m, f"grid/{{year}}/{name}")
-                for m in CASA_BATCH
-                for key, name in (
-                    ("npp", "npp.tif"),
-                    ("rh", "rh.tif"),
-                    ("nep", "nep.tif"),
-                    ("sequestration", "sequestration_tco2.tif"),
-                )
-            },
+            **{f"{m}__{key}": M(m, f"grid/{{year}}/{name}") for m in CASA_BATCH for key, name in BATCH_OUTPUTS},
             meta=R("ensemble/meta/casa_batch_{year}.json"),
         log:
             L("ensemble/casa_batch/{year}.log"),

@@ -14,7 +14,7 @@ year = int(sm.wildcards.year)
 paths = {k: sm.input[k] for k in ("ndvi", "temperature", "precipitation", "radiation", "landcover")}
 paths["cell_area"] = sm.input.area
 members = dict(sm.params.members)
-outputs = {m: {k: sm.output[f"{m}__{k}"] for k in ("npp", "rh", "nep", "sequestration")} for m in members}
+outputs = {m: {k: sm.output[f"{m}__{k}"] for k in ("npp", "nep", "sequestration")} for m in members}
 with dask_scheduler(sm):
     record = run_casa_members(
         paths,

@@ -200,7 +200,8 @@ def run_casa_members(
     only in εmax (ensemble draws; SPEC §9), in one pass over the aligned stores.
 
     members : {name: {type: εmax}} (a type left out keeps ``params.eps_max``)
-    outputs : {name: {"npp", "rh", "nep", "sequestration": COG path}}
+    outputs : {name: {"npp", "rh", "nep", "sequestration": COG path}}, any of the four (RH does
+              not depend on εmax: the run's own RH serves every member)
 
     Each member's rasters equal those of :func:`run_casa_year` with its εmax bit for bit.
     Returns {"ndvi_limits", "members": {name: {"eps_max", "sequestration_total_tco2"}}}.
@@ -219,8 +220,8 @@ def run_casa_members(
     for b, name in enumerate(names):
         annual = {"npp": stacked[b, 0], "rh": stacked[b, 1], "nep": stacked[b, 2]}
         annual["sequestration"] = (annual[source] * area * (1e-6 * factor)).astype("float32")
-        for k, arr in annual.items():
-            sources.append(arr)
+        for k in outputs[name]:
+            sources.append(annual[k])
             keys.append((name, k))
         totals.append(da.nansum(annual["sequestration"], dtype="float64"))
     with contextlib.ExitStack() as stack:

@@ -32,7 +32,20 @@ RUNTIME_MARGIN = 3.0
 RUNTIME_FLOOR_MIN = 10
 
 #: the rules that can run their blocks on a dask distributed cluster (config ``dask``)
-DASK_RULES = frozenset({"align_monthly", "align_annual", "casa", "emissions", "zonal"})
+DASK_RULES = frozenset(
+    {
+        "align_monthly",
+        "align_annual",
+        "casa",
+        "emissions",
+        "zonal",
+        "ensemble_casa",
+        "ensemble_casa_batch",
+        "ensemble_emissions_nightlight",
+        "ensemble_emissions_multisource",
+        "ensemble_zonal",
+    }
+)
 #: memory of one worker process of a dask ``LocalCluster`` before it holds a block (Python,
 #: numpy, numba, xarray, rasterio and distributed imported; measured 360 MB), which a job
 #: with ``dask.scheduler: local`` declares on top of its threaded need, per worker
@@ -206,6 +219,9 @@ NEEDS: dict[str, Need] = {
         threads=1, mem_base=2000, mem_kunit_year=5, sec_base=8, sec_kunit=5, sec_member_kunit_year=0.05
     ),  # fmt: skip
 }
+# an ensemble's variants run through the baseline's rules (use rule ... with a member wildcard)
+NEEDS |= {f"ensemble_{rule}": NEEDS[rule] for rule in ("casa", "landuse_absorption")}
+NEEDS |= {f"ensemble_emissions_{method}": NEEDS["emissions"] for method in ("nightlight", "multisource")}
 
 
 def dask_workers(rule: str, scheduler: str) -> int:

@@ -21,6 +21,9 @@ import random
 import re
 import statistics
 
+from carbonbalance.ensemble.params import EnsembleParams
+from carbonbalance.errors import ConfigError
+
 BASELINE = "baseline"
 
 #: config keys (dotted prefixes) each stage reads; ``-`` excludes a sub-key
@@ -228,11 +231,12 @@ def build_members(config: dict) -> dict:
 
     Draws are reproducible: member n's values come from ``random.Random(seed)`` in the order
     members, then coefficients by name, then their entries by name."""
-    ens = config.get("ensemble") or {}
-    variants = ens.get("variants") or {}
-    coefficients = ens.get("coefficients") or {}
-    n = int(ens.get("draws", 0) or 0)
-    if not variants and not n:
+    try:
+        ens = EnsembleParams.from_config(config.get("ensemble"))
+    except ConfigError as exc:
+        raise EnsembleError(str(exc)) from None
+    variants, coefficients, n = ens.variants, ens.coefficients, int(ens.draws)
+    if not ens.enabled:
         return {}
     if n and not coefficients:
         raise EnsembleError("ensemble.draws: draws need ensemble.coefficients (the distributions to draw from)")
@@ -246,7 +250,7 @@ def build_members(config: dict) -> dict:
         _check_overrides(name, overrides or {}, where)
         members[name] = {"kind": "variant", "overrides": overrides or {}, "draws": {}}
     leaves = {key: _check_coefficient(key, spec, config) for key, spec in sorted(coefficients.items())}
-    rng = random.Random(int(ens.get("seed", 1)))
+    rng = random.Random(int(ens.seed))
     width = max(3, len(str(n)))
     for i in range(1, n + 1):
         draws = {}
@@ -254,7 +258,7 @@ def build_members(config: dict) -> dict:
             for leaf, centre in sorted(leaves[key].items()):
                 draws[leaf] = _draw(rng, spec, float(centre))
         members[f"draw{i:0{width}d}"] = {"kind": "draw", "overrides": nest(draws), "draws": draws}
-    if ens.get("one_at_a_time", True):
+    if ens.one_at_a_time:
         for key, spec in sorted(coefficients.items()):
             for end, q in (("low", 0.05), ("high", 0.95)):
                 draws = {leaf: quantile(spec, float(c), q) for leaf, c in sorted(leaves[key].items())}
