@@ -38,11 +38,12 @@ bench-national: install
 	$(BIN)/python benchmarks/national.py run --workdir $(BENCH_DIR) --cores $(CORES)
 	$(BIN)/python benchmarks/national.py report --workdir $(BENCH_DIR)
 
-# The README's three thumbnails (docs/img/) from the demo: CASA maps of its last year, CBI of
-# every year on one scale, the county time series.
+# The README's thumbnails (docs/img/) from the demo with the test ensemble: CASA maps of its
+# last year, CBI of every year on one scale, the county time series, the zone stability maps.
 readme-figures: install
 	$(BIN)/snakemake results/demo/figures/casa_2021.png results/demo/figures/budget_years_cbi.png \
-		results/demo/figures/budget_trends_county.png --cores $(CORES) --configfile config/demo.yaml
+		results/demo/figures/budget_trends_county.png results/demo/figures/ensemble_zone_stability.png \
+		--cores $(CORES) --configfile config/demo.yaml config/test_ensemble.yaml
 	$(BIN)/python tools/readme_figures.py results/demo/figures docs/img
 
 # Static checks first (seconds), then the suite, which also starts a single-node SLURM

@@ -14,8 +14,6 @@ include: "workflow/rules/common.smk"
 
 
 load_config(config, workflow.configfiles)
-if PLANNING:
-    write_plan_scale()
 
 
 report: "workflow/report/workflow.rst"
@@ -47,6 +45,10 @@ include: "workflow/rules/budget.smk"
 include: "workflow/rules/spatial.smk"
 include: "workflow/rules/econometrics.smk"
 include: "workflow/rules/ensemble.smk"
+
+
+if PLANNING:
+    write_plan_scale()
 
 
 rule all:

@@ -110,13 +110,15 @@ def plan(args) -> int:
                 f"carbonbalance plan: the dry run failed:\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}", file=sys.stderr
             )
             return 1
-        scale = Scale(**json.loads(scale_file.read_text()))
+        sizes = json.loads(scale_file.read_text())
+        members = sizes.pop("members_by_rule", {})
+        scale = Scale(**sizes)
     counts = _job_counts(proc.stdout)
     if not counts:
         print("carbonbalance plan: nothing to be done (every output is there)", file=sys.stderr)
         return 0
     title = "Plan for " + " + ".join(args.configfiles) + (f" with {overlay}" if overlay else "")
-    print(format_plan(plan_rows(counts, scale), scale, title))
+    print(format_plan(plan_rows(counts, scale, members), scale, title))
     return 0
 
 

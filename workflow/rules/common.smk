@@ -161,11 +161,19 @@ def source(paths):
 
 
 def write_plan_scale():
-    """For `carbonbalance plan`: the run's size (grid cells, units, years) as JSON."""
+    """For `carbonbalance plan`: the run's size (grid cells, units, years, and the ensemble
+    members each batched ensemble job computes) as JSON."""
     import json
 
     s = run_scale()
-    Path(PLANNING).write_text(json.dumps({"cells": s.cells, "units": s.units, "years": s.years}))
+    members = {
+        "ensemble_casa_batch": len(CASA_BATCH),
+        "ensemble_zonal": len(ZONAL_MEMBERS),
+        "ensemble_tables": len(TABLE_MEMBERS),
+        "ensemble_summary": len(ENSEMBLE),
+    }
+    scale = {"cells": s.cells, "units": s.units, "years": s.years, "members_by_rule": members}
+    Path(PLANNING).write_text(json.dumps(scale))
 
 
 def preset_files(var):

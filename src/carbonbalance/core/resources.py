@@ -95,6 +95,7 @@ class Need:
     cell_years: bool = False
     # ensemble jobs: per member computed, per million cells and per thousand unit-years
     mem_member_mcell: float = 0.0
+    mem_member_kunit_year: float = 0.0
     sec_member_mcell: float = 0.0
     sec_member_kunit_year: float = 0.0
     disk_member_mcell: float = 0.0
@@ -107,7 +108,7 @@ class Need:
         """Declared memory (``mem_mb``) of one job; ``dask_workers`` local dask worker
         processes (``dask.scheduler: local``) add :data:`DASK_WORKER_MB` each."""
         terms = self._terms(self.mem_base, self.mem_mcell, self.mem_kunit, self.mem_kunit_year, self.mem_kunit2, s)
-        terms += self.mem_member_mcell * s.members * s.mcells
+        terms += s.members * (self.mem_member_mcell * s.mcells + self.mem_member_kunit_year * s.kunits * s.years)
         return int(math.ceil(terms)) + DASK_WORKER_MB * dask_workers
 
     def seconds(self, s: Scale) -> float:
@@ -212,11 +213,24 @@ NEEDS: dict[str, Need] = {
     ),  # fmt: skip
     # levels, energy accounting, absorption and the budget tables of every member
     "ensemble_tables": Need(
-        threads=1, mem_base=2000, mem_kunit_year=2, sec_base=3, sec_member_kunit_year=0.1, disk_kunit_year=0.5
+        threads=1,
+        mem_base=2000,
+        mem_kunit_year=2,
+        mem_member_kunit_year=1.0,
+        sec_base=3,
+        sec_member_kunit_year=0.1,
+        disk_kunit_year=0.5,
     ),  # fmt: skip
     # intervals, zone stability, sensitivity, Moran's I and Dagum of every member; two figures
+    # (every member's budget rows of a level at once: about 1.5 MB per member and 1,000 unit-years)
     "ensemble_summary": Need(
-        threads=1, mem_base=2000, mem_kunit_year=5, sec_base=8, sec_kunit=5, sec_member_kunit_year=0.05
+        threads=1,
+        mem_base=2000,
+        mem_kunit_year=5,
+        mem_member_kunit_year=1.5,
+        sec_base=8,
+        sec_kunit=5,
+        sec_member_kunit_year=0.05,
     ),  # fmt: skip
 }
 # an ensemble's variants run through the baseline's rules (use rule ... with a member wildcard)
@@ -250,17 +264,21 @@ class PlanRow:
     disk_gb: float
 
 
-def plan(jobs: dict[str, int], scale: Scale) -> list[PlanRow]:
+def plan(jobs: dict[str, int], scale: Scale, members: dict | None = None) -> list[PlanRow]:
     """Per rule of a run's DAG (``jobs``: rule -> number of jobs): expected seconds and
-    CPU-hours, declared memory and runtime per job, and the disk its outputs take."""
+    CPU-hours, declared memory and runtime per job, and the disk its outputs take
+    (``members``: rule -> ensemble members one of its jobs computes)."""
+    import dataclasses
+
     rows = []
     for rule, n in sorted(jobs.items()):
         if rule == "all":
             continue
         nd = need(rule)
-        sec = nd.seconds(scale)
-        rows.append(PlanRow(rule, n, nd.threads, sec, n * sec * nd.threads / 3600, nd.mem_mb(scale),
-                            nd.runtime_min(scale), n * nd.disk_mb(scale) / 1e3))  # fmt: skip
+        s = dataclasses.replace(scale, members=int((members or {}).get(rule, 1)))
+        sec = nd.seconds(s)
+        rows.append(PlanRow(rule, n, nd.threads, sec, n * sec * nd.threads / 3600, nd.mem_mb(s),
+                            nd.runtime_min(s), n * nd.disk_mb(s) / 1e3))  # fmt: skip
     return rows
 
 
