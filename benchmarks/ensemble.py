@@ -42,10 +42,10 @@ def _setup(workdir: Path, year: int):
     import yaml
 
     from carbonbalance.casa.params import CasaParams
-    from carbonbalance.core.config import fill_defaults, load_schema
+    from carbonbalance.core.config import fill_defaults, load_schema, normalise
     from carbonbalance.core.grid import GridSpec
 
-    cfg = yaml.safe_load((workdir / "national.yaml").read_text())
+    cfg = normalise(yaml.safe_load((workdir / "national.yaml").read_text()))
     fill_defaults(cfg, load_schema(ROOT / "workflow/schemas/config.schema.yaml"))
     res = workdir / "results" / cfg["run_name"]
     paths = {v: str(res / f"aligned/{year}/{v}.zarr") for v in ("ndvi", "temperature", "precipitation", "radiation",

@@ -194,3 +194,27 @@ def test_ndvi_missing_outside_the_study_area_is_not_a_gap(tmp_path, small_grid):
     gpd.GeoDataFrame({"unit_id": ["w"]}, geometry=[west], crs=small_grid.crs).to_file(units)
     rec = run_casa_year(paths, small_grid, CasaParams(), CLASSES, 2020, _outputs(tmp_path), units_path=units)
     assert max(rec["vegetated_cells_without_ndvi_share_by_month"].values()) == 0.0
+
+
+def test_a_batch_of_eps_max_members_writes_what_separate_runs_write(tmp_path, small_grid):
+    import dataclasses
+
+    from carbonbalance.casa.stage import run_casa_members
+
+    rng = np.random.default_rng(4)
+    paths, _ = _write_inputs(tmp_path, small_grid, rng)
+    params = CasaParams.from_config({"min_percentile_samples": 10})
+    members = {"low": {t: 0.9 * v for t, v in params.eps_max.items()}, "crop": {"crop": 0.7}}
+    outputs = {m: {k: tmp_path / "members" / m / f"{k}.tif" for k in ("npp", "nep", "sequestration")} for m in members}
+    rec = run_casa_members(paths, small_grid, params, CLASSES, 2020, members, outputs, threads=2)
+    for m, eps in members.items():
+        p = dataclasses.replace(params, eps_max={**params.eps_max, **eps})
+        out = _outputs(tmp_path / m)
+        run_casa_year(paths, small_grid, p, CLASSES, 2020, out, threads=2)
+        for k in ("npp", "nep", "sequestration"):
+            with rasterio.open(outputs[m][k]) as a, rasterio.open(out[k]) as b:
+                np.testing.assert_array_equal(a.read(1), b.read(1))
+                assert a.tags(1)["units"] == b.tags(1)["units"] and a.crs == b.crs and a.transform == b.transform
+        assert not outputs[m].get("rh")
+    assert rec["members"]["crop"]["eps_max"]["crop"] == 0.7 and rec["members"]["crop"]["eps_max"]["ENF"] == 0.389
+    assert rec["members"]["low"]["sequestration_total_tco2"] < rec["members"]["crop"]["sequestration_total_tco2"]

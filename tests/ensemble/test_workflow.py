@@ -41,17 +41,6 @@ def test_a_member_reruns_only_what_its_overrides_reach(ensemble_run, variant, ex
     assert planned_jobs(out) == ALWAYS | expected, out[-3000:]
 
 
-def test_a_variant_that_changes_nothing_the_zones_read_keeps_every_zone(ensemble_run):
-    wf = ensemble_run
-    (wf / "rook.yaml").write_text("ensemble:\n  variants:\n    rook: {analysis: {weights: {kind: rook}}}\n")
-    snakemake(wf, "--cores", "2", "--configfile", *TEST, "rook.yaml")
-    stability = pd.read_csv(wf / "results/test/ensemble/zone_stability_county.csv")
-    assert len(stability) and (stability["agreement"] == 1.0).all()
-    spread = pd.read_csv(wf / "results/test/ensemble/global_county.csv")
-    moran = spread[spread["statistic"] == "moran_i"]
-    assert (moran["max"] > moran["min"]).all()  # the other W changes Moran's I, not the zones
-
-
 @pytest.fixture(scope="module")
 def test_ensemble(ensemble_run):
     snakemake(ensemble_run, "--cores", "2", "--configfile", *ENSEMBLE)
@@ -98,6 +87,11 @@ def test_zone_stability_sensitivity_and_the_record(test_ensemble):
     switches = set(sens["switch"])
     assert {"t_eps2_1184", "nightlight", "zonal_centre", "rook_weights", "casa.eps_max", "emissions.energy.sigma",
             "all draws"} <= switches  # fmt: skip
+    # another W changes nothing the zones read: every unit keeps its zone in that member
+    long = pd.read_parquet(test_ensemble / "ensemble/budget_county.parquet")
+    zones = [c for c in long.columns if c.startswith("zone_")]
+    rook = long[long["member"] == "rook_weights"][zones].reset_index(drop=True)
+    assert rook.equals(long[long["member"] == "baseline"][zones].reset_index(drop=True))
     assert (sens[sens["switch"] == "rook_weights"]["zones_changed"] == 0).all()
     assert (sens.groupby("scheme")["rank"].min() == 1).all()
     meta = json.loads((test_ensemble / "run_metadata.json").read_text())
@@ -106,6 +100,8 @@ def test_zone_stability_sensitivity_and_the_record(test_ensemble):
     assert meta["ensemble"]["members"]["nightlight"]["overrides"] == {"emissions": {"method": "nightlight"}}
     g = pd.read_csv(test_ensemble / "ensemble/global_county.csv")
     assert {"moran_i", "gini", "within_pct"} <= set(g["statistic"])
+    moran = g[g["statistic"] == "moran_i"]
+    assert (moran["max"] > moran["min"]).all() and (moran["members"] == 29).all()
     for name in ("ensemble_zone_stability.png", "ensemble_cbi_intervals.png"):
         assert (test_ensemble / "figures" / name).stat().st_size > 10_000
 

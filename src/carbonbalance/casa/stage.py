@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import logging
 
-import dask.array as da
 import numpy as np
 import xarray as xr
 
@@ -179,10 +178,11 @@ def annual_descriptions(params: CasaParams) -> dict:
     }
 
 
-def _annual_writer(tmp, grid: GridSpec, description: tuple, year: int) -> GeoTiffBlockWriter:
+def _annual_writer(tmp, grid: GridSpec, description: tuple, year: int, staging: bool = True) -> GeoTiffBlockWriter:
+    """The writer of an annual layer: a staging file beside ``tmp`` (made a COG), or ``tmp`` itself."""
     desc, units = description
     tags = {"units": units, "year": year, "long_name": desc}
-    return GeoTiffBlockWriter(tmp.parent / "stage.tif", grid, tags=tags, description=desc)
+    return GeoTiffBlockWriter(tmp.parent / "stage.tif" if staging else tmp, grid, tags=tags, description=desc)
 
 
 def run_casa_members(
@@ -200,12 +200,21 @@ def run_casa_members(
     only in εmax (ensemble draws; SPEC §9), in one pass over the aligned stores.
 
     members : {name: {type: εmax}} (a type left out keeps ``params.eps_max``)
-    outputs : {name: {"npp", "rh", "nep", "sequestration": COG path}}, any of the four (RH does
-              not depend on εmax: the run's own RH serves every member)
+    outputs : {name: {"npp", "rh", "nep", "sequestration": GeoTIFF path}}, any of the four (RH
+              does not depend on εmax: the run's own RH serves every member)
 
-    Each member's rasters equal those of :func:`run_casa_year` with its εmax bit for bit.
-    Returns {"ndvi_limits", "members": {name: {"eps_max", "sequestration_total_tco2"}}}.
+    Chunk by chunk on ``threads`` threads: the chunk is read and run through the kernel once,
+    every member's εmax is applied (:func:`~carbonbalance.casa.engine.casa_members_stacked`)
+    and its windows are written, so memory holds ``threads`` chunks of every member, never a
+    member's whole grid. The members' rasters are tiled, compressed GeoTIFFs without overviews
+    (only the zonal statistics read them) and equal those of :func:`run_casa_year` with the
+    member's εmax bit for bit. Returns {"ndvi_limits", "members": {name: {"eps_max",
+    "sequestration_total_tco2"}}}.
     """
+    import concurrent.futures
+    import itertools
+    import time
+
     names = list(members)
     eps = np.array([[members[n].get(t, params.eps_max[t]) for t in TYPES] for n in names], dtype="float64")
     inp, vt, _, (mins, maxs, limits), lat = _prepare(paths, grid, params, classes, units_path, threads)
@@ -216,24 +225,40 @@ def run_casa_members(
     area = open_store(paths["cell_area"])["cell_area_m2"].data.rechunk(vt.chunks)
     source, factor = params.sequestration_source_factor()
     descriptions = annual_descriptions(params)
-    sources, keys, totals = [], [], []
-    for b, name in enumerate(names):
-        annual = {"npp": stacked[b, 0], "rh": stacked[b, 1], "nep": stacked[b, 2]}
-        annual["sequestration"] = (annual[source] * area * (1e-6 * factor)).astype("float32")
-        for k in outputs[name]:
-            sources.append(annual[k])
-            keys.append((name, k))
-        totals.append(da.nansum(annual["sequestration"], dtype="float64"))
+    edges = [np.cumsum((0,) + c) for c in stacked.chunks[2:]]
+    blocks = list(itertools.product(range(len(edges[0]) - 1), range(len(edges[1]) - 1)))
+    keys = [(n, k) for n in names for k in outputs[n]]
+
+    def one(index):
+        iy, ix = index
+        block = stacked.blocks[:, :, iy, ix].compute(scheduler="synchronous")  # (members, 3, rows, cols)
+        a = np.asarray(area.blocks[iy, ix].compute(scheduler="synchronous"))
+        rows, cols = slice(edges[0][iy], edges[0][iy + 1]), slice(edges[1][ix], edges[1][ix + 1])
+        totals = np.zeros(len(names))
+        for b, name in enumerate(names):
+            annual = {"npp": block[b, 0], "rh": block[b, 1], "nep": block[b, 2]}
+            annual["sequestration"] = (annual[source] * a * (1e-6 * factor)).astype("float32")
+            totals[b] = np.nansum(annual["sequestration"], dtype="float64")
+            for k in outputs[name]:
+                writers[(name, k)][rows, cols] = annual[k]
+        return totals
+
+    t0 = time.perf_counter()
+    seq = np.zeros(len(names))
     with contextlib.ExitStack() as stack:
-        tmp = {(n, k): stack.enter_context(atomic_output(outputs[n][k])) for n, k in keys}
-        writers = [_annual_writer(tmp[key], grid, descriptions[key[1]], year) for key in keys]
+        tmp = {key: stack.enter_context(atomic_output(outputs[key[0]][key[1]])) for key in keys}
+        writers = {key: _annual_writer(tmp[key], grid, descriptions[key[1]], year, staging=False) for key in keys}
         try:
-            seq = store(sources, writers, *totals, threads=threads, label=f"CASA {year}, {len(names)} members")
+            with concurrent.futures.ThreadPoolExecutor(max(1, int(threads))) as pool:
+                step = max(1, len(blocks) // 10)
+                for done, totals in enumerate(pool.map(one, blocks), start=1):
+                    seq += totals
+                    if done % step == 0 or done == len(blocks):
+                        log.info("CASA %d, %d members: %3.0f %% of %d chunks, %.1f s", year, len(names),
+                                 100 * done / len(blocks), len(blocks), time.perf_counter() - t0)  # fmt: skip
         finally:
-            for w in writers:
+            for w in writers.values():
                 w.close()
-        for key in keys:
-            to_cog(tmp[key].parent / "stage.tif", tmp[key], threads=threads)
     out = {n: {"eps_max": dict(zip(TYPES, eps[b].tolist())), "sequestration_total_tco2": float(seq[b])}
            for b, n in enumerate(names)}  # fmt: skip
     log.info("CASA %d: %d members in one pass; sequestration %.4g .. %.4g t CO2", year, len(names),
