@@ -2,6 +2,7 @@
 grid, the units and the years, cover the national benchmark's measured peaks with the
 stated margin, and every rule of the workflow has its line."""
 
+import dataclasses
 import re
 
 import pytest
@@ -123,3 +124,11 @@ def test_a_local_dask_cluster_declares_its_workers_memory():
         assert need(rule).mem_mb(national, dask_workers=n) == need(rule).mem_mb(national) + n * DASK_WORKER_MB
         assert dask_workers(rule, "threads") == dask_workers(rule, "tcp://scheduler:8786") == 0
     assert dask_workers("budget", "local") == 0
+
+
+def test_the_batched_ensemble_casa_declaration_covers_100_members_at_national_scale():
+    """benchmarks/ensemble.py: 100 εmax members of one national year in one pass, 5880 MB, 475 s."""
+    s = dataclasses.replace(NATIONAL, members=100)
+    assert need("ensemble_casa_batch").mem_mb(s) >= MEMORY_MARGIN * 5880
+    assert need("ensemble_casa_batch").mem_mb(s) > need("ensemble_casa_batch").mem_mb(NATIONAL)
+    assert 0.5 * 475 <= need("ensemble_casa_batch").seconds(s) <= 2 * 475
