@@ -50,12 +50,14 @@ def test_ensemble(ensemble_run):
 def test_the_baseline_member_is_the_plain_run_and_no_overrides_change_nothing(test_ensemble):
     long = pd.read_parquet(test_ensemble / "ensemble/budget_county.parquet")
     members = json.loads((test_ensemble / "ensemble/members.json").read_text())
-    assert len(members) == 1 + 4 + 20 + 4 and set(long["member"]) == set(members)
+    assert len(members) == 1 + 5 + 20 + 4 and set(long["member"]) == set(members)
     plain = pd.read_parquet(test_ensemble / "tables/budget_county.parquet")
     base = long[long["member"] == "baseline"].drop(columns="member").reset_index(drop=True)
     pd.testing.assert_frame_equal(base, plain, check_exact=True)
-    rook = long[long["member"] == "rook_weights"].drop(columns="member").reset_index(drop=True)
-    pd.testing.assert_frame_equal(rook, plain, check_exact=True)
+    for member in ("unchanged", "rook_weights"):  # no overrides; overrides nothing the budget reads
+        same = long[long["member"] == member].drop(columns="member").reset_index(drop=True)
+        pd.testing.assert_frame_equal(same, plain, check_exact=True)
+    assert members["unchanged"]["stages"] == [] and members["rook_weights"]["stages"] == ["analysis"]
     # every draw changed εmax and σ, and so the sequestration of every unit
     d = long[long["member"] == "draw001"].reset_index(drop=True)
     assert (d["cs_tco2"] != plain["cs_tco2"]).all()
@@ -81,7 +83,7 @@ def test_intervals_contain_the_baseline_of_centred_draws(test_ensemble):
 def test_zone_stability_sensitivity_and_the_record(test_ensemble):
     s = pd.read_csv(test_ensemble / "ensemble/zone_stability_county.csv")
     assert set(s["scheme"]) == {"fan2024", "peng2023", "jiangxi2024"}
-    assert s["agreement"].between(0, 1).all() and (s["members"] == 29).all()
+    assert s["agreement"].between(0, 1).all() and (s["members"] == 30).all()
     assert ((s["zone_modal"] == s["zone_baseline"]) | (s["modal_share"] >= s["agreement"])).all()
     sens = pd.read_csv(test_ensemble / "ensemble/sensitivity_county.csv")
     switches = set(sens["switch"])
@@ -101,7 +103,7 @@ def test_zone_stability_sensitivity_and_the_record(test_ensemble):
     g = pd.read_csv(test_ensemble / "ensemble/global_county.csv")
     assert {"moran_i", "gini", "within_pct"} <= set(g["statistic"])
     moran = g[g["statistic"] == "moran_i"]
-    assert (moran["max"] > moran["min"]).all() and (moran["members"] == 29).all()
+    assert (moran["max"] > moran["min"]).all() and (moran["members"] == 30).all()
     for name in ("ensemble_zone_stability.png", "ensemble_cbi_intervals.png"):
         assert (test_ensemble / "figures" / name).stat().st_size > 10_000
 
