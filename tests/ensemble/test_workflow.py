@@ -97,9 +97,9 @@ def test_zone_stability_sensitivity_and_the_record(test_ensemble):
     assert (sens[sens["switch"] == "rook_weights"]["zones_changed"] == 0).all()
     assert (sens.groupby("scheme")["rank"].min() == 1).all()
     meta = json.loads((test_ensemble / "run_metadata.json").read_text())
-    draws = meta["ensemble"]["members"]["draw007"]["draws"]
+    draws = meta["stages"]["ensemble"]["members"]["draw007"]["draws"]
     assert set(draws) >= {"casa.eps_max.ENF", "emissions.energy.sigma"}
-    assert meta["ensemble"]["members"]["nightlight"]["overrides"] == {"emissions": {"method": "nightlight"}}
+    assert meta["stages"]["ensemble"]["members"]["nightlight"]["overrides"] == {"emissions": {"method": "nightlight"}}
     g = pd.read_csv(test_ensemble / "ensemble/global_county.csv")
     assert {"moran_i", "gini", "within_pct"} <= set(g["statistic"])
     moran = g[g["statistic"] == "moran_i"]
