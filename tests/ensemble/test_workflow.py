@@ -33,6 +33,11 @@ def ensemble_run(test_run, tmp_path_factory):
         ("{casa: {t_eps2_constant: 1.184}}", {"ensemble_casa": 2, "ensemble_zonal": 2}),
         ("{emissions: {method: nightlight}}", {"ensemble_emissions_nightlight": 2, "ensemble_zonal": 2}),
         ("{emissions: {energy: {sigma: 2.0}}}", {}),
+        # the centre assignment: the allocation, the land-use areas and every zonal column
+        (
+            "{zonal: {mode: centre}}",
+            {"ensemble_emissions_multisource": 2, "ensemble_landuse_absorption": 2, "ensemble_zonal": 2},
+        ),
     ],
 )
 def test_a_member_reruns_only_what_its_overrides_reach(ensemble_run, variant, expected):
@@ -50,7 +55,7 @@ def test_ensemble(ensemble_run):
 def test_the_baseline_member_is_the_plain_run_and_no_overrides_change_nothing(test_ensemble):
     long = pd.read_parquet(test_ensemble / "ensemble/budget_county.parquet")
     members = json.loads((test_ensemble / "ensemble/members.json").read_text())
-    assert len(members) == 1 + 5 + 20 + 4 and set(long["member"]) == set(members)
+    assert len(members) == 1 + 3 + 20 + 4 and set(long["member"]) == set(members)
     plain = pd.read_parquet(test_ensemble / "tables/budget_county.parquet")
     base = long[long["member"] == "baseline"].drop(columns="member").reset_index(drop=True)
     pd.testing.assert_frame_equal(base, plain, check_exact=True)
@@ -83,12 +88,18 @@ def test_intervals_contain_the_baseline_of_centred_draws(test_ensemble):
 def test_zone_stability_sensitivity_and_the_record(test_ensemble):
     s = pd.read_csv(test_ensemble / "ensemble/zone_stability_county.csv")
     assert set(s["scheme"]) == {"fan2024", "peng2023", "jiangxi2024"}
-    assert s["agreement"].between(0, 1).all() and (s["members"] == 30).all()
+    assert s["agreement"].between(0, 1).all() and (s["members"] == 28).all()
     assert ((s["zone_modal"] == s["zone_baseline"]) | (s["modal_share"] >= s["agreement"])).all()
     sens = pd.read_csv(test_ensemble / "ensemble/sensitivity_county.csv")
     switches = set(sens["switch"])
-    assert {"t_eps2_1184", "nightlight", "zonal_centre", "rook_weights", "casa.eps_max", "emissions.energy.sigma",
-            "all draws"} <= switches  # fmt: skip
+    assert {
+        "nightlight",
+        "rook_weights",
+        "unchanged",
+        "casa.eps_max",
+        "emissions.energy.sigma",
+        "all draws",
+    } <= switches
     # another W changes nothing the zones read: every unit keeps its zone in that member
     long = pd.read_parquet(test_ensemble / "ensemble/budget_county.parquet")
     zones = [c for c in long.columns if c.startswith("zone_")]
@@ -103,7 +114,7 @@ def test_zone_stability_sensitivity_and_the_record(test_ensemble):
     g = pd.read_csv(test_ensemble / "ensemble/global_county.csv")
     assert {"moran_i", "gini", "within_pct"} <= set(g["statistic"])
     moran = g[g["statistic"] == "moran_i"]
-    assert (moran["max"] > moran["min"]).all() and (moran["members"] == 30).all()
+    assert (moran["max"] > moran["min"]).all() and (moran["members"] == 28).all()
     for name in ("ensemble_zone_stability.png", "ensemble_cbi_intervals.png"):
         assert (test_ensemble / "figures" / name).stat().st_size > 10_000
 

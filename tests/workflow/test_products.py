@@ -39,7 +39,7 @@ EXTRA_COLUMNS = ("npp_product_", "inventory_")
 
 #: left out of the products run: the maps and the analysis (spatial statistics, econometrics),
 #: which read only the grids and tables compared below (CI time)
-OMITTED = ("casa_map", "emissions_map", "budget_map")
+OMITTED = ("casa_map", "emissions_map", "budget_map", "budget_figures", "budget_years")
 OMITTED += ("spatial", "centre_of_gravity", "hotspots", "econometrics", "mgwr")
 
 
