@@ -46,10 +46,12 @@ readme-figures: install
 		--cores $(CORES) --configfile config/demo.yaml config/test_ensemble.yaml
 	$(BIN)/python tools/readme_figures.py results/demo/figures docs/img
 
-# Static checks first (seconds), then the suite, which also starts a single-node SLURM
-# (tools/local_slurm.sh, root) and runs the test config on it (tests/cluster/).
+# Static checks first (seconds), then the suite on TEST_WORKERS pytest-xdist workers (a test
+# module stays on one worker); the suite also runs the test config in the background, locally
+# and on a single-node SLURM that it starts (tools/local_slurm.sh, root; tests/runs.py).
+TEST_WORKERS ?= 2
 test: lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # Lint and format (ruff, snakefmt), the import layers of pyproject.toml (import-linter)
 # and Snakemake's own lint of the rules.

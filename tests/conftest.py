@@ -1,7 +1,6 @@
 """Shared fixtures: a small Albers grid and a writer of small GeoTIFFs around it."""
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import rasterio
+from hypothesis import settings
 from rasterio.transform import from_origin
+from runs import copy_workflow, finish, start_once, stop_services, wait_for  # noqa: F401  (copy_workflow: for the tests)
 from shapely.geometry import Point, Polygon, box
 
 from carbonbalance.casa.params import TYPES
@@ -20,8 +21,12 @@ from carbonbalance.ingest.boundaries import Level, read_boundaries, unit_table
 from carbonbalance.ingest.params import RasterInput
 
 ROOT = Path(__file__).resolve().parents[1]
+LOCAL_RUN = [sys.executable, str(ROOT / "tests/runs.py"), "local"]
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 sys.path.insert(0, str(ROOT / "tools"))  # compare_results
+# no per-example deadline: the workers share the cores with whole-workflow runs
+settings.register_profile("carbonbalance", deadline=None)
+settings.load_profile("carbonbalance")
 
 
 @pytest.fixture
@@ -52,17 +57,6 @@ def write_tif(path, data, west=113.7, north=30.6, res=0.01, crs="EPSG:4326", nod
     ) as dst:
         dst.write(data, 1)
     return str(path)
-
-
-def copy_workflow(dest: Path) -> Path:
-    """A fresh copy of the workflow (what a user clones), without results."""
-    for item in ("Snakefile", "workflow", "config", "profiles", "envs"):
-        src = ROOT / item
-        if src.is_dir():
-            shutil.copytree(src, dest / item, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(src, dest / item)
-    return dest
 
 
 def snakemake(cwd, *args, check=True, timeout=900):
@@ -182,16 +176,78 @@ def irregular(small_grid):
     return g, gdf, values
 
 
+#: modules that make a whole-workflow run of their own (not the shared one): started first
+OWN_RUN_FIRST = ("workflow/test_products.py",)
+
+
+def _order(module_items) -> int:
+    """0: a module with its own whole-workflow run, 1: the unit tests, 2: the modules that read
+    the shared test run (by then done in the background), 3: the SLURM tests, which wait for
+    the SLURM run (tests/cluster/)."""
+    path = Path(str(module_items[0].path)).resolve()
+    if path.parent.name == "cluster":
+        return 3
+    if str(path.relative_to(ROOT / "tests")) in OWN_RUN_FIRST:
+        return 0
+    return 2 if any("test_run" in getattr(i, "fixturenames", ()) for i in module_items) else 1
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Order the modules (see ``_order``; a module's tests stay together, in their order) and
+    start the local run of the test configuration as soon as a test that needs it is collected,
+    so that it overlaps the unit tests (tests/runs.py)."""
+    modules: dict = {}
+    for item in items:
+        modules.setdefault(str(item.path), []).append(item)
+    items[:] = [i for group in sorted(modules.values(), key=_order) for i in group]
+    if not config.option.collectonly and any("test_run" in getattr(i, "fixturenames", ()) for i in items):
+        start_once(config, "local", LOCAL_RUN)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    stopped = finish(session.config, interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
+    if stopped:
+        print(f"\nbackground runs stopped unfinished: {stopped}", file=sys.stderr)
+
+
+def pytest_unconfigure(config):
+    stop_services(config)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """What the tests measured for the CI log (``ci_log`` fixture), from every worker."""
+    lines = [
+        value
+        for key in ("passed", "failed")
+        for rep in terminalreporter.stats.get(key, [])
+        if getattr(rep, "when", "call") == "call"
+        for name, value in getattr(rep, "user_properties", [])
+        if name == "ci_log"
+    ]
+    if lines:
+        terminalreporter.section("Measured by the tests (whole-workflow runs)")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
+@pytest.fixture
+def ci_log(request):
+    """``ci_log(line)``: a line for the session's closing summary (the CI log)."""
+    return lambda line: request.node.user_properties.append(("ci_log", line))
+
+
 @pytest.fixture(scope="session")
-def test_run(tmp_path_factory):
+def test_run(request):
     """The test configuration run once per session in a fresh copy of the workflow (what a
-    user clones): (workflow folder, seconds the run took).  Shared by the workflow tests and
-    the SLURM tests, which compare their cluster run with it."""
-    import time
-
-    from helpers import TEST
-
-    wf = copy_workflow(tmp_path_factory.mktemp("wf"))
-    t0 = time.time()
-    snakemake(wf, "--cores", "2", "--configfile", *TEST)
-    return wf, time.time() - t0
+    user clones), in the background from collection on (tests/runs.py): (workflow folder,
+    seconds the run took).  Shared by the workflow, ensemble and SLURM tests, which only read
+    it or copy it: a test that changes inputs or runs Snakemake there works on a copy."""
+    start_once(request.config, "local", LOCAL_RUN)  # when no collected test asked for it by name
+    try:
+        workdir, result = wait_for(request.config, "local", timeout=1800)
+    except RuntimeError as e:
+        pytest.fail(str(e))
+    if result["returncode"] != 0:
+        out = (workdir / "snakemake.out").read_text() if (workdir / "snakemake.out").exists() else ""
+        pytest.fail(f"the test run failed ({result}):\n{out[-6000:]}\n{(workdir / 'runner.err').read_text()[-3000:]}")
+    return workdir / "wf", result["seconds"]

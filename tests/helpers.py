@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from runs import TEST  # noqa: F401  (the test run's config files, for the tests)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,9 +44,6 @@ def assert_agrees_with_reference(ours, reference, rtol: float, atol: float = 0.0
         atol=atol,
         err_msg=f"disagrees with the reference library {what}",
     )
-
-
-TEST = ["config/demo.yaml", "config/test.yaml"]  # the test run: the demo region, coarse and short
 
 
 def planned_jobs(output: str) -> dict:

@@ -67,13 +67,14 @@ def _same_numbers(a, b, path):
     pd.testing.assert_frame_equal(x, y, rtol=1e-9, atol=1e-12, obj=str(path))
 
 
-def test_the_products_layout_gives_the_geotiff_demos_results(test_run, products_run):
+def test_the_products_layout_gives_the_geotiff_demos_results(products_run, request):
     """Same pixels in other files: every table, grid and store equals the GeoTIFF demo's to
     floating-point precision (only the provenance that names the files differs)."""
     inputs = products_run / "resources/demo_products"
     assert len(list(inputs.glob("MOD13A3/MOD13A3.A2020*.h2?v05.061.hdf"))) == 24  # 12 months x 2 tiles
     assert (inputs / "china1km/tmp_2019.nc").exists() and (inputs / "ERA5-Land/era5land_monthly_2020.nc").exists()
     assert (inputs / "CNLUCC/lucc2019/hdr.adf").exists()
+    test_run = request.getfixturevalue("test_run")  # after products_run: that run overlaps the shared one
     a, b = test_run[0] / "results/test", products_run / "results/test"
 
     def listing(root):  # the regridding weights' cache is named by the source grids, which differ here

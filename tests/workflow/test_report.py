@@ -13,6 +13,7 @@ home page and of one figure and one table per stage are saved under
 
 import json
 import re
+import shutil
 import subprocess
 import time
 
@@ -74,8 +75,9 @@ def test_every_figure_is_drawn_and_titled_from_the_label_table(test_run):
 
 
 @pytest.fixture(scope="module")
-def report_html(test_run):
-    wf, _ = test_run
+def report_html(test_run, tmp_path_factory):
+    wf = tmp_path_factory.mktemp("report") / "wf"  # Snakemake writes and locks there: a copy
+    shutil.copytree(test_run[0], wf, symlinks=True)
     snakemake(wf, "--report", "report.html", "--configfile", *TEST)
     return wf / "report.html"
 
