@@ -111,6 +111,10 @@ def test_what_the_zonal_and_absorption_stages_recompute():
     "ensemble, message",
     [
         ({"variants": {"g": {"grid": {"resolution": 500}}}}, "ensemble.variants.g.grid: a member may change only"),
+        (
+            {"variants": {"k": {"analysis": {"kde": {"kernel": "gaussian"}}}}},
+            "ensemble.variants.k.analysis.kde: of the analysis a member may change only weights",
+        ),
         ({"variants": {"baseline": {}}}, "ensemble.variants.baseline: a variant name"),
         ({"variants": {"Big": {}}}, "ensemble.variants.Big: a variant name"),
         ({"draws": 3}, "ensemble.draws: draws need ensemble.coefficients"),

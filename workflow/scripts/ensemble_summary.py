@@ -11,12 +11,10 @@ import geopandas as gpd
 import pandas as pd
 
 from carbonbalance.core.store import atomic_output, write_json
-from carbonbalance.ensemble.summary import global_statistics, intervals, sensitivity, spread, zone_stability
+from carbonbalance.ensemble.stage import global_spread, level_summary
 from carbonbalance.ingest.boundaries import level_units
 from carbonbalance.plots.ensemble import cbi_intervals, stability_map
 from carbonbalance.plots.report import ensemble_page
-from carbonbalance.spatial.params import WeightsParams
-from carbonbalance.spatial.stage import unit_weights
 
 sm = snakemake
 p = sm.params
@@ -31,30 +29,22 @@ def write_csv(key, table):
 
 
 tables = {"intervals": {}, "stability": {}, "sensitivity": {}, "spread": {}}
+first, units = next(iter(p.levels)), {}
 for level, id_col in p.levels.items():
     long = pd.read_parquet(sm.input[level])
-    tables["intervals"][level] = intervals(long, pct)
-    tables["stability"][level] = zone_stability(long, list(p.schemes))
-    tables["sensitivity"][level] = sensitivity(long, members, list(p.schemes))
-    write_csv(f"intervals_{level}", tables["intervals"][level])
-    write_csv(f"zone_stability_{level}", tables["stability"][level])
-    write_csv(f"sensitivity_{level}", tables["sensitivity"][level])
+    for name, table in level_summary(long, members, list(p.schemes), pct).items():
+        tables[name][level] = table
+        write_csv(f"{'zone_stability' if name == 'stability' else name}_{level}", table)
     top = tables["sensitivity"][level].groupby("scheme").head(1)
     log.info("%s: the switch that changes most zones per scheme:\n%s", level, top.to_string(index=False))
+    if level in p.analysis_levels or level == first:  # dissolved once, for the statistics and the map
+        units[level] = level_units(finest, id_col, keep=[p.group_column, p.outline])
     if level in p.analysis_levels:
         with timed(log, f"Moran's I and Dagum of {len(members)} members by {level}"):
-            gdf = level_units(finest, id_col, keep=[p.group_column])
-            ids = gdf["unit_id"].astype(str).tolist()
-            cache, weights = {}, {}
-            for m in members:
-                key = json.dumps(p.analysis[m]["weights"], sort_keys=True)
-                if key not in cache:
-                    cache[key] = unit_weights(gdf, WeightsParams.from_config(p.analysis[m]["weights"]))[0]
-                weights[m] = cache[key]
-            groups = gdf[p.group_column].astype(str).to_numpy() if p.group_column in gdf.columns else None
-            stats = global_statistics(long, ids, weights, groups, list(p.analysis["baseline"]["variables"]))
-            tables["spread"][level] = spread(stats, pct)
-            write_csv(f"global_{level}", tables["spread"][level])
+            variables = list(p.analysis["baseline"]["variables"])  # the baseline's, for every member
+            spread = global_spread(long, units[level], members, p.analysis, p.group_column, variables, pct)
+        tables["spread"][level] = spread
+        write_csv(f"global_{level}", tables["spread"][level])
 record = {
     m: {k: v for k, v in rec.items() if k in ("kind", "overrides", "draws", "changed", "stages", "switch")}
     for m, rec in members.items()
@@ -71,12 +61,10 @@ rows = pd.DataFrame(
 with atomic_output(sm.output.page) as tmp:
     page = ensemble_page(tables["intervals"], tables["stability"], tables["sensitivity"], tables["spread"], rows)
     open(tmp, "w", encoding="utf-8").write(page)
-level, id_col = next(iter(p.levels.items()))
-last = int(tables["intervals"][level]["year"].max())
-shapes = level_units(finest, id_col, keep=[p.outline])
-outline = p.outline if p.outline in shapes.columns and p.outline != id_col else None
+last = int(tables["intervals"][first]["year"].max())
+outline = p.outline if p.outline in units[first].columns and p.outline != p.levels[first] else None
 with timed(log, "zone stability map"), atomic_output(sm.output.stability) as tmp:
-    stability_map(shapes, tables["stability"][level], "unit_id", last, outline_column=outline, out_png=tmp)
+    stability_map(units[first], tables["stability"][first], "unit_id", last, outline_column=outline, out_png=tmp)
 with timed(log, "CBI intervals"), atomic_output(sm.output.intervals) as tmp:
-    cbi_intervals(tables["intervals"][level], last, pct, level=level, out_png=tmp)
+    cbi_intervals(tables["intervals"][first], last, pct, level=first, out_png=tmp)
 write_json(sm.output.meta, {"ensemble": {"members": record, "percentiles": pct, "levels": list(p.levels)}})

@@ -46,6 +46,8 @@ UPSTREAM = {
     "tables": ("zonal", "energy_accounting", "landuse_absorption"),
     "analysis": ("tables",),
 }
+#: the analysis keys a member may change (what ensemble_summary recomputes per member)
+ANALYSIS_KEYS = ("weights",)
 #: top-level config sections a member may change
 SECTIONS = ("casa", "landcover_classes", "emissions", "landuse_classes", "zonal", "tables", "analysis")
 #: coefficients that can be drawn (dotted prefixes; a mapping draws each of its numbers)
@@ -158,6 +160,13 @@ def _check_overrides(name: str, overrides: dict, where: str) -> None:
                 f"{where}.{section}: a member may change only {', '.join(SECTIONS)}; members share the run's "
                 f"inputs, grid, boundaries, statistics and years"
             )
+    extra = sorted(set(overrides.get("analysis") or {}) - set(ANALYSIS_KEYS))
+    if extra:  # anything else would be accepted and have no effect
+        raise EnsembleError(
+            f"{where}.analysis.{extra[0]}: of the analysis a member may change only "
+            f"{', '.join(ANALYSIS_KEYS)} (the summary computes global Moran's I with each member's W and the "
+            f"Dagum Gini of the run's analysis.variables and group_column)"
+        )
 
 
 def _draw(rng: random.Random, spec: dict, centre: float) -> float:

@@ -1,4 +1,5 @@
-"""Each ensemble member's per-unit tables (rules ``ensemble_zonal`` and ``ensemble_tables``).
+"""Each ensemble member's per-unit tables (rules ``ensemble_zonal`` and ``ensemble_tables``)
+and what the members say together (rule ``ensemble_summary``).
 
 A member recomputes only what its changes reach (:mod:`carbonbalance.ensemble.members`) and
 takes everything else from the baseline's outputs, through the very functions of the
@@ -11,6 +12,7 @@ baseline exactly.
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pandas as pd
@@ -19,7 +21,10 @@ from carbonbalance.budget.stage import run_tables
 from carbonbalance.core.assignment import Coverage
 from carbonbalance.emissions.accounting import energy_accounting, with_absorption
 from carbonbalance.emissions.params import EnergyParams
+from carbonbalance.ensemble.summary import global_statistics, intervals, sensitivity, spread, zone_stability
 from carbonbalance.errors import InputError
+from carbonbalance.spatial.params import WeightsParams
+from carbonbalance.spatial.stage import unit_weights
 from carbonbalance.zonal.levels import aggregate_levels
 from carbonbalance.zonal.stage import means_of, zonal_year
 
@@ -116,3 +121,31 @@ def stack_members(budgets: dict) -> pd.DataFrame:
     frames = [b.assign(member=m) for m, b in budgets.items()]
     out = pd.concat(frames, ignore_index=True)
     return out[["member"] + [c for c in out.columns if c != "member"]]
+
+
+def level_summary(long: pd.DataFrame, members: dict, schemes: list[str], percentiles) -> dict[str, pd.DataFrame]:
+    """The intervals, zone stability and sensitivity tables of one level's members."""
+    return {
+        "intervals": intervals(long, percentiles),
+        "stability": zone_stability(long, schemes),
+        "sensitivity": sensitivity(long, members, schemes),
+    }
+
+
+def global_spread(
+    long: pd.DataFrame, units, members: dict, analysis: dict, group_column: str, variables: list[str], percentiles
+) -> pd.DataFrame:
+    """Spread over the members of global Moran's I and of the Dagum Gini of one level.
+
+    ``units``: the level's units (``unit_id``, the group column, geometry); ``analysis``:
+    each member's ``analysis`` config, whose ``weights`` may differ (a W is built once per
+    distinct weights config and shared by the members that use it)."""
+    ids = units["unit_id"].astype(str).tolist()
+    built, weights = {}, {}
+    for m in members:
+        key = json.dumps(analysis[m]["weights"], sort_keys=True)
+        if key not in built:
+            built[key] = unit_weights(units, WeightsParams.from_config(analysis[m]["weights"]))[0]
+        weights[m] = built[key]
+    groups = units[group_column].astype(str).to_numpy() if group_column in units.columns else None
+    return spread(global_statistics(long, ids, weights, groups, variables), percentiles)
