@@ -196,15 +196,17 @@ def test_ndvi_missing_outside_the_study_area_is_not_a_gap(tmp_path, small_grid):
     assert max(rec["vegetated_cells_without_ndvi_share_by_month"].values()) == 0.0
 
 
-def test_a_batch_of_eps_max_members_writes_what_separate_runs_write(tmp_path, small_grid):
+def test_a_batch_of_eps_max_members_writes_what_separate_runs_write(tmp_path, small_grid, monkeypatch):
     import dataclasses
 
+    from carbonbalance.casa import stage
     from carbonbalance.casa.stage import run_casa_members
 
+    monkeypatch.setattr(stage, "MEMBERS_AT_ONCE", 2)  # three members: a chunk's members in two goes
     rng = np.random.default_rng(4)
     paths, _ = _write_inputs(tmp_path, small_grid, rng)
     params = CasaParams.from_config({"min_percentile_samples": 10})
-    members = {"low": {t: 0.9 * v for t, v in params.eps_max.items()}, "crop": {"crop": 0.7}}
+    members = {"low": {t: 0.9 * v for t, v in params.eps_max.items()}, "crop": {"crop": 0.7}, "grass": {"grass": 0.8}}
     outputs = {m: {k: tmp_path / "members" / m / f"{k}.tif" for k in ("npp", "nep", "sequestration")} for m in members}
     rec = run_casa_members(paths, small_grid, params, CLASSES, 2020, members, outputs, threads=2)
     for m, eps in members.items():

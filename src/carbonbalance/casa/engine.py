@@ -233,17 +233,14 @@ def casa_members_stacked(
     then applies every member's εmax, so 100 members cost one CASA pass and 100 cheap sums, and
     each member equals a separate run of :func:`casa_stacked` with its εmax exactly.
     """
-    eps = np.ascontiguousarray(eps_max, dtype="float64")
-    if eps.ndim != 2 or eps.shape[1] != NTYPES:
-        raise InputError(f"eps_max of the members: expected (members, {NTYPES}) values, got shape {eps.shape}")
-    terms = casa_stacked(
-        ndvi, temperature, precipitation, radiation, vtype, params, ndvi_min, ndvi_max, lat=lat, year=year,
-        dtype="float64", terms=MEMBER_TERMS,
-    )  # fmt: skip
+    eps = member_eps(eps_max)
+    terms = casa_member_terms(
+        ndvi, temperature, precipitation, radiation, vtype, params, ndvi_min, ndvi_max, lat=lat, year=year
+    )
     vt = _data(vtype, terms.chunks[1:])
     nm = eps.shape[0]
     return da.map_blocks(
-        _members_block,
+        members_block,
         terms,
         vt[None],
         eps=eps,
@@ -254,8 +251,31 @@ def casa_members_stacked(
     )
 
 
-def _members_block(t, v, *, eps) -> np.ndarray:
-    """One chunk's members (a module-level function: graphs go to distributed workers)."""
+def member_eps(eps_max) -> np.ndarray:
+    """The members' εmax as a (members, types) float64 array, checked."""
+    eps = np.ascontiguousarray(eps_max, dtype="float64")
+    if eps.ndim != 2 or eps.shape[1] != NTYPES:
+        raise InputError(f"eps_max of the members: expected (members, {NTYPES}) values, got shape {eps.shape}")
+    return eps
+
+
+def casa_member_terms(
+    ndvi, temperature, precipitation, radiation, vtype, params: CasaParams, ndvi_min, ndvi_max, lat=None, year=None
+) -> da.Array:
+    """What every member shares, lazily: the kernel's float64 output with the monthly Tε1, Tε2,
+    Wε and APAR (:data:`MEMBER_TERMS`) and the annual layers (RH among them), for
+    :func:`members_block`."""
+    return casa_stacked(
+        ndvi, temperature, precipitation, radiation, vtype, params, ndvi_min, ndvi_max, lat=lat, year=year,
+        dtype="float64", terms=MEMBER_TERMS,
+    )  # fmt: skip
+
+
+def members_block(t, v, *, eps) -> np.ndarray:
+    """Annual NPP, RH and NEP (members, 3, y, x) float32 of one chunk's shared terms ``t``
+    (:func:`casa_member_terms`) and type map ``v`` (1, y, x) for the members' εmax ``eps``.
+    A module-level function: graphs go to distributed workers; a caller may also apply the
+    members of a chunk a few at a time (:func:`carbonbalance.casa.stage.run_casa_members`)."""
     rh = t[12 * len(MEMBER_TERMS) + 1]
     out = np.empty((eps.shape[0], 3) + v.shape[1:], dtype="float32")
     kernels.member_annual(t[0:12], t[12:24], t[24:36], t[36:48], rh, v[0], eps, out)

@@ -195,17 +195,18 @@ NEEDS: dict[str, Need] = {
     "mgwr_map": Need(threads=1, mem_base=2000, mem_kunit=100, sec_base=3, sec_kunit=43),
     # 0.7 s; 220 MB
     "run_metadata": Need(threads=1, mem_base=500, sec_base=2),
-    # ensembles (SPEC §9), per member computed by the job. 100 εmax members of one year in one
-    # CASA pass (benchmarks/ensemble.py, 2026-12-02): 475 s; 5880 MB; 149 MB of rasters a member
+    # ensembles (SPEC §9), per member computed by the job. εmax members of one year in one CASA
+    # pass (benchmarks/ensemble.py, 2026-12-02): 100 members 291 s, 2253 MB, 133 MB of rasters a
+    # member; 20 members 73 s, 1579 MB (an open member raster holds 1.5 MB of zstd context)
     "ensemble_casa_batch": Need(
         threads=2,
-        mem_base=1700,
-        mem_mcell=45,
+        mem_base=1200,
+        mem_mcell=35,
         sec_base=4,
         sec_mcell=1.8,
-        mem_member_mcell=1.7,
-        sec_member_mcell=0.16,
-        disk_member_mcell=5.6,
+        mem_member_mcell=0.4,
+        sec_member_mcell=0.09,
+        disk_member_mcell=5.0,
     ),  # fmt: skip
     # zonal sums of the members' changed layers, one year
     "ensemble_zonal": Need(
