@@ -182,14 +182,14 @@ def annual_descriptions(params: CasaParams) -> dict:
 
 def _annual_writer(tmp, grid: GridSpec, description: tuple, year: int, staging: bool = True) -> GeoTiffBlockWriter:
     """The writer of an annual layer: a staging file beside ``tmp`` (made a COG), or ``tmp``
-    itself, an ensemble member's raster, of which hundreds are open at once: zstd level 1 with
-    the floating-point predictor (1.5 MB of zstd context a writer against 12 MB at GDAL's
-    default level, and a file 11 % smaller on the national grid)."""
+    itself, an ensemble member's raster, of which hundreds are open at once: zstd level 1 (1.5
+    MB of zstd context a writer against 12 MB at GDAL's default level) with the floating-point
+    predictor (a file 11 % smaller on the national grid)."""
     desc, units = description
     tags = {"units": units, "year": year, "long_name": desc}
     if staging:
         return GeoTiffBlockWriter(tmp.parent / "stage.tif", grid, tags=tags, description=desc)
-    return GeoTiffBlockWriter(tmp, grid, tags=tags, description=desc, zstd_level=1, predictor=3)
+    return GeoTiffBlockWriter(tmp, grid, tags=tags, description=desc, predictor=3)
 
 
 #: members applied to a chunk's shared terms at a time (memory: 12 bytes a cell a member)
