@@ -57,3 +57,38 @@ def planned_jobs(output: str) -> dict:
         if len(parts) == 2 and parts[0] != "total":
             jobs[parts[0]] = int(parts[1])
     return jobs
+
+
+def store_of_every_kind(tmp_path):
+    """A store with a packed monthly variable, a lossless float, an integer class layer and a
+    float with a numeric fill value, each with no data somewhere."""
+    from carbonbalance.core.encoding import packing
+    from carbonbalance.core.grid import GridSpec
+    from carbonbalance.core.store import create_store, write_block
+
+    grid = GridSpec.from_bounds("EPSG:3857", 1000, [0, 0, 40_000, 24_000], chunk=16)
+    path = tmp_path / "s.zarr"
+    variables = {
+        "ndvi": {"dtype": "float32", "attrs": {"units": "1"}, "packing": packing("ndvi")},
+        "population": {"dtype": "float32", "attrs": {"units": "persons"}},
+        "landuse": {"dtype": "int32", "fill": -1, "attrs": {"units": "class"}},
+        "depth": {"dtype": "float64", "fill": -9999.0, "attrs": {"units": "m"}},
+    }
+    create_store(path, grid, {k: v for k, v in variables.items() if k != "ndvi"})
+    monthly = tmp_path / "m.zarr"
+    create_store(monthly, grid, {"ndvi": variables["ndvi"]}, leading={"month": np.arange(1, 13)})
+    rng = np.random.default_rng(3)
+    ndvi = rng.uniform(-0.2, 0.95, (12,) + grid.shape).astype("float32")
+    ndvi[:, 0, :5] = np.nan  # no month at all
+    ndvi[3:7, 5, 5:9] = np.nan
+    write_block(monthly, "ndvi", ndvi, slice(None), slice(None))
+    pop = rng.lognormal(3, 1, grid.shape).astype("float32")
+    pop[2, 2] = np.nan
+    write_block(path, "population", pop, slice(None), slice(None))
+    lu = rng.integers(11, 66, grid.shape).astype("int32")
+    lu[4, :3] = -1
+    write_block(path, "landuse", lu, slice(None), slice(None))
+    depth = rng.uniform(0, 50, grid.shape)
+    depth[7, 7] = -9999.0
+    write_block(path, "depth", depth, slice(None), slice(None))
+    return grid, {"ndvi": monthly, "population": path, "landuse": path, "depth": path}

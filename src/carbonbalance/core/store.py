@@ -176,11 +176,73 @@ def open_store(path) -> xr.Dataset:
         # Snakemake leaves a .snakemake_timestamp file inside directory outputs
         warnings.filterwarnings("ignore", message=".*snakemake_timestamp.*")
         ds = xr.open_zarr(path, consolidated=False, chunks={})
-    for name, var in ds.data_vars.items():
-        if "scale_factor" in var.encoding and var.dtype != np.float32:
-            ds[name] = var.astype("float32", keep_attrs=True)
-            ds[name].encoding = var.encoding
+    import dask.array as da
+    from dask.base import tokenize
+
+    for name, var in list(ds.data_vars.items()):
+        if not isinstance(var.data, da.Array):  # a 0-d grid mapping
+            continue
+        # read and decoded by StoreReader (what xarray decodes, in one pass instead of several)
+        reader = StoreReader(path, name)
+        stamp = os.stat(Path(path) / name / "zarr.json").st_mtime_ns
+        data = da.from_array(
+            reader,
+            chunks=var.data.chunks,
+            name=f"store-{name}-{tokenize(str(Path(path).resolve()), name, stamp)}",
+            asarray=False,
+            lock=False,
+            meta=np.empty((0,) * reader.ndim, dtype=reader.dtype),
+        )
+        ds[name] = xr.Variable(var.dims, data, var.attrs, var.encoding)
     return ds
+
+
+class StoreReader:
+    """``read(rows, cols)`` of one variable of a store, decoded as :func:`open_store` decodes
+    it (CF-packed integers to float32, other integers with a ``_FillValue`` to float, no
+    data = NaN), read with Zarr directly: for row bands of a national monthly store,
+    xarray's lazy decoding through dask took 7 of the 8.6 s of reading a year of NDVI
+    (Zarr itself 1.3 s).  Thread-safe."""
+
+    def __init__(self, path, variable: str):
+        import base64
+
+        from carbonbalance.core.encoding import packing_of
+
+        self.path, self.variable = str(path), variable
+        self.array = zarr.open_array(str(Path(path) / variable), mode="r")
+        attrs = dict(self.array.attrs)
+        dtype = self.array.dtype
+        self.packing = packing_of(attrs, dtype, self.array.fill_value)
+        fill = attrs.get("_FillValue")
+        if isinstance(fill, str):  # xarray stores a floating-point fill as base64 bytes
+            raw = base64.b64decode(fill)
+            fill = np.frombuffer(raw, dtype="float64" if len(raw) == 8 else "float32")[0].item()
+        self.fill = fill
+        # the float type xarray decodes an integer variable with a fill value to
+        self.float_dtype = np.dtype("float32" if dtype.itemsize <= 2 else "float64")
+        if self.packing is not None:
+            self.dtype = np.dtype("float32")
+        elif self.fill is None or (isinstance(self.fill, float) and np.isnan(self.fill)) or dtype.kind not in "iu":
+            self.dtype = dtype
+        else:
+            self.dtype = self.float_dtype
+        self.ndim = self.array.ndim
+        self.shape = self.array.shape
+
+    def __call__(self, rows: slice, cols: slice = slice(None)) -> np.ndarray:
+        return self[..., rows, cols]
+
+    def __getitem__(self, key) -> np.ndarray:
+        """Decoded values of ``key`` (slices; what ``dask.array.from_array`` asks for)."""
+        raw = self.array[key]
+        if self.packing is not None:
+            return self.packing.unpack(raw, self.fill)
+        if self.fill is None or (isinstance(self.fill, float) and np.isnan(self.fill)):
+            return raw
+        if raw.dtype.kind in "iu":
+            return np.where(raw == self.fill, np.nan, raw.astype(self.float_dtype))
+        return np.where(raw == self.fill, np.nan, raw)
 
 
 class GeoTiffBlockWriter:

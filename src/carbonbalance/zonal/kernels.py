@@ -23,6 +23,27 @@ def _run_stats(v, w, use_weight):
 
 
 @numba.njit(nogil=True, cache=True)
+def month_reduce(values, mean, out):
+    """out[i, j] = mean (or sum, ``mean`` False) over the leading axis of the finite values
+    of a cell, NaN where none is; summed in month order in float64, as ``np.nanmean`` /
+    ``np.nansum`` sum along that axis."""
+    nm, ny, nx = values.shape
+    for i in range(ny):
+        for j in range(nx):
+            s = 0.0
+            n = 0
+            for m in range(nm):
+                x = np.float64(values[m, i, j])
+                if x == x:
+                    s += x
+                    n += 1
+            if n == 0:
+                out[i, j] = np.nan
+            else:
+                out[i, j] = s / n if mean else s
+
+
+@numba.njit(nogil=True, cache=True)
 def label_sums(labels, values, weight, use_weight, row0, n_units, sums, counts):
     """sums[u] += v·w, counts[u] += 1 for the valid cells (finite v) of label u in a row band,
     run by run of equal labels along rows."""

@@ -13,7 +13,6 @@ levels recompute them exactly.
 from __future__ import annotations
 
 import logging
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -21,6 +20,7 @@ import pandas as pd
 from carbonbalance.core.assignment import Coverage
 from carbonbalance.core.classes import class_lookup, classify
 from carbonbalance.zonal.engine import zonal_class_sums, zonal_sums
+from carbonbalance.zonal.kernels import month_reduce
 
 log = logging.getLogger(__name__)
 
@@ -48,22 +48,20 @@ def tif_reader(path):
 
 
 def store_reader(path, var: str, how: str | None = None):
-    """``read(rows)`` of an aligned store variable; monthly ones reduced over the year (mean or sum)."""
-    from carbonbalance.core.store import open_store
+    """``read(rows)`` of an aligned store variable (:class:`~carbonbalance.core.store.StoreReader`);
+    monthly ones reduced over the year (``mean`` or ``sum`` of the months with data, NaN
+    without any), as float64."""
+    from carbonbalance.core.store import StoreReader
 
-    da = open_store(path)[var]
+    reader = StoreReader(path, var)
 
     def read(rows):
-        a = np.asarray(da[..., rows, :].values, dtype="float64")
+        a = reader(rows)
         if a.ndim == 3:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells stay NaN
-                a = (
-                    np.nanmean(a, axis=0)
-                    if how == "mean"
-                    else np.where(np.isfinite(a).any(axis=0), np.nansum(a, axis=0), np.nan)
-                )
-        return a
+            out = np.empty(a.shape[1:], dtype="float64")
+            month_reduce(np.ascontiguousarray(a), how == "mean", out)
+            return out
+        return np.asarray(a, dtype="float64")
 
     return read
 
