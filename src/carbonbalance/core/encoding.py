@@ -34,7 +34,8 @@ class Packing:
     offset: float = 0.0
     #: noisy fields (NDVI) compress as well after a bit shuffle and 3x faster (:func:`compressors`)
     bitshuffle: bool = False
-    #: zstd level: 5 where disk matters more than the job's time (smooth fields, the CASA terms)
+    #: zstd level (:func:`compressors`): 2 for the noisy CASA terms, 5 for the aligned climate
+    #: fields whose size grows most at lower levels
     level: int = 3
 
     @property
@@ -125,21 +126,23 @@ PACKINGS: dict[str, dict[str, Packing]] = {
         "npp": Packing("int16", 0.2),  # g C m-2 yr-1 (an NPP product), [-6553.4, 6553.4], ± 0.1
     },
     "casa_monthly": {
-        # diagnostics that no later stage reads (the annual grids keep float32)
-        "fpar": Packing("int16", 1e-3, level=5),  # 1, ± 5e-4 (FPAR's own uncertainty is ~0.05)
-        "t_eps1": Packing("int16", 1e-3, level=5),  # 1, ± 5e-4
-        "t_eps2": Packing("int16", 1e-3, level=5),  # 1
-        "w_eps": Packing("int16", 1e-3, level=5),  # 1
-        "eps": Packing("int16", 1e-3, level=5),  # g C MJ-1
-        "ep0": Packing("int16", 0.05, level=5),  # mm month-1, ± 1638
-        "rn": Packing("int16", 0.05, level=5),  # mm month-1
-        "e": Packing("int16", 0.05, level=5),  # mm month-1
-        "ep": Packing("int16", 0.05, level=5),  # mm month-1
-        "apar": Packing("int16", 0.05, level=5),  # MJ m-2 month-1
+        # diagnostics that no later stage reads (the annual grids keep float32); zstd 2 for
+        # the noisy terms (FPAR, APAR, NPP, NEP: 2-3 % larger than at 5, 4 times faster), 3
+        # for the smooth ones (:func:`compressors`)
+        "fpar": Packing("int16", 1e-3, level=2),  # 1, ± 5e-4 (FPAR's own uncertainty is ~0.05)
+        "t_eps1": Packing("int16", 1e-3),  # 1, ± 5e-4
+        "t_eps2": Packing("int16", 1e-3),  # 1
+        "w_eps": Packing("int16", 1e-3),  # 1
+        "eps": Packing("int16", 1e-3),  # g C MJ-1
+        "ep0": Packing("int16", 0.05),  # mm month-1, ± 1638
+        "rn": Packing("int16", 0.05),  # mm month-1
+        "e": Packing("int16", 0.05),  # mm month-1
+        "ep": Packing("int16", 0.05),  # mm month-1
+        "apar": Packing("int16", 0.05, level=2),  # MJ m-2 month-1
         # g C m-2 month-1, [-6553.4, 6553.4], ± 0.1
-        "npp": Packing("int16", 0.2, level=5),
-        "rh": Packing("int16", 0.2, level=5),
-        "nep": Packing("int16", 0.2, level=5),
+        "npp": Packing("int16", 0.2, level=2),
+        "rh": Packing("int16", 0.2),
+        "nep": Packing("int16", 0.2, level=2),
     },
 }
 
@@ -163,11 +166,26 @@ def compressors(bitshuffle: bool = False, level: int = 3) -> list:
     population    3.40, 48 MB/s      3.18, 130 MB/s     1.89, 90 MB/s
     ============  =================  =================  =================
 
-    A bit shuffle at zstd 1 for the noisy CASA terms (FPAR, APAR, NPP, NEP: ratio 2.66
-    against 2.72 at byte/5 for NPP, 342 against 38 MB/s on a 12 x 512 x 512 national block)
-    was tried on 2026-12-02: the national CASA job 50.0 s against 58.6 s, but
-    ``casa_monthly.zarr`` 552 MB against 509 MB a year, which leaves the 1.5 GB a year of
-    issue 18 no margin; not adopted.
+    A year of national monthly CASA terms (12 x 5,515 x 4,834 int16 each, one thread):
+
+    ============  ====================  ====================  ====================
+    term          byte, level 5         byte, level 3         byte, level 2
+    ============  ====================  ====================  ====================
+    fpar          160.9 MB, 7.1 s       164.9 MB, 3.8 s       165.0 MB, 1.8 s
+    npp           120.3 MB, 6.0 s       123.4 MB, 3.2 s       123.4 MB, 1.5 s
+    nep           125.4 MB, 6.7 s       128.9 MB, 3.5 s       129.4 MB, 1.6 s
+    eps           44.9 MB, 6.8 s        50.0 MB, 2.5 s        52.7 MB, 1.3 s
+    t_eps1        25.8 MB, 5.0 s        29.2 MB, 1.8 s        30.5 MB, 1.0 s
+    rh            9.7 MB, 2.9 s         12.1 MB, 1.2 s        12.5 MB, 0.7 s
+    temperature   45.9 MB, 6.7 s        49.8 MB, 2.5 s        54.8 MB, 1.1 s
+    radiation     50.0 MB, 7.0 s        59.3 MB, 2.5 s        70.8 MB, 1.5 s
+    ============  ====================  ====================  ====================
+
+    Hence level 2 for the noisy terms and 3 for the smooth ones: ``casa_monthly.zarr`` 560
+    MB a year instead of 531 MB, the national CASA job 43.8 s instead of 59.4 s (2026-12-02);
+    the aligned climate fields stay at 5, where the lower levels cost more disk for less time
+    (temperature at 3: 4 MB more, no change in the alignment's wall time).  A bit shuffle at
+    zstd 1 for the noisy terms (tried on 2026-12-01) is smaller for none of them.
 
     Each packed variable states its choice (:class:`Packing`); unpacked ones use the default.
     """
