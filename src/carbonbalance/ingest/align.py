@@ -43,7 +43,7 @@ from rasterio.windows import Window, from_bounds
 from carbonbalance.core.grid import GridSpec
 from carbonbalance.ingest import regrid
 from carbonbalance.ingest.checks import empty_stats
-from carbonbalance.ingest.kernels import coverage
+from carbonbalance.ingest.kernels import bin_subpixels, coverage, near_cell_edges, subpixel_centres
 from carbonbalance.ingest.params import CLASS_VARIABLES, RasterInput, where
 from carbonbalance.ingest.sources import open_reader
 from carbonbalance.ingest.units import to_canonical
@@ -114,11 +114,9 @@ def _sum_preserving(vals, src_transform, src_crs, grid: GridSpec, rows: slice, c
             continue
         share = v[ii, jj] / (k * k)
         X, Y = _subpixel_positions(tr, src_transform, i0, v.shape[0], w, ii, jj, sub, x0, y0, res)
-        c = np.floor((X - x0) / res).astype(np.int64)
-        r = np.floor((y0 - Y) / res).astype(np.int64)
-        inside = (c >= 0) & (c < nc) & (r >= 0) & (r < nr)
-        wts = np.repeat(share, k * k)[inside]
-        out += np.bincount(r[inside] * nc + c[inside], weights=wts, minlength=nr * nc)
+        batch = np.zeros(nr * nc, dtype="float64")
+        bin_subpixels(X, Y, share, x0, y0, res, nr, nc, batch)
+        out += batch
     return out.reshape(nr, nc)
 
 
@@ -142,24 +140,21 @@ def _subpixel_positions(tr, src_transform, i0, nrow, ncol, ii, jj, sub, x0, y0, 
 
     cc, rr = np.meshgrid(np.arange(ncol + 1, dtype="float64"), np.arange(nrow + 1, dtype="float64") + i0)
     cx, cy = tr.transform(*(src_transform @ (cc, rr)))
-    cx, cy = np.asarray(cx), np.asarray(cy)
+    X, Y = np.empty((ii.size, k * k)), np.empty((ii.size, k * k))
+    subpixel_centres(np.asarray(cx, dtype="float64"), np.asarray(cy, dtype="float64"), ii, jj, sub, X, Y)
     ii2, jj2 = ii[:, None], jj[:, None]
-    w00, w01, w10, w11 = (1 - a) * (1 - b), (1 - a) * b, a * (1 - b), a * b
-    X = w00 * cx[ii2, jj2] + w01 * cx[ii2, jj2 + 1] + w10 * cx[ii2 + 1, jj2] + w11 * cx[ii2 + 1, jj2 + 1]
-    Y = w00 * cy[ii2, jj2] + w01 * cy[ii2, jj2 + 1] + w10 * cy[ii2 + 1, jj2] + w11 * cy[ii2 + 1, jj2 + 1]
     sample = np.linspace(0, ii.size - 1, min(ii.size, 256)).astype(np.int64)
     ex, ey = exact(ii2[sample], jj2[sample], a, b)
     error = max(float(np.abs(ex - X[sample]).max()), float(np.abs(ey - Y[sample]).max()))
     margin = max(100.0 * error, 1e-6 * res)
-    fx, fy = (X - x0) / res, (y0 - Y) / res
-    near = (np.minimum(fx - np.floor(fx), np.ceil(fx) - fx) * res < margin) | (
-        np.minimum(fy - np.floor(fy), np.ceil(fy) - fy) * res < margin
-    )
+    near = np.empty(X.shape, dtype=bool)
     if margin > 0.05 * res:  # a projection too curved at this pixel size: PROJ for all of them
         near[:] = True
+    else:
+        near_cell_edges(X, Y, x0, y0, res, margin, near)
     pi, pk = np.nonzero(near)
     X[pi, pk], Y[pi, pk] = exact(ii[pi], jj[pi], a[0, pk], b[0, pk])
-    return X.ravel(), Y.ravel()
+    return X, Y
 
 
 def _warp_options(source: dict) -> dict:

@@ -164,3 +164,49 @@ def _count(v, lo, hi, norm, edges, hist):
     if b >= nb:
         b = nb - 1
     hist[b] += 1
+
+
+# -- total-preserving resampling of counts (carbonbalance.ingest.align._sum_preserving) ---------
+
+
+@numba.njit(nogil=True, cache=True)
+def subpixel_centres(cx, cy, ii, jj, sub, X, Y):
+    """Grid coordinates of the k x k sub-pixel centres of source pixels (ii, jj), interpolated
+    bilinearly between the pixel's transformed corners ``cx``, ``cy`` ((rows + 1, cols + 1));
+    sub-pixel ``a * k + b`` sits at row offset ``sub[a]`` and column offset ``sub[b]``.  The
+    arithmetic of the numpy expression it replaces, term by term."""
+    k = sub.shape[0]
+    for p in range(ii.shape[0]):
+        i, j = ii[p], jj[p]
+        x00, x01, x10, x11 = cx[i, j], cx[i, j + 1], cx[i + 1, j], cx[i + 1, j + 1]
+        y00, y01, y10, y11 = cy[i, j], cy[i, j + 1], cy[i + 1, j], cy[i + 1, j + 1]
+        for q in range(k * k):
+            a = sub[q // k]
+            b = sub[q % k]
+            w00, w01, w10, w11 = (1 - a) * (1 - b), (1 - a) * b, a * (1 - b), a * b
+            X[p, q] = w00 * x00 + w01 * x01 + w10 * x10 + w11 * x11
+            Y[p, q] = w00 * y00 + w01 * y01 + w10 * y10 + w11 * y11
+
+
+@numba.njit(nogil=True, cache=True)
+def near_cell_edges(X, Y, x0, y0, res, margin, near):
+    """near[p, q]: the sub-pixel lies closer than ``margin`` to an edge of the grid's cells."""
+    for p in range(X.shape[0]):
+        for q in range(X.shape[1]):
+            fx = (X[p, q] - x0) / res
+            fy = (y0 - Y[p, q]) / res
+            dx = min(fx - math.floor(fx), math.ceil(fx) - fx) * res
+            dy = min(fy - math.floor(fy), math.ceil(fy) - fy) * res
+            near[p, q] = dx < margin or dy < margin
+
+
+@numba.njit(nogil=True, cache=True)
+def bin_subpixels(X, Y, share, x0, y0, res, nr, nc, out):
+    """out[r * nc + c] += share[p] for every sub-pixel q of pixel p whose centre lies in cell
+    (r, c) of the block, in the order ``np.bincount`` sums them."""
+    for p in range(X.shape[0]):
+        for q in range(X.shape[1]):
+            c = math.floor((X[p, q] - x0) / res)
+            r = math.floor((y0 - Y[p, q]) / res)
+            if 0 <= c < nc and 0 <= r < nr:
+                out[r * nc + c] += share[p]
