@@ -168,8 +168,9 @@ def finalize_store(path) -> None:
 
 
 def open_store(path) -> xr.Dataset:
-    """Open a store lazily (dask-backed, one dask chunk per stored chunk); CF-packed variables
-    are decoded to float32 (no data = NaN), as they were computed."""
+    """Open a store lazily (dask-backed, one dask chunk per stored chunk, read through
+    :class:`StoreReader`); CF-packed variables are decoded to float32 (no data = NaN), as they
+    were computed."""
     import warnings
 
     with warnings.catch_warnings():
@@ -219,14 +220,14 @@ class StoreReader:
             raw = base64.b64decode(fill)
             fill = np.frombuffer(raw, dtype="float64" if len(raw) == 8 else "float32")[0].item()
         self.fill = fill
-        # the float type xarray decodes an integer variable with a fill value to
-        self.float_dtype = np.dtype("float32" if dtype.itemsize <= 2 else "float64")
+        # a fill value to turn into NaN (a NaN fill already is)
+        self.masked = fill is not None and not (isinstance(fill, float) and np.isnan(fill))
         if self.packing is not None:
             self.dtype = np.dtype("float32")
-        elif self.fill is None or (isinstance(self.fill, float) and np.isnan(self.fill)) or dtype.kind not in "iu":
-            self.dtype = dtype
+        elif self.masked and dtype.kind in "iu":  # the float type xarray decodes it to
+            self.dtype = np.dtype("float32" if dtype.itemsize <= 2 else "float64")
         else:
-            self.dtype = self.float_dtype
+            self.dtype = dtype
         self.ndim = self.array.ndim
         self.shape = self.array.shape
 
@@ -238,11 +239,9 @@ class StoreReader:
         raw = self.array[key]
         if self.packing is not None:
             return self.packing.unpack(raw, self.fill)
-        if self.fill is None or (isinstance(self.fill, float) and np.isnan(self.fill)):
+        if not self.masked:
             return raw
-        if raw.dtype.kind in "iu":
-            return np.where(raw == self.fill, np.nan, raw.astype(self.float_dtype))
-        return np.where(raw == self.fill, np.nan, raw)
+        return np.where(raw == self.fill, np.nan, raw.astype(self.dtype, copy=False))
 
 
 class GeoTiffBlockWriter:
