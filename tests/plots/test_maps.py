@@ -291,3 +291,28 @@ def test_a_value_at_the_threshold_falls_in_the_class_that_ends_there():
     assert entries == ["0.50 – 1.00", "1.00 – 3.00"]
     painted = _painted(fig.axes[0], x0)
     assert painted[0] == painted[1] != painted[2] == painted[3]  # 1.0 (CE = CS) on the sink side
+
+
+def test_natural_breaks_are_jenks_optimal_and_the_same_on_every_run():
+    """The default classes of a choropleth: Jenks' optimal breaks, whatever the random state
+    (mapclassify's NaturalBreaks, k-means from random starts, drew one figure twice with
+    different breaks)."""
+    import mapclassify
+    import pandas as pd
+
+    from carbonbalance.plots.maps import JENKS_MAX_VALUES, natural_breaks, panel_classes
+
+    rng = np.random.default_rng(7)
+    v = rng.lognormal(5, 1, 2870)
+    np.random.seed(1)
+    first = natural_breaks(v, 5)
+    np.random.seed(2)
+    np.testing.assert_array_equal(natural_breaks(v, 5), first)
+    np.testing.assert_array_equal(first, mapclassify.FisherJenks(v, k=5).bins)
+    # goodness of variance fit: no worse than mapclassify's k-means breaks
+    assert mapclassify.FisherJenks(v, k=5).adcm <= mapclassify.NaturalBreaks(v, k=5).adcm + 1e-9
+    # many values: evenly spaced ranks, the largest value still the last bound
+    big = rng.lognormal(5, 1, 3 * JENKS_MAX_VALUES)
+    assert natural_breaks(big, 5)[-1] == big.max() and len(natural_breaks(big, 5)) == 5
+    classes = [panel_classes(pd.Series(v), {"column": "x"})[0] for _ in range(2)]
+    assert classes[0] == classes[1]

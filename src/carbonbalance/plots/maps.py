@@ -265,6 +265,24 @@ def _legend_outside(**kw) -> dict:
     return {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "fontsize": 7, "frameon": False} | kw
 
 
+#: values beyond which :func:`natural_breaks` classes evenly spaced ranks of them
+JENKS_MAX_VALUES = 5000
+
+
+def natural_breaks(values: np.ndarray, k: int) -> np.ndarray:
+    """Upper bounds of ``k`` classes of ``values`` by Jenks' natural breaks, the optimal ones
+    (mapclassify's ``FisherJenks``; ArcGIS's "Natural Breaks (Jenks)"), the same on every run.
+    mapclassify's ``NaturalBreaks`` is k-means from random starts: the same figure drawn twice
+    got different breaks.  Over :data:`JENKS_MAX_VALUES` values (the exact method is O(k n²)),
+    from that many evenly spaced ranks, the smallest and largest included."""
+    import mapclassify
+
+    v = np.sort(np.asarray(values, dtype=float))
+    if v.size > JENKS_MAX_VALUES:
+        v = v[np.linspace(0, v.size - 1, JENKS_MAX_VALUES).round().astype(np.int64)]
+    return mapclassify.FisherJenks(v, k=k).bins
+
+
 def panel_classes(values, p: dict) -> tuple[list, list[str], list]:
     """(class name per unit, None for no value; the class names in legend order; their
     colours) of one choropleth panel ``p`` (see :func:`choropleth_panels`)."""
@@ -295,7 +313,8 @@ def panel_classes(values, p: dict) -> tuple[list, list[str], list]:
         import mapclassify
 
         k = max(2, min(int(p.get("k", 5)), len(distinct) - 1))
-        bins = list(mapclassify.classify(v[ok], p.get("scheme", "NaturalBreaks"), k=k).bins)
+        scheme = p.get("scheme")
+        bins = list(natural_breaks(v[ok], k) if scheme is None else mapclassify.classify(v[ok], scheme, k=k).bins)
         cm = colormaps[p.get("cmap", "viridis")]
         colours = [cm((i + 0.5) / len(bins)) for i in range(len(bins))]
     else:  # one or two distinct values: no classes to break, show them as categories
@@ -314,7 +333,8 @@ def choropleth_panels(
     """Unit maps (:func:`panel_grid`), each legend to the right of its map.
 
     panels : [{"column": ..., "title": ..., "categorical": bool, "zones": bool, "cmap": ...,
-               "scheme": mapclassify scheme (default NaturalBreaks), "k": classes,
+               "scheme": mapclassify scheme (default Jenks' natural breaks,
+               :func:`natural_breaks`), "k": classes,
                "threshold": a value that must be a class break (CBI = 1), "fmt": legend
                number format, "classes": [(name, colour)] of a column of class names}]
     ``zones`` colours zone names by their meaning (:func:`zone_colours`); ``threshold``
